@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+const empty = (v: unknown) => (v === '' ? undefined : v);
+const str = () => z.preprocess(empty, z.string().optional());
+const url = (what: string) => z.preprocess(empty, z.url({ message: `expects a URL (${what})` }).optional());
+const int = (def: number, min: number, max: number) => z.preprocess(empty, z.coerce.number().int().min(min).max(max).default(def));
+const bool = (def: boolean) =>
+  z.preprocess(empty, z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(def ? 'true' : 'false').transform((v) => ['true', '1', 'yes'].includes(v)));
+
+/**
+ * Every setting, read once from the environment. Documented in the README's configuration table;
+ * nothing else in the project reads process.env.
+ */
+export const configSchema = z.object({
+  PORT: int(8787, 0, 65535),
+  HOST: z.preprocess(empty, z.string().default('127.0.0.1')),
+  DATA_DIR: z.preprocess(empty, z.string().default('./data')),
+  DATABASE_URL: url('postgres://user@host/db, or unset for SQLite in DATA_DIR'),
+  REDIS_URL: url('redis://host:6379, or unset for the in-process queue'),
+  DEFAULT_PROVIDER: z.preprocess(empty, z.string().default('local')),
+  LOG_LEVEL: z.preprocess(empty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  PUBLIC_URL: url('the public https URL of this server, for provider webhooks'),
+  DISCORD_TOKEN: str(),
+  DISCORD_APPLICATION_ID: str(),
+  DISCORD_PUBLIC_KEY: z.preprocess(empty, z.string().regex(/^[0-9a-f]{64}$/i, 'expects the 64-hex-digit public key from the Developer Portal').optional()),
+  DISCORD_API_URL: z.preprocess(empty, z.url().default('https://discord.com/api')),
+  SLACK_BOT_TOKEN: str(),
+  SLACK_SIGNING_SECRET: str(),
+  SLACK_APP_TOKEN: str(),
+  SLACK_API_URL: z.preprocess(empty, z.url().default('https://slack.com/api/')),
+  ALLIMAGES_API_KEY: str(),
+  ALLIMAGES_API_URL: z.preprocess(empty, z.url().default('https://api.all-images.ai')),
+  LEONARDO_API_KEY: str(),
+  LEONARDO_API_URL: z.preprocess(empty, z.url().default('https://cloud.leonardo.ai/api/rest/v1')),
+  LEONARDO_WEBHOOK_TOKEN: str(),
+  POMELO_API_KEY: str(),
+  POMELO_API_URL: url('the Midjourney/Flux gateway base URL; no public default is known'),
+  PLAYGROUND: z.preprocess(empty, z.enum(['auto', 'on', 'off']).default('auto')),
+  PLAYGROUND_TOKEN: str(),
+  IMAGE_RETENTION_DAYS: int(0, 0, 36500),
+  MAX_CONCURRENT_JOBS: int(4, 1, 256),
+  MAX_CONCURRENT_PER_USER: int(2, 1, 64),
+  MAX_CONCURRENT_PER_CHANNEL: int(3, 1, 256),
+  MAX_QUEUED_PER_USER: int(10, 1, 1000),
+  DAILY_QUOTA_PER_USER: int(0, 0, 1_000_000),
+  JOB_TIMEOUT_SECONDS: int(600, 5, 86_400),
+  WORKER: bool(false),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; the error is one line per bad variable, naming it and what it expects. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Names of every setting, for `doctor` and the docker-compose / README consistency tests. */
+export const CONFIG_NAMES = Object.keys(configSchema.shape) as (keyof Config)[];
+
+export const platformsConfigured = (c: Config) => ({
+  discordHttp: Boolean(c.DISCORD_PUBLIC_KEY && c.DISCORD_APPLICATION_ID),
+  discordGateway: Boolean(!c.DISCORD_PUBLIC_KEY && c.DISCORD_TOKEN),
+  slack: Boolean(c.SLACK_BOT_TOKEN && (c.SLACK_SIGNING_SECRET || c.SLACK_APP_TOKEN)),
+});

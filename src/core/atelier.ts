@@ -1,0 +1,45 @@
+import type { Actor, Job, JobAction, Where } from './job.ts';
+import type { ImagineOptions } from './imagine-options.ts';
+import type { JobEvents } from './events.ts';
+import type { BlobStore, Store, StoredImage } from './ports.ts';
+import type { ProviderRegistry } from './registry.ts';
+import type { Settings, SettingsScope } from './settings.ts';
+
+/** A stored image with a lazy read of its bytes. */
+export interface ImageHandle {
+  meta: StoredImage;
+  bytes(): Promise<Uint8Array>;
+}
+
+/** A child-job action a button can ask for. */
+export type ButtonAction = Exclude<JobAction, { kind: 'imagine' }>;
+
+/**
+ * The one use-case surface every platform adapter, command and the CLI calls.
+ * Every method throws `UserError` for what the caller can fix.
+ */
+export interface Atelier {
+  readonly events: JobEvents;
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly providers: ProviderRegistry;
+  /** Validate, moderate, check limits and capabilities, persist as queued and hand to the queue. */
+  imagine(options: ImagineOptions, actor: Actor, where: Where): Promise<Job>;
+  /** A child job from a button: reroll, upscale N, vary N, remix with a new prompt. */
+  act(parentId: string, action: ButtonAction, actor: Actor, where: Where): Promise<Job>;
+  cancel(jobId: string, actor: Actor): Promise<Job>;
+  /** Cancels the actor's queued and running jobs in this channel (all channels when `where` is omitted). */
+  cancelMine(actor: Actor, where?: Where): Promise<Job[]>;
+  /** Removes the job and its stored images; owner or a member who can manage. */
+  delete(jobId: string, actor: Actor): Promise<Job>;
+  getJob(jobId: string): Promise<Job | undefined>;
+  images(jobId: string): Promise<ImageHandle[]>;
+  /** Queued and running jobs in the channel, in the order they will run. */
+  queue(where: Where): Promise<Job[]>;
+  recent(actor: Actor, limit?: number): Promise<Job[]>;
+  getSettings(scope: SettingsScope): Promise<Settings>;
+  /** Members need `canManage` for channel / server scopes; users may set only their own. */
+  setSettings(scope: SettingsScope, patch: Settings, actor: Actor): Promise<Settings>;
+  /** Whether `actor` may press `action` on `job` under the channel's button policy and role gating. */
+  mayPress(job: Job, action: ButtonAction | { kind: 'cancel' | 'delete' | 'details' }, actor: Actor): Promise<boolean>;
+}

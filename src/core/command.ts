@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+import type { Actor, Job, Where } from './job.ts';
+import type { Atelier } from './atelier.ts';
+
+/** What a command answers; each platform renders it its own way. */
+export type CommandResult =
+  | { type: 'job'; job: Job }
+  | { type: 'jobs'; jobs: Job[]; text: string; ephemeral: boolean }
+  | { type: 'message'; text: string; ephemeral: boolean };
+
+export interface CommandContext {
+  readonly atelier: Atelier;
+  readonly actor: Actor;
+  readonly where: Where;
+}
+
+/**
+ * A slash command as plain data: both registration formats (Discord JSON, Slack manifest) are derived
+ * from it, and every platform runs the same `run`.
+ */
+export interface CommandDefinition<S extends z.ZodObject = z.ZodObject> {
+  /** /^[a-z0-9-]{1,32}$/, so "/" + name fits Slack's limit too. */
+  readonly name: string;
+  /** At most 100 characters (Discord's limit). */
+  readonly description: string;
+  /** Every field `.describe()`d; scalars and enums only. */
+  readonly options: S;
+  /** Slack and the playground: the string option that takes the free text. */
+  readonly positional?: keyof z.input<S> & string;
+  /** Display labels for enum values where the value alone reads badly. */
+  readonly labels?: Record<string, string>;
+  run(input: z.output<S>, ctx: CommandContext): Promise<CommandResult>;
+}
+
+export const defineCommand = <S extends z.ZodObject>(def: CommandDefinition<S>): CommandDefinition<S> => def;

@@ -1,0 +1,94 @@
+import type { GenerationRequest } from './request.ts';
+import type { ProviderIntent } from './provider.ts';
+import type { ShownError } from './errors.ts';
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+/** What created a job: a command, or a button on a parent job. */
+export type JobAction =
+  | { kind: 'imagine' }
+  | { kind: 'reroll' }
+  | { kind: 'upscale'; index: number }
+  | { kind: 'vary'; index: number }
+  | { kind: 'remix'; prompt: string };
+
+export type Platform = 'discord' | 'slack' | 'web' | 'cli';
+
+/** Who asked. `displayName` is for attribution; `roles` for role gating where the platform has roles. */
+export interface Actor {
+  platform: Platform;
+  userId: string;
+  displayName: string;
+  roles?: readonly string[];
+  /** Manage Server / Manage Channels on Discord, workspace admin on Slack. */
+  canManage?: boolean;
+}
+
+/** Where the job lives and reports. */
+export interface Where {
+  platform: Platform;
+  serverId?: string;
+  channelId: string;
+  /** The channel allows NSFW content (Discord age-restricted channel, or a setting). */
+  nsfw?: boolean;
+}
+
+export interface JobProgress {
+  queuePosition?: number;
+  percent?: number;
+  stage?: string;
+  /** Blob key of the newest preview image. */
+  previewKey?: string;
+}
+
+export interface JobResult {
+  imageIds: string[];
+  gridImageId?: string;
+  seed?: number;
+  note?: string;
+}
+
+export interface Job {
+  id: string;
+  parentId?: string;
+  action: JobAction;
+  state: JobState;
+  provider: string;
+  request: GenerationRequest;
+  owner: Actor;
+  where: Where;
+  private: boolean;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  progress: JobProgress;
+  /** Written before the provider's create, so a crash between create and persist is reconciled, not repeated. */
+  intent?: ProviderIntent;
+  providerJobId?: string;
+  attempts: number;
+  result?: JobResult;
+  error?: ShownError;
+  /** Visible notes, e.g. "moved to Leonardo.ai after all-images.ai failed". */
+  notes: string[];
+  /** Bumped on every write: renderers and the one-writer rule use it to drop stale updates. */
+  version: number;
+}
+
+const TRANSITIONS: Record<JobState, readonly JobState[]> = {
+  queued: ['running', 'failed', 'canceled'],
+  running: ['succeeded', 'failed', 'canceled', 'queued'],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+};
+
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+}
+
+export const isFinal = (state: JobState): boolean => TRANSITIONS[state].length === 0;
+
+/** Throws on a transition the state machine does not allow; `running -> queued` is a resume after a crash. */
+export function assertTransition(from: JobState, to: JobState): void {
+  if (!TRANSITIONS[from].includes(to)) throw new IllegalTransitionError(`job cannot go from ${from} to ${to}`);
+}

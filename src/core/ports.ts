@@ -1,0 +1,112 @@
+import type { Job, JobState } from './job.ts';
+import type { Settings, SettingsScope } from './settings.ts';
+
+/** Metadata of one stored image; the bytes live in the BlobStore under `blobKey`. */
+export interface StoredImage {
+  id: string;
+  jobId: string;
+  /** 1-based position in the job's result; 0 for the grid. */
+  index: number;
+  kind: 'image' | 'grid';
+  mime: string;
+  width: number;
+  height: number;
+  size: number;
+  blobKey: string;
+  providerImageId?: string;
+  seed?: number;
+  nsfw?: boolean;
+  createdAt: number;
+}
+
+/** A platform's handle on the message that shows a job (ids, tokens): opaque to the core. */
+export type MessageRef = Record<string, unknown>;
+
+export interface JobFilter {
+  states?: readonly JobState[];
+  channelId?: string;
+  ownerId?: string;
+  platform?: string;
+  limit?: number;
+}
+
+/**
+ * Durable state. Asynchronous so SQLite and PostgreSQL implement the same port.
+ * `updateJob` is compare-and-set on `version`: it returns undefined when another writer got there first.
+ */
+export interface Store {
+  migrate(): Promise<void>;
+  createJob(job: Job): Promise<void>;
+  getJob(id: string): Promise<Job | undefined>;
+  updateJob(job: Job): Promise<Job | undefined>;
+  listJobs(filter: JobFilter): Promise<Job[]>;
+  /** Jobs created by this user since `since` (epoch ms), for daily quotas. */
+  countJobsSince(platform: string, ownerId: string, since: number): Promise<number>;
+  deleteJob(id: string): Promise<void>;
+  addImage(image: StoredImage): Promise<void>;
+  getImage(id: string): Promise<StoredImage | undefined>;
+  listImages(jobId: string): Promise<StoredImage[]>;
+  deleteImages(jobId: string): Promise<StoredImage[]>;
+  /** Images created before `before`, for retention. */
+  listImagesBefore(before: number, limit: number): Promise<StoredImage[]>;
+  deleteImage(id: string): Promise<void>;
+  getMessageRef(jobId: string, platform: string): Promise<MessageRef | undefined>;
+  setMessageRef(jobId: string, platform: string, ref: MessageRef): Promise<void>;
+  getSettings(scope: SettingsScope): Promise<Settings | undefined>;
+  setSettings(scope: SettingsScope, settings: Settings): Promise<void>;
+  /** A small key/value for things like a provider's webhook subscription id. */
+  getValue(key: string): Promise<string | undefined>;
+  setValue(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Image bytes by key: a folder by default, something every machine reaches at scale. */
+export interface BlobStore {
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  delete(key: string): Promise<void>;
+}
+
+/** Image work the core needs and must not do itself (no codec in core). */
+export interface ImageTools {
+  /** A grid of 1–8 images (2×2 for four), as PNG or JPEG. */
+  grid(images: readonly Uint8Array[]): Promise<{ bytes: Uint8Array; mime: string; width: number; height: number }>;
+  /** The best PNG / JPEG / WebP rendition under `maxBytes`, resized only if it must be. */
+  fit(bytes: Uint8Array, maxBytes: number): Promise<{ bytes: Uint8Array; mime: string; width: number; height: number }>;
+  /** A small thumbnail for progress previews. */
+  preview(bytes: Uint8Array, maxSide: number): Promise<{ bytes: Uint8Array; mime: string }>;
+  /** Decode check and dimensions; throws on something that is not an image. */
+  probe(bytes: Uint8Array): Promise<{ mime: string; width: number; height: number }>;
+}
+
+/**
+ * Runs persisted jobs. The in-process queue is the default; BullMQ on Redis implements it for scale-out.
+ * `enqueue` is called after the job is persisted as `queued`.
+ */
+export interface JobQueue {
+  start(): Promise<void>;
+  enqueue(job: Job): Promise<void>;
+  /** Removes a queued job or aborts a running one (its AbortSignal reaches the provider). */
+  cancel(jobId: string): Promise<void>;
+  /** 1-based position of each queued job in the order it will start. */
+  positions(): Promise<Map<string, number>>;
+  stop(): Promise<void>;
+}
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: object): Logger;
+}
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};

@@ -1,0 +1,96 @@
+import type { GenerationRequest, Mode, RequestField } from './request.ts';
+
+/**
+ * What a provider can do. The UI offers only this, and `checkCapabilities` refuses a request
+ * that asks for more before anything is billed.
+ */
+export interface ProviderCapabilities {
+  modes: readonly Mode[];
+  /** Request fields this provider expresses in simple mode; anything else set on a request is refused. */
+  fields: readonly RequestField[];
+  /** Allowed aspect ratios, or 'any' for any whole-number W:H. */
+  aspectRatios: readonly string[] | 'any';
+  maxCount: number;
+  /** Images per generation when the provider decides it (all-images.ai always returns four). */
+  fixedCount?: number;
+  upscale: boolean;
+  variations: boolean;
+  progressPercent: boolean;
+  previews: boolean;
+  webhooks: boolean;
+}
+
+/** Progress a provider reports while it runs; every field optional because providers report differently. */
+export interface ProviderProgress {
+  percent?: number;
+  stage?: string;
+  /** A low-resolution preview of the images so far. */
+  preview?: { bytes: Uint8Array; mime: string };
+}
+
+export interface ProviderImage {
+  bytes: Uint8Array;
+  mime: string;
+  width: number;
+  height: number;
+  /** The provider's id for this image, needed for its native upscale / variation calls. */
+  providerImageId?: string;
+  nsfw?: boolean;
+  seed?: number;
+}
+
+export interface ProviderResult {
+  images: ProviderImage[];
+  seed?: number;
+  providerJobId?: string;
+  /** A note shown with the result (e.g. "2 images withheld: flagged NSFW"). */
+  note?: string;
+}
+
+/** What a provider is about to send for a billable create, recorded before the call. */
+export interface ProviderIntent {
+  /** A key unique to this job and attempt, sent to the provider where it accepts one (all-images.ai `name`). */
+  key: string;
+  operation: 'generate' | 'upscale' | 'vary';
+  body: unknown;
+}
+
+/** Everything a provider needs from its surroundings while it runs one job. */
+export interface ProviderRunContext {
+  jobId: string;
+  signal: AbortSignal;
+  progress(update: ProviderProgress): void;
+  /** Persist the intent before the create; resolves once it is durable. */
+  recordIntent(intent: ProviderIntent): Promise<void>;
+  /** Persist the provider's job id right after the create, so a restart polls instead of creating again. */
+  recordSubmitted(providerJobId: string): Promise<void>;
+  /** Present when resuming a job: what an earlier attempt recorded. */
+  resume?: { intent?: ProviderIntent; providerJobId?: string };
+  /** Whether the channel allows NSFW images; providers that flag images withhold the rest. */
+  allowNsfw: boolean;
+}
+
+/** A stored source image for upscale / variation. */
+export interface SourceImage {
+  bytes: Uint8Array;
+  mime: string;
+  width: number;
+  height: number;
+  index: number;
+  providerImageId?: string;
+  seed?: number;
+  request: GenerationRequest;
+}
+
+export interface ImageProvider {
+  readonly id: string;
+  readonly displayName: string;
+  readonly capabilities: ProviderCapabilities;
+  generate(request: GenerationRequest, ctx: ProviderRunContext): Promise<ProviderResult>;
+  /** The image at full size, through the provider's native upscale where it has one. */
+  upscale?(source: SourceImage, ctx: ProviderRunContext): Promise<ProviderResult>;
+  /** A variation of the image (native, or image-to-image). */
+  vary?(source: SourceImage, ctx: ProviderRunContext): Promise<ProviderResult>;
+  /** Health / key check for `doctor`. */
+  check?(signal: AbortSignal): Promise<{ ok: boolean; detail: string }>;
+}

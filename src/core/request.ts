@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/** Aspect ratios every seed provider understands (all-images.ai's `format` list); others are allowed as W:H. */
+export const FORMATS = ['1:1', '3:2', '2:3', '4:7', '7:4', '5:4', '4:5', '16:9', '9:16'] as const;
+export const WEATHERS = ['sunny', 'cloudy', 'foggy', 'rainy', 'thunderstorm', 'snowy'] as const;
+export const TIMES = ['sunrise', 'morning', 'afternoon', 'sunset', 'evening', 'golden hour', 'night', 'midnight'] as const;
+export const PHOTO_TYPES = ['realisticQuality', 'realisticManuel'] as const;
+export const MODES = ['simple', 'advanced'] as const;
+export const PROCESS_MODES = ['fast', 'relax'] as const;
+
+export type Mode = (typeof MODES)[number];
+export type Weather = (typeof WEATHERS)[number];
+export type TimeOfDay = (typeof TIMES)[number];
+
+/** Whole-number W:H, as Midjourney requires ("use 139:100 not 1.39:1"). */
+export const aspectRatioSchema = z
+  .string()
+  .regex(/^[1-9]\d{0,3}:[1-9]\d{0,3}$/, 'aspect ratio must be whole numbers W:H, e.g. 16:9');
+
+/** Midjourney-only parameters, kept by flag name (without dashes) so they can be formatted back verbatim. */
+export const midjourneyBagSchema = z.record(z.string(), z.union([z.string(), z.literal(true)]));
+
+/**
+ * The one normalized request every provider receives: the union of the seeds' fields.
+ * A field that is undefined was not asked for; providers reject fields they cannot express
+ * (see `checkCapabilities`) rather than dropping them.
+ */
+export const generationRequestSchema = z.object({
+  mode: z.enum(MODES).default('simple'),
+  /** The description, without flags. */
+  prompt: z.string().trim().min(1, 'prompt is empty: describe what to draw').max(4096),
+  /** Advanced mode: the prompt exactly as typed, unknown flags included, plus typed options as flags. */
+  rawPrompt: z.string().max(6000).optional(),
+  negativePrompt: z.string().max(1024).optional(),
+  aspectRatio: aspectRatioSchema.optional(),
+  width: z.number().int().min(32).max(4096).optional(),
+  height: z.number().int().min(32).max(4096).optional(),
+  count: z.number().int().min(1).max(8).optional(),
+  seed: z.number().int().min(0).max(4294967295).optional(),
+  chaos: z.number().int().min(0).max(100).optional(),
+  stylize: z.number().int().min(0).max(1000).optional(),
+  steps: z.number().int().min(1).max(150).optional(),
+  guidance: z.number().min(0).max(30).optional(),
+  style: z.string().max(64).optional(),
+  model: z.string().max(128).optional(),
+  photo: z.enum(PHOTO_TYPES).optional(),
+  weather: z.enum(WEATHERS).optional(),
+  timeOfDay: z.enum(TIMES).optional(),
+  camera: z.string().max(200).optional(),
+  optimize: z.boolean().optional(),
+  tiling: z.boolean().optional(),
+  transparency: z.boolean().optional(),
+  processMode: z.enum(PROCESS_MODES).optional(),
+  tags: z.array(z.string().max(64)).max(20).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  /** Image-to-image source for variations: a stored image id of ours, or a provider's own image id. */
+  init: z
+    .object({ imageId: z.string(), providerImageId: z.string().optional(), strength: z.number().min(0.1).max(0.9) })
+    .optional(),
+  midjourney: midjourneyBagSchema.optional(),
+});
+
+export type GenerationRequest = z.output<typeof generationRequestSchema>;
+export type GenerationRequestInput = z.input<typeof generationRequestSchema>;
+
+/** Request fields a provider may or may not express; `prompt` and `mode` always exist. */
+export type RequestField = Exclude<keyof GenerationRequest, 'prompt' | 'mode' | 'rawPrompt' | 'metadata' | 'tags'>;
+
+/** How each field is named to a user, for errors that say what to change. */
+export const FIELD_LABELS: Record<RequestField, string> = {
+  negativePrompt: 'negative prompt (--no)',
+  aspectRatio: 'aspect ratio (--ar / format)',
+  width: 'width',
+  height: 'height',
+  count: 'image count (count)',
+  seed: 'seed (--seed)',
+  chaos: 'chaos (--chaos)',
+  stylize: 'stylize (--stylize)',
+  steps: 'steps',
+  guidance: 'guidance',
+  style: 'style',
+  model: 'model',
+  photo: 'photo type (photo)',
+  weather: 'weather',
+  timeOfDay: 'time of day (time)',
+  camera: 'camera',
+  optimize: 'prompt optimization (optimize)',
+  tiling: 'tiling (--tile)',
+  transparency: 'transparency',
+  processMode: 'process mode (fast/relax)',
+  init: 'image-to-image source',
+  midjourney: 'Midjourney parameters',
+};
+
+/** Width and height for an aspect ratio with the given long side, rounded to a multiple of `step`. */
+export function dimensionsFor(aspectRatio: string | undefined, longSide = 1024, step = 8): { width: number; height: number } {
+  const [w, h] = (aspectRatio ?? '1:1').split(':').map(Number) as [number, number];
+  const round = (v: number) => Math.max(step, Math.round(v / step) * step);
+  return w >= h ? { width: round(longSide), height: round((longSide * h) / w) } : { width: round((longSide * w) / h), height: round(longSide) };
+}
