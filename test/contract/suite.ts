@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alice, bob, findButton, type Ack, type ContractDriver, type ViewMessage } from './driver.ts';
+
+/**
+ * The scenarios every platform passes, written once. A platform's test file calls
+ * `contractSuite(() => createXxxDriver())`; a scenario is skipped only when the driver declares it
+ * lacks the capability it needs.
+ */
+export function contractSuite(makeDriver: () => ContractDriver): void {
+  const driver = makeDriver();
+  const caps = driver.capabilities;
+
+  beforeAll(() => driver.start());
+  afterAll(() => driver.stop());
+
+  /** Runs /imagine and waits for its finished result message. */
+  async function imagineDone(prompt: string, extra: Record<string, string | number | boolean> = {}): Promise<ViewMessage> {
+    const ack = await driver.command(alice, 'imagine', { prompt, provider: 'local', count: 4, ...extra });
+    expect(ack.kind).toBe('deferred');
+    return driver.waitFor((m) => m.text.includes(prompt) && /Done in/.test(m.text) && m.files.length > 0, `result for "${prompt}"`);
+  }
+
+  describe(`${driver.name}: /imagine`, () => {
+    it('acks first, shows progress, then the grid with files and buttons', async () => {
+      const done = await imagineDone('a red lighthouse at dusk');
+      expect(done.ephemeral).toBe(false);
+      expect(done.text).toContain(alice.name);
+      expect(done.text).toMatch(/local/i);
+      expect(done.text).toMatch(/seed/i);
+      expect(done.files.some((f) => f.bytes > 0)).toBe(true);
+      for (const label of ['U1', 'U2', 'U3', 'U4']) findButton(done, label);
+      for (const emoji of ['🔄', '✏️', 'ℹ️', '🗑️']) findButton(done, emoji);
+      // Fast jobs ping nobody; only jobs longer than a minute ping their requester.
+      expect(done.pings).toEqual([]);
+    });
+
+    it('bad options: an ephemeral message that names the option, nothing queued', async () => {
+      const before = await driver.jobCount();
+      const ack = await driver.command(alice, 'imagine', { prompt: 'x', provider: 'local', count: 99 });
+      const msg = await ackMessage(ack, (m) => m.ephemeral && /count/i.test(m.text), 'ephemeral error naming count');
+      expect(msg.visibleTo ?? alice.id).toBe(alice.id);
+      expect(await driver.jobCount()).toBe(before);
+    });
+
+    it('a provider failure becomes a visible failure with a retry button', async () => {
+      const ack = await driver.command(alice, 'imagine', { prompt: 'doomed teapot', provider: 'failing' });
+      expect(ack.kind).toBe('deferred');
+      const failed = await driver.waitFor((m) => m.text.includes('doomed teapot') && /fail/i.test(m.text), 'failure message');
+      expect(failed.text).toMatch(/down/);
+      findButton(failed, '🔄');
+    });
+  });
+
+  describe(`${driver.name}: buttons`, () => {
+    let grid: ViewMessage;
+    beforeAll(async () => {
+      grid = await imagineDone('a blue whale in a teacup', { seed: 42 });
+    });
+
+    it('🔄 by another member makes a new job, attributed to the presser', async () => {
+      await expectAcked(await driver.press(bob, grid, findButton(grid, '🔄')));
+      const reroll = await driver.waitFor((m) => m.id !== grid.id && m.text.includes('a blue whale in a teacup') && /Reroll/.test(m.text) && /Done in/.test(m.text), 'reroll result');
+      expect(reroll.text).toContain(bob.name);
+    });
+
+    it('U2 posts image 2 on its own', async () => {
+      await expectAcked(await driver.press(alice, grid, findButton(grid, 'U2')));
+      const up = await driver.waitFor((m) => /Upscale of image 2/.test(m.text) && /Done in/.test(m.text), 'upscale result');
+      expect(up.files.length).toBeGreaterThan(0);
+      expect(up.buttons.some((b) => /^U\d$/.test(b.label))).toBe(false);
+    });
+
+    it('V3 makes a variation of image 3 where the provider can', async () => {
+      const v3 = grid.buttons.find((b) => b.label === 'V3');
+      if (!v3) {
+        // No V buttons is the right answer for a provider without variations: nothing to press.
+        expect(grid.buttons.some((b) => /^V\d$/.test(b.label))).toBe(false);
+        return;
+      }
+      await expectAcked(await driver.press(alice, grid, v3));
+      await driver.waitFor((m) => /Variation of image 3/.test(m.text) && /Done in/.test(m.text), 'variation result');
+    });
+
+    it.skipIf(!caps.modals)('✏️ opens a modal with the prompt; submitting runs the edited prompt', async () => {
+      const ack = await driver.press(alice, grid, findButton(grid, '✏️'));
+      if (ack.kind !== 'modal') throw new Error(`expected a modal, got ${ack.kind}`);
+      const [field, value] = Object.entries(ack.fields)[0]!;
+      expect(value).toContain('a blue whale in a teacup');
+      await expectAcked(await driver.submitModal(alice, ack, { [field]: 'a green whale in a teacup' }));
+      await driver.waitFor((m) => m.text.includes('a green whale in a teacup') && /Done in/.test(m.text), 'remix result');
+    });
+
+    it('ℹ️ shows the details privately', async () => {
+      const ack = await driver.press(bob, grid, findButton(grid, 'ℹ️'));
+      const details = await ackMessage(ack, (m) => m.ephemeral && /Seed: 42/.test(m.text), 'details');
+      expect(details.text).toMatch(/Provider: local/);
+    });
+
+    it('🗑️ by someone else is refused privately; by the owner it removes the message', async () => {
+      const own = await imagineDone('a doomed sandcastle');
+      const refused = await driver.press(bob, own, findButton(own, '🗑️'));
+      await ackMessage(refused, (m) => m.ephemeral && /not allowed|only/i.test(m.text), 'refusal');
+      await expectAcked(await driver.press(alice, own, findButton(own, '🗑️')));
+      await waitUntil(() => !driver.messages().some((m) => m.id === own.id), 'message deleted');
+    });
+
+    it('⏹️ cancels a running job', async () => {
+      const ack = await driver.command(alice, 'imagine', { prompt: 'an endless staircase', provider: 'slow' });
+      expect(ack.kind).toBe('deferred');
+      const running = await driver.waitFor((m) => m.text.includes('an endless staircase') && m.buttons.some((b) => b.emoji === '⏹️'), 'running job with cancel');
+      await expectAcked(await driver.press(alice, running, findButton(running, '⏹️')));
+      await driver.waitFor((m) => m.id === running.id && /Canceled/.test(m.text), 'canceled message');
+    });
+
+    it('a job that no longer exists gets a private explanation', async () => {
+      const gone = await imagineDone('a vanishing cat');
+      await expectAcked(await driver.press(alice, gone, findButton(gone, '🗑️')));
+      const ack = await driver.press(alice, gone, findButton(gone, '🔄'));
+      await ackMessage(ack, (m) => m.ephemeral && /no longer|not found|deleted/i.test(m.text), 'gone explanation');
+    });
+  });
+
+  describe.skipIf(!caps.restart)(`${driver.name}: restart`, () => {
+    it('a button pressed after SIGKILL and restart still works', async () => {
+      const grid = await imagineDone('a phoenix over a server rack');
+      await driver.killAndRestart!();
+      await expectAcked(await driver.press(bob, grid, findButton(grid, '🔄')));
+      await driver.waitFor((m) => m.id !== grid.id && m.text.includes('a phoenix over a server rack') && /Reroll/.test(m.text) && /Done in/.test(m.text), 'reroll after restart');
+    });
+  });
+
+  describe.skipIf(!caps.tokenExpiry)(`${driver.name}: token expiry`, () => {
+    it('a job whose reply token expired mid-job is still delivered', async () => {
+      const ack = await driver.command(alice, 'imagine', { prompt: 'a clock melting slowly', provider: 'slow' });
+      expect(ack.kind).toBe('deferred');
+      const running = await driver.waitFor((m) => m.text.includes('a clock melting slowly') && m.buttons.some((b) => b.emoji === '⏹️'), 'running job');
+      driver.expireTokens!();
+      await expectAcked(await driver.press(alice, running, findButton(running, '⏹️')));
+      await driver.waitFor((m) => m.text.includes('a clock melting slowly') && /Canceled/.test(m.text), 'final state after expiry');
+    });
+  });
+
+  describe.skipIf(!caps.signatures)(`${driver.name}: signatures`, () => {
+    it.each(['forged', 'stale', 'future'] as const)('a %s signature is refused with 401', async (kind) => {
+      expect((await driver.probeSignature!(kind)).status).toBe(401);
+    });
+    it('a valid signature is accepted', async () => {
+      expect((await driver.probeSignature!('valid')).status).toBe(200);
+    });
+  });
+
+  /** The message an ack carries, or the first new ephemeral one matching when the ack was deferred. */
+  async function ackMessage(ack: Ack, predicate: (m: ViewMessage) => boolean, what: string): Promise<ViewMessage> {
+    if (ack.kind === 'message' && predicate(ack.message)) return ack.message;
+    if (ack.kind === 'rejected') throw new Error(`${what}: request rejected with ${ack.status}`);
+    return driver.waitFor(predicate, what);
+  }
+}
+
+function expectAcked(ack: Ack): void {
+  if (ack.kind === 'rejected') throw new Error(`expected an acknowledgement, got ${ack.status}`);
+}
+
+async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
