@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { composeGrid, gridLayout } from '../../src/images/grid.ts';
+import { createImageTools } from '../../src/images/image-tools.ts';
+import { probeImage } from '../../src/images/probe.ts';
+import { pixelAt, solidPng } from './helpers.ts';
+
+const colours = [
+  { r: 255, g: 0, b: 0 },
+  { r: 0, g: 255, b: 0 },
+  { r: 0, g: 0, b: 255 },
+  { r: 255, g: 255, b: 0 },
+  { r: 0, g: 255, b: 255 },
+  { r: 255, g: 0, b: 255 },
+  { r: 255, g: 255, b: 255 },
+  { r: 128, g: 64, b: 0 },
+];
+
+describe('grid', () => {
+  // 64² cells get a 2 px gutter.
+  it.each([
+    [1, 64, 64],
+    [2, 130, 64],
+    [3, 130, 130],
+    [4, 130, 130],
+    [5, 262, 130],
+    [8, 262, 130],
+  ])('composes %i images into %i×%i', async (count, width, height) => {
+    const images = await Promise.all(colours.slice(0, count).map((c) => solidPng(64, 64, c)));
+    const grid = await createImageTools().grid(images);
+    expect(grid).toMatchObject({ mime: 'image/png', width, height });
+    expect(await probeImage(grid.bytes)).toMatchObject({ width, height });
+    const layout = gridLayout(count, 64, 64);
+    for (let i = 0; i < count; i++) {
+      const { left, top } = layout.cells[i]!;
+      const c = colours[i]!;
+      expect(await pixelAt(grid.bytes, left + 32, top + 32)).toEqual([c.r, c.g, c.b]);
+    }
+  });
+
+  it('puts four images in a 2×2 grid', () => {
+    const layout = gridLayout(4, 100, 50);
+    expect([layout.columns, layout.rows]).toEqual([2, 2]);
+    expect(layout.cells.map((c) => [c.left, c.top])).toEqual([
+      [0, 0],
+      [102, 0],
+      [0, 52],
+      [102, 52],
+    ]);
+  });
+
+  it('shrinks cells so the grid fits its maximum side', async () => {
+    const images = await Promise.all(colours.map((c) => solidPng(1024, 576, c)));
+    const grid = await composeGrid(images);
+    expect(Math.max(grid.width, grid.height)).toBeLessThanOrEqual(2048);
+    expect(grid.width).toBeGreaterThan(2000);
+    expect(grid.width / grid.height).toBeCloseTo((4 * 1024) / (2 * 576), 1);
+  });
+
+  it('crops an image of another size to the first image\'s cell', async () => {
+    const grid = await composeGrid([await solidPng(64, 64, colours[0]!), await solidPng(200, 100, colours[1]!)]);
+    expect(grid).toMatchObject({ width: 130, height: 64 });
+    expect(await pixelAt(grid.bytes, 66 + 32, 32)).toEqual([0, 255, 0]);
+  });
+
+  it('writes JPEG when asked', async () => {
+    const grid = await createImageTools({ grid: { format: 'jpeg' } }).grid([await solidPng(64, 64, colours[0]!)]);
+    expect(grid.mime).toBe('image/jpeg');
+    expect((await probeImage(grid.bytes)).mime).toBe('image/jpeg');
+  });
+
+  it('refuses zero or more than eight images', async () => {
+    await expect(composeGrid([])).rejects.toThrow(/1 to 8/);
+    const nine = await Promise.all(Array.from({ length: 9 }, () => solidPng(8, 8, colours[0]!)));
+    await expect(composeGrid(nine)).rejects.toThrow(/1 to 8/);
+  });
+});
