@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import type { BlobStore, Store } from '../core/ports.ts';
+import { createFolderBlobStore } from './folder-blob-store.ts';
+import { createPostgresBlobStore } from './postgres-blob-store.ts';
+import { createPostgresStore } from './postgres-store.ts';
+import { createSqliteStore } from './sqlite-store.ts';
+
+export const isPostgresUrl = (url: string | undefined): url is string => /^postgres(ql)?:\/\//i.test(url ?? '');
+
+/**
+ * The store and blob store the configuration asks for, migrated and ready:
+ * PostgreSQL (rows and image bytes, one pool) when DATABASE_URL is a postgres:// URL, otherwise SQLite
+ * at DATA_DIR/atelier.db with image bytes under DATA_DIR/images. `store.close()` releases everything.
+ */
+export async function createStoreFromConfig(config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL'>): Promise<{ store: Store; blobs: BlobStore }> {
+  if (isPostgresUrl(config.DATABASE_URL)) {
+    const pool = new pg.Pool({ connectionString: config.DATABASE_URL });
+    const store = createPostgresStore({ pool, endPoolOnClose: true });
+    const blobs = createPostgresBlobStore({ pool });
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return { store, blobs };
+  }
+  if (config.DATABASE_URL) throw new Error(`DATABASE_URL: expects postgres:// or postgresql://, or unset for SQLite in DATA_DIR`);
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const imagesDir = join(config.DATA_DIR, 'images');
+  mkdirSync(imagesDir, { recursive: true });
+  const store = createSqliteStore(join(config.DATA_DIR, 'atelier.db'));
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return { store, blobs: createFolderBlobStore(imagesDir) };
+}

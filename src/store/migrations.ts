@@ -1,0 +1,79 @@
+/** The two SQL engines the store runs on; the schema is the same, only a few type names differ. */
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Statements in the common subset of SQLite and PostgreSQL; `{t}` prefixes a table name, `{bytes}` is the binary type. */
+  statements: readonly string[];
+}
+
+/**
+ * Every schema change, in order. Append only: a migration that has shipped is never edited, because
+ * `schema_migrations` records it as applied and it will not run again.
+ * JSON is stored as TEXT on both engines so a row reads back byte for byte the same everywhere.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'jobs, images, message refs, settings, values, blobs',
+    statements: [
+      `CREATE TABLE {t}jobs (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        parent_id TEXT,
+        created_at BIGINT NOT NULL,
+        version INTEGER NOT NULL,
+        data TEXT NOT NULL
+      )`,
+      `CREATE INDEX jobs_created ON {t}jobs (created_at, id)`,
+      `CREATE INDEX jobs_state_created ON {t}jobs (state, created_at)`,
+      `CREATE INDEX jobs_channel_created ON {t}jobs (channel_id, created_at)`,
+      `CREATE INDEX jobs_owner_created ON {t}jobs (platform, owner_id, created_at)`,
+      `CREATE INDEX jobs_parent ON {t}jobs (parent_id)`,
+      `CREATE TABLE {t}images (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES {t}jobs (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        data TEXT NOT NULL
+      )`,
+      `CREATE INDEX images_job ON {t}images (job_id, idx)`,
+      `CREATE INDEX images_created ON {t}images (created_at, id)`,
+      `CREATE TABLE {t}message_refs (
+        job_id TEXT NOT NULL REFERENCES {t}jobs (id) ON DELETE CASCADE,
+        platform TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (job_id, platform)
+      )`,
+      `CREATE TABLE {t}settings (
+        scope_key TEXT PRIMARY KEY,
+        data TEXT NOT NULL
+      )`,
+      `CREATE TABLE {t}kv (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      )`,
+      `CREATE TABLE {t}blobs (
+        key TEXT PRIMARY KEY,
+        bytes {bytes} NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+];
+
+/** `schema_migrations` itself: created before any migration runs, under the same lock. */
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS {t}schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+/** Fills the placeholders of a statement for one engine; `tablePrefix` is `"schema".` or empty. */
+export function renderSql(statement: string, dialect: Dialect, tablePrefix = ''): string {
+  return statement.replaceAll('{t}', tablePrefix).replaceAll('{bytes}', dialect === 'postgres' ? 'BYTEA' : 'BLOB');
+}
