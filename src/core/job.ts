@@ -10,7 +10,9 @@ export type JobAction =
   | { kind: 'reroll' }
   | { kind: 'upscale'; index: number }
   | { kind: 'vary'; index: number }
-  | { kind: 'remix'; prompt: string };
+  | { kind: 'remix'; prompt: string }
+  /** The same request again after a failure, seed kept. */
+  | { kind: 'retry' };
 
 export type Platform = 'discord' | 'slack' | 'web' | 'cli';
 

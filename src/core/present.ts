@@ -1,4 +1,5 @@
 import type { Job } from './job.ts';
+import type { ButtonAction } from './atelier.ts';
 import type { ProviderCapabilities } from './provider.ts';
 import { isFinal } from './job.ts';
 import { formatPrompt } from './prompt.ts';
@@ -18,6 +19,25 @@ export interface ButtonSpec {
 }
 
 const PREFIX = 'a';
+
+/**
+ * The job action a pressed button asks for; undefined for buttons that are not child jobs
+ * (details, delete, cancel) or for remix, whose prompt comes from a modal.
+ */
+export function buttonAction(kind: ButtonKind, index: number): ButtonAction | undefined {
+  switch (kind) {
+    case 'upscale':
+      return { kind: 'upscale', index };
+    case 'vary':
+      return { kind: 'vary', index };
+    case 'reroll':
+      return { kind: 'reroll' };
+    case 'retry':
+      return { kind: 'retry' };
+    default:
+      return undefined;
+  }
+}
 
 export function encodeButtonId(kind: ButtonKind, jobId: string, index = 0): string {
   return `${PREFIX}:${kind}:${index}:${jobId}`;
@@ -81,6 +101,7 @@ export function progressBar(percent: number, width = 10): string {
 
 const ACTION_TEXT: Record<Job['action']['kind'], string> = {
   imagine: '',
+  retry: 'Retry',
   reroll: 'Reroll',
   upscale: 'Upscale',
   vary: 'Variation',

@@ -1,0 +1,108 @@
+import { UserError } from './errors.ts';
+import type { ImagineOptions } from './imagine-options.ts';
+import type { ImageProvider } from './provider.ts';
+import { formatFlags, parsePrompt, readFlags } from './prompt.ts';
+import { FIELD_LABELS, generationRequestSchema, type GenerationRequest, type RequestField } from './request.ts';
+import type { Settings } from './settings.ts';
+
+/** Picks the provider: typed option, then user / channel / server default, then the deployment's. */
+export function chooseProvider(options: Pick<ImagineOptions, 'provider'>, merged: Settings, fallback: string): string {
+  const id = options.provider ?? merged.provider ?? fallback;
+  if (merged.allowedProviders?.length && !merged.allowedProviders.includes(id)) {
+    throw new UserError('NOT_ALLOWED', `Provider "${id}" is not allowed in this channel. Allowed: ${merged.allowedProviders.join(', ')}.`);
+  }
+  return id;
+}
+
+/** A typed option and a flag for the same field must agree. */
+function agree<T>(typed: T | undefined, flagged: T | undefined, typedName: string, flagRaw: string): T | undefined {
+  if (typed !== undefined && flagged !== undefined && typed !== flagged) {
+    throw new UserError('CONFLICT', `The option ${typedName}:${String(typed)} and the flag ${flagRaw} disagree. Keep one of them.`);
+  }
+  return typed ?? flagged;
+}
+
+/**
+ * Typed options + prompt flags + defaults -> the normalized request, checked against the provider.
+ * Precedence: typed option = flag (they must agree), then user, channel, server default, then the provider's.
+ * Defaults only apply where the provider can express them; an explicit ask it cannot express is an error.
+ */
+export function resolveRequest(options: ImagineOptions, merged: Settings, provider: ImageProvider): GenerationRequest {
+  const mode = options.mode ?? merged.mode ?? 'simple';
+  const caps = provider.capabilities;
+  if (!caps.modes.includes(mode)) {
+    throw new UserError(
+      'UNSUPPORTED',
+      mode === 'advanced'
+        ? `Advanced mode sends the raw Midjourney prompt, and ${provider.displayName} is not Midjourney-backed. Use mode:simple, or a Midjourney provider.`
+        : `${provider.displayName} only takes advanced (raw Midjourney) prompts. Use mode:advanced.`,
+    );
+  }
+  const parsed = parsePrompt(options.prompt);
+  if (!parsed.text) throw new UserError('INVALID_OPTIONS', 'The prompt has flags but no description: say what to draw before the --flags.');
+  const flags = readFlags(parsed.flags);
+  const rawOf = (names: string[]) => parsed.flags.find((f) => names.includes(f.name))?.raw ?? '';
+
+  if (mode === 'simple' && flags.unknown.length) {
+    const names = flags.unknown.map((f) => `--${f.name}`).join(', ');
+    throw new UserError('UNKNOWN_FLAG', `${names} is not a flag Atelier knows. Remove it${caps.modes.includes('advanced') ? ', or use mode:advanced to send the prompt to Midjourney as typed' : ''}.`);
+  }
+
+  const req: Record<string, unknown> = {
+    mode,
+    prompt: parsed.text,
+    aspectRatio: agree(options.format, flags.fields.aspectRatio, 'format', rawOf(['ar', 'aspect'])),
+    negativePrompt: agree(options.no, flags.fields.negativePrompt, 'no', rawOf(['no'])),
+    seed: agree(options.seed, flags.fields.seed, 'seed', rawOf(['seed'])),
+    chaos: agree(options.chaos, flags.fields.chaos, 'chaos', rawOf(['chaos', 'c'])),
+    stylize: agree(options.stylize, flags.fields.stylize, 'stylize', rawOf(['stylize', 's'])),
+    tiling: flags.fields.tiling,
+    count: options.count,
+    photo: options.photo,
+    weather: options.weather,
+    timeOfDay: options.time,
+    camera: options.camera,
+    model: options.model,
+    style: options.style,
+    optimize: options.optimize,
+    midjourney: Object.keys(flags.midjourney).length ? flags.midjourney : undefined,
+  };
+
+  if (mode === 'simple') {
+    for (const [field, value] of Object.entries(req)) {
+      if (value === undefined || field === 'mode' || field === 'prompt') continue;
+      if (!caps.fields.includes(field as RequestField)) {
+        throw new UserError(
+          'UNSUPPORTED',
+          `${provider.displayName} cannot do ${FIELD_LABELS[field as RequestField] ?? field}. Remove it${caps.modes.includes('advanced') ? ', use mode:advanced,' : ''} or choose another provider (provider option).`,
+        );
+      }
+    }
+  } else {
+    // Advanced: the prompt goes verbatim; typed options ride along as flags the prompt does not already carry.
+    const typedAsFlags = formatFlags({
+      aspectRatio: flags.fields.aspectRatio ? undefined : options.format,
+      chaos: flags.fields.chaos !== undefined ? undefined : options.chaos,
+      stylize: flags.fields.stylize !== undefined ? undefined : options.stylize,
+      seed: flags.fields.seed !== undefined ? undefined : options.seed,
+      negativePrompt: flags.fields.negativePrompt ? undefined : options.no,
+    });
+    req.rawPrompt = [options.prompt.trim(), ...typedAsFlags].join(' ');
+  }
+
+  // Defaults fill only what the provider can express.
+  if (req.aspectRatio === undefined && merged.format && caps.fields.includes('aspectRatio')) req.aspectRatio = merged.format;
+  if (merged.processMode && caps.fields.includes('processMode')) req.processMode = merged.processMode;
+
+  if (typeof req.aspectRatio === 'string' && caps.aspectRatios !== 'any' && !caps.aspectRatios.includes(req.aspectRatio)) {
+    throw new UserError('UNSUPPORTED', `${provider.displayName} does not offer the aspect ratio ${req.aspectRatio}. Pick one of ${caps.aspectRatios.join(', ')}.`);
+  }
+  const count = req.count as number | undefined;
+  if (count !== undefined && count > caps.maxCount) {
+    throw new UserError('UNSUPPORTED', `${provider.displayName} makes at most ${caps.maxCount} images at a time; ask for count:${caps.maxCount} or fewer.`);
+  }
+  if (caps.fixedCount !== undefined && count !== undefined && count !== caps.fixedCount) {
+    throw new UserError('UNSUPPORTED', `${provider.displayName} always makes ${caps.fixedCount} images; remove the count option.`);
+  }
+  return generationRequestSchema.parse(req);
+}

@@ -1,0 +1,184 @@
+import { classifyError, UserError } from './errors.ts';
+import type { JobEvents } from './events.ts';
+import { assertTransition, isFinal, type Job } from './job.ts';
+import type { BlobStore, ImageTools, Logger, Store } from './ports.ts';
+import type { ProviderProgress, ProviderResult, ProviderRunContext, SourceImage } from './provider.ts';
+import type { ProviderRegistry } from './registry.ts';
+import type { Settings } from './settings.ts';
+
+export interface RunnerDeps {
+  store: Store;
+  blobs: BlobStore;
+  images: ImageTools;
+  providers: ProviderRegistry;
+  events: JobEvents;
+  logger: Logger;
+  /** Channel and server settings of the job, for NSFW and the fallback provider. */
+  settingsFor(job: Job): Promise<Settings>;
+  jobTimeoutMs: number;
+  /** Tests inject faults at named points (e.g. between a provider's create and our persist). */
+  faults?: (point: string, job: Job) => void | Promise<void>;
+}
+
+/** Errors on the provider's side may move the job to the channel's fallback provider; user-side ones never do. */
+const FAILOVER_CODES = new Set(['PROVIDER_TIMEOUT', 'PROVIDER_UNAVAILABLE']);
+
+const blobKey = (jobId: string, name: string) => `jobs/${jobId}/${name}`;
+
+/**
+ * Writes a job with compare-and-set and announces it. Retries on a lost race by re-reading, so
+ * concurrent writers (a cancel while the runner writes progress) never clobber each other.
+ */
+export async function writeJob(deps: Pick<RunnerDeps, 'store' | 'events'>, id: string, change: (job: Job) => Job | undefined): Promise<Job | undefined> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = await deps.store.getJob(id);
+    if (!current) return undefined;
+    const next = change(current);
+    if (!next) return current;
+    if (next.state !== current.state) assertTransition(current.state, next.state);
+    const saved = await deps.store.updateJob(next);
+    if (saved) {
+      deps.events.emit({ type: 'job.updated', job: saved });
+      return saved;
+    }
+  }
+  throw new Error(`job ${id}: too many concurrent writes`);
+}
+
+/** Runs one job to a final state. Never throws for provider failures: they become a failed job. */
+export async function runJob(deps: RunnerDeps, jobId: string, signal: AbortSignal): Promise<Job | undefined> {
+  const started = await writeJob(deps, jobId, (j) => {
+    if (isFinal(j.state)) return undefined;
+    return { ...j, state: 'running', startedAt: j.startedAt ?? Date.now(), progress: { stage: 'Starting' } };
+  });
+  if (!started || isFinal(started.state)) return started;
+
+  const timeout = AbortSignal.timeout(deps.jobTimeoutMs);
+  const both = AbortSignal.any([signal, timeout]);
+  let job = started;
+  const tried = new Set<string>();
+  for (;;) {
+    tried.add(job.provider);
+    try {
+      const result = await execute(deps, job, both);
+      return await finish(deps, job, result);
+    } catch (err) {
+      if (signal.aborted) {
+        return writeJob(deps, jobId, (j) => (isFinal(j.state) ? undefined : { ...j, state: 'canceled', finishedAt: Date.now() }));
+      }
+      const shown = timeout.aborted
+        ? { code: 'PROVIDER_TIMEOUT' as const, message: `The provider did not finish within ${Math.round(deps.jobTimeoutMs / 1000)}s. Try again, or try another provider.`, retryable: true }
+        : classifyError(err, (incidentId, e) => deps.logger.error({ err: e, incidentId, jobId }, 'job failed'));
+      const settings = await deps.settingsFor(job);
+      const fallback = settings.fallbackProvider;
+      if (!timeout.aborted && FAILOVER_CODES.has(shown.code) && fallback && !tried.has(fallback) && deps.providers.has(fallback) && job.action.kind !== 'upscale' && job.action.kind !== 'vary') {
+        const from = deps.providers.get(job.provider).displayName;
+        const to = deps.providers.get(fallback).displayName;
+        const moved = await writeJob(deps, jobId, (j) => ({
+          ...j,
+          provider: fallback,
+          intent: undefined,
+          providerJobId: undefined,
+          notes: [...j.notes, `Moved to ${to} after ${from} failed: ${shown.message}`],
+          progress: { stage: `Retrying on ${to}` },
+        }));
+        if (moved && !isFinal(moved.state)) {
+          job = moved;
+          continue;
+        }
+      }
+      return writeJob(deps, jobId, (j) => (isFinal(j.state) ? undefined : { ...j, state: 'failed', finishedAt: Date.now(), error: shown }));
+    }
+  }
+}
+
+async function execute(deps: RunnerDeps, job: Job, signal: AbortSignal): Promise<ProviderResult> {
+  const provider = deps.providers.get(job.provider);
+  const settings = await deps.settingsFor(job);
+  const ctx: ProviderRunContext = {
+    jobId: job.id,
+    signal,
+    allowNsfw: Boolean(job.where.nsfw || settings.nsfw),
+    progress: (p) => void reportProgress(deps, job.id, p).catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'progress write failed')),
+    recordIntent: async (intent) => {
+      await writeJob(deps, job.id, (j) => ({ ...j, intent }));
+    },
+    recordSubmitted: async (providerJobId) => {
+      await deps.faults?.('after-create', job);
+      await writeJob(deps, job.id, (j) => ({ ...j, providerJobId }));
+    },
+    resume: job.intent || job.providerJobId ? { intent: job.intent, providerJobId: job.providerJobId } : undefined,
+  };
+  switch (job.action.kind) {
+    case 'upscale':
+    case 'vary': {
+      const source = await loadSource(deps, job, job.action.index);
+      const op = job.action.kind === 'upscale' ? provider.upscale : provider.vary;
+      if (!op) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot ${job.action.kind} images.`);
+      return op.call(provider, source, ctx);
+    }
+    default:
+      return provider.generate(job.request, ctx);
+  }
+}
+
+async function loadSource(deps: RunnerDeps, job: Job, index: number): Promise<SourceImage> {
+  const parent = job.parentId ? await deps.store.getJob(job.parentId) : undefined;
+  const meta = parent ? (await deps.store.listImages(parent.id)).find((i) => i.kind === 'image' && i.index === index) : undefined;
+  const bytes = meta ? await deps.blobs.get(meta.blobKey) : undefined;
+  if (!parent || !meta || !bytes) throw new UserError('NOT_FOUND', `Image ${index} of that job no longer exists, so it cannot be used. Run /imagine again.`);
+  return { bytes, mime: meta.mime, width: meta.width, height: meta.height, index, providerImageId: meta.providerImageId, seed: meta.seed, request: parent.request };
+}
+
+async function reportProgress(deps: RunnerDeps, jobId: string, p: ProviderProgress): Promise<void> {
+  let previewKey: string | undefined;
+  if (p.preview) {
+    const small = await deps.images.preview(p.preview.bytes, 256);
+    previewKey = blobKey(jobId, `preview-${Date.now()}.${small.mime.split('/')[1] ?? 'bin'}`);
+    await deps.blobs.put(previewKey, small.bytes);
+  }
+  let superseded: string | undefined;
+  await writeJob(deps, jobId, (j) => {
+    if (j.state !== 'running') return undefined;
+    superseded = previewKey ? j.progress.previewKey : undefined;
+    return { ...j, progress: { percent: p.percent ?? j.progress.percent, stage: p.stage ?? j.progress.stage, previewKey: previewKey ?? j.progress.previewKey } };
+  });
+  // One preview per job is kept: the newer one supersedes the older.
+  if (superseded) await deps.blobs.delete(superseded);
+}
+
+async function finish(deps: RunnerDeps, job: Job, result: ProviderResult): Promise<Job | undefined> {
+  if (result.images.length === 0) throw new UserError('PROVIDER_REJECTED', result.note ?? 'The provider returned no images. Try again or rephrase the prompt.');
+  const imageIds: string[] = [];
+  const now = Date.now();
+  for (const [i, img] of result.images.entries()) {
+    const id = `${job.id}-${i + 1}`;
+    const ext = img.mime.split('/')[1] ?? 'bin';
+    const key = blobKey(job.id, `${i + 1}.${ext}`);
+    await deps.blobs.put(key, img.bytes);
+    await deps.store.addImage({ id, jobId: job.id, index: i + 1, kind: 'image', mime: img.mime, width: img.width, height: img.height, size: img.bytes.byteLength, blobKey: key, providerImageId: img.providerImageId, seed: img.seed ?? result.seed, nsfw: img.nsfw, createdAt: now });
+    imageIds.push(id);
+  }
+  let gridImageId: string | undefined;
+  if (result.images.length > 1) {
+    const grid = await deps.images.grid(result.images.map((i) => i.bytes));
+    gridImageId = `${job.id}-grid`;
+    const key = blobKey(job.id, `grid.${grid.mime.split('/')[1] ?? 'bin'}`);
+    await deps.blobs.put(key, grid.bytes);
+    await deps.store.addImage({ id: gridImageId, jobId: job.id, index: 0, kind: 'grid', mime: grid.mime, width: grid.width, height: grid.height, size: grid.bytes.byteLength, blobKey: key, createdAt: now });
+  }
+  return writeJob(deps, job.id, (j) =>
+    isFinal(j.state)
+      ? undefined
+      : {
+          ...j,
+          state: 'succeeded',
+          finishedAt: Date.now(),
+          providerJobId: result.providerJobId ?? j.providerJobId,
+          progress: { ...j.progress, percent: 100, stage: 'Done' },
+          result: { imageIds, gridImageId, seed: result.seed, note: result.note },
+          notes: result.note ? [...j.notes, result.note] : j.notes,
+        },
+  );
+}
+

@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import type { Atelier, ButtonAction, ImageHandle } from './atelier.ts';
+import { UserError } from './errors.ts';
+import { JobEvents } from './events.ts';
+import type { ImagineOptions } from './imagine-options.ts';
+import { imagineOptionsSchema } from './imagine-options.ts';
+import { isFinal, type Actor, type Job, type JobAction, type Where } from './job.ts';
+import { moderate } from './moderation.ts';
+import type { BlobStore, ImageTools, JobQueue, Logger, Store } from './ports.ts';
+import { silentLogger } from './ports.ts';
+import { formatPrompt } from './prompt.ts';
+import type { ProviderRegistry } from './registry.ts';
+import { chooseProvider, resolveRequest } from './resolve.ts';
+import { writeJob } from './runner.ts';
+import { mergeSettings, settingsSchema, type Settings, type SettingsScope } from './settings.ts';
+
+export interface AtelierLimits {
+  maxQueuedPerUser: number;
+  /** 0 means no daily quota. */
+  dailyQuotaPerUser: number;
+}
+
+export interface AtelierDeps {
+  store: Store;
+  blobs: BlobStore;
+  images: ImageTools;
+  providers: ProviderRegistry;
+  /** Set after construction by the composition root, because the queue's runner needs the service's events. */
+  queue?: JobQueue;
+  events?: JobEvents;
+  defaultProvider: string;
+  limits: AtelierLimits;
+  logger?: Logger;
+  newId?: () => string;
+  now?: () => number;
+}
+
+export interface AtelierService extends Atelier {
+  attachQueue(queue: JobQueue): void;
+  /** Settings that apply to a job's channel (channel over server). */
+  settingsFor(where: Where): Promise<Settings>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const shortId = () => randomUUID().replace(/-/g, '').slice(0, 16);
+
+/** The generation use case behind every platform. */
+export function createAtelier(deps: AtelierDeps): AtelierService {
+  const events = deps.events ?? new JobEvents();
+  const { store, blobs, providers } = deps;
+  const log = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const newId = deps.newId ?? shortId;
+  let queue = deps.queue;
+
+  const scope = (kind: SettingsScope['kind'], platform: string, id: string): SettingsScope => ({ kind, platform, id });
+
+  async function settingsFor(where: Where): Promise<Settings> {
+    const channel = await store.getSettings(scope('channel', where.platform, where.channelId));
+    const server = where.serverId ? await store.getSettings(scope('server', where.platform, where.serverId)) : undefined;
+    return mergeSettings(channel, server);
+  }
+
+  async function layered(actor: Actor, where: Where): Promise<{ merged: Settings; policy: Settings }> {
+    const user = await store.getSettings(scope('user', actor.platform, actor.userId));
+    const policy = await settingsFor(where);
+    return { merged: mergeSettings(user, policy), policy };
+  }
+
+  function checkRoles(policy: Settings, actor: Actor): void {
+    if (!policy.allowedRoles?.length || actor.canManage) return;
+    if (!actor.roles?.some((r) => policy.allowedRoles!.includes(r))) {
+      throw new UserError('NOT_ALLOWED', 'Generating images in this channel is limited to certain roles. Ask a moderator for access.');
+    }
+  }
+
+  async function checkLimits(policy: Settings, actor: Actor): Promise<void> {
+    const maxQueued = policy.maxQueuedPerUser ?? deps.limits.maxQueuedPerUser;
+    const waiting = await store.listJobs({ states: ['queued'], ownerId: actor.userId, platform: actor.platform });
+    if (waiting.length >= maxQueued) {
+      throw new UserError('QUEUE_FULL', `Your queue is full (${waiting.length} waiting, limit ${maxQueued}). Wait for some to finish, or /cancel some.`);
+    }
+    const quota = policy.dailyQuota ?? deps.limits.dailyQuotaPerUser;
+    if (quota > 0) {
+      const used = await store.countJobsSince(actor.platform, actor.userId, now() - DAY_MS);
+      if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} images for today. Your quota frees up over the next 24 hours.`);
+    }
+  }
+
+  async function submit(job: Job): Promise<Job> {
+    if (!queue) throw new Error('no job queue attached');
+    await store.createJob(job);
+    events.emit({ type: 'job.updated', job });
+    await queue.enqueue(job);
+    log.info({ jobId: job.id, provider: job.provider, action: job.action.kind }, 'job queued');
+    return (await store.getJob(job.id)) ?? job;
+  }
+
+  function newJob(fields: Pick<Job, 'action' | 'provider' | 'request' | 'owner' | 'where' | 'private'> & { parentId?: string }): Job {
+    return { id: newId(), state: 'queued', createdAt: now(), progress: {}, attempts: 0, notes: [], version: 0, ...fields };
+  }
+
+  async function mustGet(jobId: string): Promise<Job> {
+    const job = await store.getJob(jobId);
+    if (!job) throw new UserError('NOT_FOUND', 'That job no longer exists (it may have been deleted). Run /imagine again.');
+    return job;
+  }
+
+  async function mayPress(job: Job, action: ButtonAction | { kind: 'cancel' | 'delete' | 'details' }, actor: Actor): Promise<boolean> {
+    const isOwner = job.owner.platform === actor.platform && job.owner.userId === actor.userId;
+    if (isOwner || actor.canManage) return true;
+    if (action.kind === 'details') return true;
+    if (action.kind === 'cancel' || action.kind === 'delete') return false;
+    const policy = await settingsFor(job.where);
+    if (policy.buttons === 'owner') return false;
+    if (policy.allowedRoles?.length && !actor.roles?.some((r) => policy.allowedRoles!.includes(r))) return false;
+    return true;
+  }
+
+  const service: AtelierService = {
+    events,
+    store,
+    blobs,
+    providers,
+    attachQueue(q) {
+      queue = q;
+    },
+    settingsFor,
+
+    async imagine(rawOptions: ImagineOptions, actor, where) {
+      const options = imagineOptionsSchema.parse(rawOptions);
+      const { merged, policy } = await layered(actor, where);
+      checkRoles(policy, actor);
+      moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: Boolean(where.nsfw || policy.nsfw) });
+      const providerId = chooseProvider(options, merged, deps.defaultProvider);
+      const provider = providers.get(providerId);
+      const request = resolveRequest(options, merged, provider);
+      await checkLimits(policy, actor);
+      return submit(newJob({ action: { kind: 'imagine' }, provider: providerId, request, owner: actor, where, private: options.private ?? merged.private ?? false }));
+    },
+
+    async act(parentId, action, actor, where) {
+      const parent = await mustGet(parentId);
+      if (!(await mayPress(parent, action, actor))) {
+        throw new UserError('NOT_ALLOWED', `Only ${parent.owner.displayName} can use the buttons on this job here.`);
+      }
+      const { policy } = await layered(actor, where);
+      checkRoles(policy, actor);
+      const provider = providers.get(parent.provider);
+      let request = parent.request;
+      const jobAction: JobAction = action;
+      switch (action.kind) {
+        case 'upscale':
+        case 'vary': {
+          if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
+          const count = parent.result?.imageIds.length ?? 0;
+          if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
+          if (action.kind === 'vary' && !provider.capabilities.variations) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot make variations.`);
+          break;
+        }
+        case 'reroll': {
+          // A reroll is new images for the same prompt: the old seed would give the same pictures back.
+          const { seed: _seed, ...rest } = parent.request;
+          request = { ...rest, mode: parent.request.mode, prompt: parent.request.prompt };
+          break;
+        }
+        case 'retry':
+          if (parent.state !== 'failed' && parent.state !== 'canceled') throw new UserError('INVALID_OPTIONS', 'Only a failed job can be retried; use 🔄 for new images.');
+          break;
+        case 'remix': {
+          // The edited prompt goes through the same parsing and checks as /imagine; typed-only fields carry over.
+          const carried = {
+            photo: parent.request.photo,
+            weather: parent.request.weather,
+            time: parent.request.timeOfDay,
+            camera: parent.request.camera,
+            model: parent.request.model,
+            style: parent.request.style,
+            optimize: parent.request.optimize,
+            count: parent.request.count,
+          };
+          const options = imagineOptionsSchema.parse({ prompt: action.prompt, mode: parent.request.mode, provider: parent.provider, ...carried });
+          moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: Boolean(where.nsfw || policy.nsfw) });
+          const { merged } = await layered(actor, where);
+          request = resolveRequest(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
+          break;
+        }
+      }
+      await checkLimits(policy, actor);
+      return submit(newJob({ action: jobAction, parentId: parent.id, provider: parent.provider, request, owner: actor, where, private: parent.private }));
+    },
+
+    async cancel(jobId, actor) {
+      const job = await mustGet(jobId);
+      if (!(await mayPress(job, { kind: 'cancel' }, actor))) throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} or a moderator can cancel this job.`);
+      if (isFinal(job.state)) return job;
+      if (job.state === 'queued') {
+        const canceled = await writeJob({ store, events }, jobId, (j) => (j.state === 'queued' ? { ...j, state: 'canceled', finishedAt: now() } : undefined));
+        await queue?.cancel(jobId);
+        return canceled ?? job;
+      }
+      // Running: the queue aborts it and the runner writes the final state.
+      await queue?.cancel(jobId);
+      return (await store.getJob(jobId)) ?? job;
+    },
+
+    async cancelMine(actor, where) {
+      const jobs = await store.listJobs({ states: ['queued', 'running'], ownerId: actor.userId, platform: actor.platform, channelId: where?.channelId });
+      const out: Job[] = [];
+      for (const j of jobs) out.push(await service.cancel(j.id, actor));
+      return out;
+    },
+
+    async delete(jobId, actor) {
+      const job = await mustGet(jobId);
+      if (!(await mayPress(job, { kind: 'delete' }, actor))) throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} or a member who can manage messages can delete this.`);
+      if (!isFinal(job.state)) await service.cancel(jobId, actor);
+      const removed = await store.deleteImages(jobId);
+      for (const img of removed) await blobs.delete(img.blobKey);
+      const latest = (await store.getJob(jobId)) ?? job;
+      if (latest.progress.previewKey) await blobs.delete(latest.progress.previewKey);
+      await store.deleteJob(jobId);
+      events.emit({ type: 'job.deleted', job: latest });
+      return latest;
+    },
+
+    getJob: (jobId) => store.getJob(jobId),
+
+    async images(jobId): Promise<ImageHandle[]> {
+      const metas = await store.listImages(jobId);
+      return metas
+        .sort((a, b) => a.index - b.index)
+        .map((meta) => ({
+          meta,
+          bytes: async () => {
+            const b = await blobs.get(meta.blobKey);
+            if (!b) throw new UserError('NOT_FOUND', 'That image is no longer stored.');
+            return b;
+          },
+        }));
+    },
+
+    async queue(where) {
+      const jobs = await store.listJobs({ states: ['queued', 'running'], channelId: where.channelId, platform: where.platform });
+      const positions = (await queue?.positions()) ?? new Map<string, number>();
+      const rank = (j: Job) => (j.state === 'running' ? 0 : (positions.get(j.id) ?? Number.MAX_SAFE_INTEGER));
+      return jobs.sort((a, b) => rank(a) - rank(b) || a.createdAt - b.createdAt);
+    },
+
+    async recent(actor, limit = 5) {
+      const jobs = await store.listJobs({ ownerId: actor.userId, platform: actor.platform });
+      return jobs.slice(-limit).reverse();
+    },
+
+    async getSettings(s) {
+      return (await store.getSettings(s)) ?? {};
+    },
+
+    async setSettings(s, patch, actor) {
+      if (s.kind === 'user' && (s.platform !== actor.platform || s.id !== actor.userId)) throw new UserError('NOT_ALLOWED', 'You can only change your own settings.');
+      if (s.kind !== 'user' && !actor.canManage) {
+        throw new UserError('NOT_ALLOWED', `Changing ${s.kind} settings needs the Manage ${s.kind === 'server' ? 'Server' : 'Channels'} permission.`);
+      }
+      const clean = settingsSchema.parse(patch);
+      for (const id of [clean.provider, clean.fallbackProvider, ...(clean.allowedProviders ?? [])]) {
+        if (id && !providers.has(id)) throw new UserError('INVALID_OPTIONS', `There is no provider "${id}" here. Available: ${providers.ids().join(', ')}.`);
+      }
+      const next = { ...((await store.getSettings(s)) ?? {}), ...clean };
+      await store.setSettings(s, next);
+      return next;
+    },
+
+    mayPress,
+  };
+  return service;
+}
+
+/** The prompt as the Remix modal pre-fills it. */
+export const remixPrefill = (job: Job): string => formatPrompt(job.request);

@@ -1,0 +1,128 @@
+import type { JobEvents } from '../core/events.ts';
+import type { Job } from '../core/job.ts';
+import type { JobQueue, Logger, Store } from '../core/ports.ts';
+import { silentLogger } from '../core/ports.ts';
+import { writeJob } from '../core/runner.ts';
+import { FairScheduler, type SchedulerEntry, type SchedulerLimits } from '../core/scheduler.ts';
+
+export interface InProcessQueueOptions {
+  store: Store;
+  events: JobEvents;
+  limits: SchedulerLimits;
+  /** Runs one job to a final state; the queue only decides when. */
+  run(jobId: string, signal: AbortSignal): Promise<unknown>;
+  logger?: Logger;
+}
+
+const entryOf = (job: Job): SchedulerEntry => ({
+  jobId: job.id,
+  userKey: `${job.owner.platform}:${job.owner.userId}`,
+  channelKey: `${job.where.platform}:${job.where.channelId}`,
+});
+
+/**
+ * The embedded queue: the fair scheduler in memory, jobs in the durable store. On start it resumes
+ * every job left queued or running by a previous process, so nothing is forgotten; a job interrupted
+ * while running goes back to queued and runs again with its provider intent, so nothing is created twice.
+ */
+export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { idle(): Promise<void> } {
+  const log = opts.logger ?? silentLogger;
+  const scheduler = new FairScheduler(opts.limits);
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const lastPosition = new Map<string, number>();
+  let stopped = false;
+  let positionsScheduled = false;
+  let idleWaiters: (() => void)[] = [];
+
+  function pump(): void {
+    if (stopped) return;
+    for (let entry = scheduler.next(); entry; entry = scheduler.next()) launch(entry);
+    schedulePositions();
+    if (running.size === 0 && scheduler.waitingCount() === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  function launch(entry: SchedulerEntry): void {
+    const controller = new AbortController();
+    lastPosition.delete(entry.jobId);
+    const done = opts
+      .run(entry.jobId, controller.signal)
+      .then(
+        () => undefined,
+        (err: unknown) => log.error({ err, jobId: entry.jobId }, 'job runner crashed'),
+      )
+      .finally(() => {
+        running.delete(entry.jobId);
+        scheduler.finish(entry.jobId);
+        pump();
+      });
+    running.set(entry.jobId, { controller, done });
+  }
+
+  // Position updates are coalesced: a burst of submissions costs one pass, not one per job.
+  function schedulePositions(): void {
+    if (positionsScheduled) return;
+    positionsScheduled = true;
+    setImmediate(() => {
+      positionsScheduled = false;
+      void publishPositions().catch((err: unknown) => log.warn({ err }, 'queue positions update failed'));
+    });
+  }
+
+  async function publishPositions(): Promise<void> {
+    for (const [jobId, position] of scheduler.positions()) {
+      if (lastPosition.get(jobId) === position) continue;
+      lastPosition.set(jobId, position);
+      await writeJob(opts, jobId, (j) => (j.state === 'queued' && j.progress.queuePosition !== position ? { ...j, progress: { ...j.progress, queuePosition: position } } : undefined));
+    }
+  }
+
+  return {
+    async start() {
+      stopped = false;
+      const left = await opts.store.listJobs({ states: ['queued', 'running'] });
+      for (const job of left) {
+        let resumed = job;
+        if (job.state === 'running') {
+          resumed =
+            (await writeJob(opts, job.id, (j) =>
+              j.state === 'running' ? { ...j, state: 'queued', attempts: j.attempts + 1, progress: { stage: 'Resuming after a restart' } } : undefined,
+            )) ?? job;
+          log.info({ jobId: job.id }, 'resuming a job interrupted by a restart');
+        }
+        if (resumed.state === 'queued') scheduler.add(entryOf(resumed));
+      }
+      pump();
+    },
+    async enqueue(job) {
+      scheduler.add(entryOf(job));
+      pump();
+    },
+    async cancel(jobId) {
+      if (scheduler.remove(jobId)) {
+        lastPosition.delete(jobId);
+        schedulePositions();
+        pump();
+        return;
+      }
+      running.get(jobId)?.controller.abort(new Error('canceled'));
+    },
+    async positions() {
+      return scheduler.positions();
+    },
+    /** Resolves when nothing is running or waiting (the CLI and tests wait on it). */
+    idle() {
+      if (running.size === 0 && scheduler.waitingCount() === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    async stop() {
+      // Running jobs are left to finish briefly; whatever is still running resumes on the next start.
+      stopped = true;
+      const all = [...running.values()].map((r) => r.done);
+      await Promise.race([Promise.all(all), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    },
+  };
+}
