@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFolderBlobStore } from '../../src/store/folder-blob-store.ts';
 import { createStoreFromConfig } from '../../src/store/from-config.ts';
-import { MIGRATIONS } from '../../src/store/migrations.ts';
+import { MIGRATIONS, MIGRATIONS_TABLE, renderSql } from '../../src/store/migrations.ts';
 import { createSqliteStore } from '../../src/store/sqlite-store.ts';
 import { makeJob } from './fixtures.ts';
 import { registerStoreContract, type TestDatabase } from './store-contract.ts';
@@ -60,8 +60,14 @@ describe('SQLite store', () => {
     await store.close();
   });
 
-  it('migrates safely when several processes start on the same new file at once', async () => {
+  // The second case is the state an upgrade meets: schema_migrations exists, a migration is pending.
+  it.each(['a new file', 'a file with pending migrations'])('migrates safely when several processes start on %s at once', async (kind) => {
     const file = join(await tempDir(), 'shared.db');
+    if (kind !== 'a new file') {
+      const db = new Database(file);
+      db.exec(renderSql(MIGRATIONS_TABLE, 'sqlite'));
+      db.close();
+    }
     const child = join(import.meta.dirname, 'sqlite-migrate-child.ts');
     const procs = Array.from({ length: 4 }, () => spawn(process.execPath, ['--import', 'tsx', child, file], { stdio: ['pipe', 'pipe', 'pipe'] }));
     const outputs = procs.map((p) => {
