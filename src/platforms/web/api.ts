@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { Atelier } from '../../core/atelier.ts';
+import type { CommandDefinition, CommandResult } from '../../core/command.ts';
+import type { Actor, Job, Where } from '../../core/job.ts';
+import type { Logger } from '../../core/ports.ts';
+import { UserError, classifyError } from '../../core/errors.ts';
+import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
+import { formatPrompt } from '../../core/prompt.ts';
+import type { RawRequest, RawResponse } from '../../server.ts';
+import { describeCommand } from './command-schema.ts';
+import type { ChannelFeed, TextMessage } from './feed.ts';
+import { actorOf } from './identity.ts';
+import { parseCommand } from './parse-command.ts';
+import { renderJob, type JobMessage } from './render.ts';
+import { PROMPT_FLAGS } from './prompt-flags.ts';
+
+/** The playground's one shared channel. */
+export const PLAYGROUND: Where = { platform: 'web', channelId: 'playground' };
+
+/**
+ * What a POST answers. `job`: the job's message right away (the feed brings every later state);
+ * `text`: a message for the caller only, or one the feed also showed the channel; `remix`: open the dialog.
+ */
+export type ApiAnswer =
+  | { type: 'job'; message: JobMessage }
+  | { type: 'text'; text: string; ephemeral: boolean }
+  | { type: 'remix'; jobId: string; prompt: string }
+  | { type: 'ok' };
+
+export interface ApiDeps {
+  atelier: Atelier;
+  commands: readonly CommandDefinition[];
+  feed: ChannelFeed;
+  logger: Logger;
+  /** Recent public text messages, replayed to pages that open later. */
+  texts: TextMessage[];
+}
+
+const MAX_TEXTS = 50;
+
+export function createApi(deps: ApiDeps) {
+  const { atelier, feed } = deps;
+
+  const render = (job: Job): JobMessage => {
+    const caps = atelier.providers.has(job.provider) ? atelier.providers.get(job.provider).capabilities : undefined;
+    return renderJob(job, caps);
+  };
+
+  /** One funnel: what the user can fix is a 4xx with the message; anything else an incident id. */
+  const answer = async (work: () => Promise<ApiAnswer>): Promise<RawResponse> => {
+    try {
+      return { status: 200, body: await work() };
+    } catch (err) {
+      const shown = classifyError(err, (incidentId, e) => deps.logger.error({ err: e, incidentId }, 'playground request failed'));
+      const status = shown.code === 'INTERNAL' ? 500 : shown.code === 'NOT_FOUND' ? 404 : shown.code === 'NOT_ALLOWED' ? 403 : 400;
+      return { status, body: { error: { code: shown.code, message: shown.message } } };
+    }
+  };
+
+  const say = (text: string, actor: Actor, command: string): TextMessage => {
+    const message: TextMessage = { kind: 'text', id: randomUUID(), text, invokedBy: { name: actor.displayName, command }, createdAt: Date.now() };
+    deps.texts.push(message);
+    if (deps.texts.length > MAX_TEXTS) deps.texts.splice(0, deps.texts.length - MAX_TEXTS);
+    feed.send({ type: 'text', message });
+    return message;
+  };
+
+  const present = (result: CommandResult, actor: Actor, command: string): ApiAnswer => {
+    if (result.type === 'job') return { type: 'job', message: render(result.job) };
+    if (!result.ephemeral) say(result.text, actor, command);
+    return { type: 'text', text: result.text, ephemeral: result.ephemeral };
+  };
+
+  /**
+   * The job behind a button, if it lives in this channel. `check` is for what only reads (ℹ️, opening the
+   * remix dialog); `act`, `cancel` and `delete` check permission in the core themselves.
+   */
+  const playgroundJob = async (jobId: string, actor: Actor, check?: Parameters<Atelier['mayPress']>[1]): Promise<Job> => {
+    const job = await atelier.getJob(jobId);
+    if (!job || job.where.platform !== PLAYGROUND.platform || job.where.channelId !== PLAYGROUND.channelId) {
+      throw new UserError('NOT_FOUND', 'That job no longer exists: it was deleted.');
+    }
+    if (check && !(await atelier.mayPress(job, check, actor))) {
+      throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} (or a channel manager) is allowed to do that here.`);
+    }
+    return job;
+  };
+
+  return {
+    command: (req: RawRequest) =>
+      answer(async () => {
+        const body = json(req);
+        const actor = actorOf(body.user);
+        const text = typeof body.text === 'string' ? body.text : '';
+        const { command, input } = parseCommand(text, deps.commands);
+        const result = await command.run(input, { atelier, actor, where: PLAYGROUND });
+        return present(result, actor, `/${command.name}`);
+      }),
+
+    press: (req: RawRequest) =>
+      answer(async () => {
+        const body = json(req);
+        const actor = actorOf(body.user);
+        const button = typeof body.id === 'string' ? decodeButtonId(body.id) : undefined;
+        if (!button) throw new UserError('INVALID_OPTIONS', 'That button is not one of Atelier’s: reload the page.');
+        const { kind, index, jobId } = button;
+        if (kind === 'remix') {
+          const job = await playgroundJob(jobId, actor, { kind: 'remix', prompt: '' });
+          return { type: 'remix', jobId: job.id, prompt: formatPrompt(job.request) };
+        }
+        if (kind === 'details') {
+          const job = await playgroundJob(jobId, actor, { kind: 'details' });
+          return { type: 'text', text: detailsText(job), ephemeral: true };
+        }
+        if (kind === 'delete') {
+          await playgroundJob(jobId, actor);
+          await atelier.delete(jobId, actor);
+          return { type: 'ok' };
+        }
+        if (kind === 'cancel') {
+          await playgroundJob(jobId, actor);
+          return { type: 'job', message: render(await atelier.cancel(jobId, actor)) };
+        }
+        const action = buttonAction(kind, index);
+        if (!action) throw new UserError('INVALID_OPTIONS', 'That button does nothing here.');
+        await playgroundJob(jobId, actor);
+        return { type: 'job', message: render(await atelier.act(jobId, action, actor, PLAYGROUND)) };
+      }),
+
+    remix: (req: RawRequest) =>
+      answer(async () => {
+        const body = json(req);
+        const actor = actorOf(body.user);
+        const prompt = typeof body.prompt === 'string' ? body.prompt.trim() : '';
+        if (!prompt) throw new UserError('INVALID_OPTIONS', 'Write the new prompt for the remix.');
+        const jobId = typeof body.jobId === 'string' ? body.jobId : '';
+        const action = { kind: 'remix' as const, prompt };
+        await playgroundJob(jobId, actor);
+        return { type: 'job', message: render(await atelier.act(jobId, action, actor, PLAYGROUND)) };
+      }),
+
+    commands: (): RawResponse => ({
+      status: 200,
+      body: { commands: deps.commands.map(describeCommand), promptFlags: PROMPT_FLAGS },
+    }),
+
+    /** The channel so far, oldest first; private jobs only for their owner. */
+    history: async (userId: string): Promise<(JobMessage | TextMessage)[]> => {
+      const jobs = await atelier.store.listJobs({ platform: PLAYGROUND.platform, channelId: PLAYGROUND.channelId, limit: 100 });
+      const visible = jobs.filter((j) => !j.private || j.owner.userId === userId).map(render);
+      return [...visible, ...deps.texts].sort((a, b) => a.createdAt - b.createdAt);
+    },
+
+    render,
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+function json(req: RawRequest): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(req.body.toString('utf8') || '{}');
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // Falls through to the same answer as a non-object body.
+  }
+  throw new UserError('INVALID_OPTIONS', 'The request body must be a JSON object.');
+}

@@ -1,0 +1,117 @@
+import type { PlatformContext, RunningPlatform } from '../context.ts';
+import type { RawRequest, RawResponse, RouteHandler } from '../../server.ts';
+import { hasToken, requiredToken } from './access.ts';
+import { PAGE_HEADERS, loadAssets, sniffImage } from './assets.ts';
+import { PLAYGROUND, createApi } from './api.ts';
+import { JobCoalescer } from './coalesce.ts';
+import { ChannelFeed, type TextMessage } from './feed.ts';
+import { userSchema } from './identity.ts';
+
+export { PLAYGROUND } from './api.ts';
+export { isLoopback, PlaygroundAccessError } from './access.ts';
+
+/** The URL to print: with `?token=` left for the operator to fill in, never the token itself (logs). */
+export function playgroundUrl(serverUrl: string, tokenRequired: boolean): string {
+  return `${serverUrl}/${tokenRequired ? '?token=<PLAYGROUND_TOKEN>' : ''}`;
+}
+
+/**
+ * The playground: a shared channel in the browser, a third platform adapter over the same core.
+ * Mounts the page, its API and a live feed on the one HTTP server. Throws `PlaygroundAccessError`
+ * when HOST is reachable from other machines and no PLAYGROUND_TOKEN is set.
+ */
+export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
+  const { atelier, server, logger } = ctx;
+  const log = logger.child({ platform: 'web' });
+  const token = requiredToken(ctx.config.HOST, ctx.config.PLAYGROUND_TOKEN);
+  const assets = await loadAssets();
+  const feed = new ChannelFeed();
+  const texts: TextMessage[] = [];
+  const api = createApi({ atelier, commands: ctx.commands, feed, logger: log, texts });
+  let stopped = false;
+
+  const coalescer = new JobCoalescer((job) => feed.send({ type: 'job', message: api.render(job) }, job.private ? job.owner.userId : undefined));
+  const unsubscribe = atelier.events.subscribe((event) => {
+    const w = event.job.where;
+    if (w.platform !== PLAYGROUND.platform || w.channelId !== PLAYGROUND.channelId) return;
+    if (event.type === 'job.deleted') {
+      coalescer.forget(event.job.id);
+      feed.send({ type: 'deleted', id: event.job.id });
+    } else coalescer.push(event.job);
+  });
+
+  /** Every playground route passes here: after stop nothing answers, and a token when one is needed. */
+  const guard =
+    (handler: RouteHandler, page = false): RouteHandler =>
+    (req) => {
+      if (stopped) return { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'The playground is stopped.' } } };
+      if (token && !hasToken(req, token)) {
+        return page
+          ? { status: 401, headers: { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: 'This playground needs its access token: open it as /?token=<PLAYGROUND_TOKEN>.\n' }
+          : { status: 401, body: { error: { code: 'NOT_ALLOWED', message: 'Missing or wrong playground token.' } } };
+      }
+      return handler(req);
+    };
+
+  const asset = (name: string): RawResponse => assets.get(name) ?? { status: 404, body: { error: 'not found' } };
+  server.route('GET', '/', guard(() => asset('index.html'), true));
+  server.routePrefix('GET', '/assets/', guard((req) => asset(req.path.slice('/assets/'.length)), true));
+
+  server.route('GET', '/api/commands', guard(() => api.commands()));
+  server.route('POST', '/api/command', guard(api.command));
+  server.route('POST', '/api/press', guard(api.press));
+  server.route('POST', '/api/remix', guard(api.remix));
+
+  server.route(
+    'GET',
+    '/api/events',
+    guard(async (req) => {
+      const user = userSchema.shape.id.safeParse(req.query.get('user'));
+      if (!user.success) return { status: 400, body: { error: { code: 'INVALID_OPTIONS', message: 'Open the feed with ?user=<your browser id>.' } } };
+      feed.open(req.raw.res, user.data, { type: 'hello', messages: await api.history(user.data) });
+      return undefined;
+    }),
+  );
+
+  server.routePrefix('GET', '/api/images/', guard((req) => image(req)));
+  server.routePrefix('GET', '/api/previews/', guard((req) => preview(req)));
+
+  /** A stored image at full size; `?download=1` saves it. Private jobs' images only for their owner. */
+  async function image(req: RawRequest): Promise<RawResponse> {
+    const id = decodeURIComponent(req.path.slice('/api/images/'.length));
+    const meta = await atelier.store.getImage(id);
+    const job = meta && (await atelier.getJob(meta.jobId));
+    if (!meta || !job || (job.private && job.owner.userId !== req.query.get('user'))) return notFound('That image is gone: its job was deleted.');
+    const bytes = await atelier.blobs.get(meta.blobKey);
+    if (!bytes) return notFound('That image is gone: its job was deleted.');
+    const headers: Record<string, string> = { 'content-type': meta.mime, 'cache-control': 'private, max-age=86400', 'x-content-type-options': 'nosniff' };
+    if (req.query.get('download') === '1') {
+      const ext = meta.mime.split('/')[1]?.replace('jpeg', 'jpg') ?? 'bin';
+      headers['content-disposition'] = `attachment; filename="atelier-${job.id}-${meta.kind === 'grid' ? 'grid' : meta.index}.${ext}"`;
+    }
+    return { status: 200, headers, body: bytes };
+  }
+
+  async function preview(req: RawRequest): Promise<RawResponse> {
+    const job = await atelier.getJob(decodeURIComponent(req.path.slice('/api/previews/'.length)));
+    const key = job?.progress.previewKey;
+    if (!job || !key || (job.private && job.owner.userId !== req.query.get('user'))) return notFound('No preview for that job.');
+    const bytes = await atelier.blobs.get(key);
+    if (!bytes) return notFound('No preview for that job.');
+    return { status: 200, headers: { 'content-type': sniffImage(bytes), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, body: bytes };
+  }
+
+  log.info({ tokenRequired: Boolean(token) }, 'playground mounted at /');
+
+  return {
+    name: 'web',
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      coalescer.stop();
+      feed.close();
+    },
+  };
+}
+
+const notFound = (message: string): RawResponse => ({ status: 404, body: { error: { code: 'NOT_FOUND', message } } });

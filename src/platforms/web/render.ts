@@ -1,0 +1,91 @@
+import type { Job } from '../../core/job.ts';
+import type { ProviderCapabilities } from '../../core/provider.ts';
+import { actionText, buttonRows, statusText, type ButtonSpec } from '../../core/present.ts';
+import { formatPrompt } from '../../core/prompt.ts';
+
+/** One job's message in the playground channel, as the page draws it. Plain data: it goes over SSE. */
+export interface JobMessage {
+  kind: 'job';
+  id: string;
+  version: number;
+  state: Job['state'];
+  /** The prompt with its flags, as the remix dialog pre-fills it. */
+  prompt: string;
+  /** "🔄 Reroll by Ann", "Variation of image 2 by Ann", "by Ann". */
+  attribution: string;
+  owner: { id: string; name: string };
+  parentId?: string;
+  provider: string;
+  /** "local · seed 42": which provider drew it and how to get it again. */
+  footer: string;
+  status: string;
+  queuePosition?: number;
+  percent?: number;
+  /** Newest progress preview, while running. */
+  previewUrl?: string;
+  gridUrl?: string;
+  images: { id: string; index: number; url: string; downloadUrl: string }[];
+  buttons: ButtonSpec[][];
+  error?: string;
+  notes: string[];
+  private: boolean;
+  createdAt: number;
+}
+
+const ACTION_EMOJI: Record<Job['action']['kind'], string> = { imagine: '', retry: '🔄', reroll: '🔄', upscale: '🔍', vary: '🎨', remix: '✏️' };
+
+/** The `/api/...` URL of a stored image; `query` carries the access token the page was opened with. */
+export const imageUrl = (id: string, download = false): string => `/api/images/${encodeURIComponent(id)}${download ? '?download=1' : ''}`;
+
+/**
+ * Pure: a job snapshot -> its message. Every state the core knows renders the same way after a
+ * restart, because nothing here depends on what the page saw before.
+ */
+export function renderJob(job: Job, caps: ProviderCapabilities | undefined): JobMessage {
+  const images = (job.result?.imageIds ?? []).map((id, i) => ({ id, index: i + 1, url: imageUrl(id), downloadUrl: imageUrl(id, true) }));
+  const what = actionText(job);
+  const emoji = ACTION_EMOJI[job.action.kind];
+  const attribution = [emoji, what, `by ${job.owner.displayName}`].filter(Boolean).join(' ');
+  // Without capabilities (a provider removed since) the message still shows, with only what needs none.
+  const rows = buttonRows(job, caps ?? NO_CAPS, images.length);
+  return {
+    kind: 'job',
+    id: job.id,
+    version: job.version,
+    state: job.state,
+    prompt: formatPrompt(job.request),
+    attribution,
+    owner: { id: job.owner.userId, name: job.owner.displayName },
+    ...(job.parentId ? { parentId: job.parentId } : {}),
+    provider: job.provider,
+    footer: footerText(job),
+    status: statusText(job),
+    ...(job.state === 'queued' && job.progress.queuePosition ? { queuePosition: job.progress.queuePosition } : {}),
+    ...(job.state === 'running' && job.progress.percent !== undefined ? { percent: Math.max(0, Math.min(100, Math.round(job.progress.percent))) } : {}),
+    ...(job.state === 'running' && job.progress.previewKey ? { previewUrl: `/api/previews/${encodeURIComponent(job.id)}?v=${job.version}` } : {}),
+    ...(job.result?.gridImageId ? { gridUrl: imageUrl(job.result.gridImageId) } : {}),
+    images,
+    buttons: rows,
+    ...(job.error ? { error: job.error.message } : {}),
+    notes: [...job.notes, ...(job.result?.note ? [job.result.note] : [])],
+    private: job.private,
+    createdAt: job.createdAt,
+  };
+}
+
+function footerText(job: Job): string {
+  const seed = job.result?.seed ?? job.request.seed;
+  return [job.provider, seed !== undefined ? `seed ${seed}` : undefined].filter(Boolean).join(' · ');
+}
+
+const NO_CAPS: ProviderCapabilities = {
+  modes: ['simple'],
+  fields: [],
+  aspectRatios: 'any',
+  maxCount: 1,
+  upscale: false,
+  variations: false,
+  progressPercent: false,
+  previews: false,
+  webhooks: false,
+};
