@@ -1,0 +1,119 @@
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Logger } from '../../core/ports.ts';
+import type { HttpServer, RawRequest, RawResponse } from '../../server.ts';
+import { verifySlackSignature } from './signature.ts';
+
+export interface HttpReceiverOptions {
+  server: HttpServer;
+  signingSecret: string;
+  path: string;
+  logger: Logger;
+  /** Slack gives up after 3 s; answer an empty 200 before that if a listener never acks. */
+  ackTimeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Bolt's receiver on the shared HTTP server. It verifies the signature on the raw body itself (Bolt's
+ * built-in check accepts timestamps in the future), answers url_verification and ssl_check, and
+ * answers Slack as soon as a listener calls ack(), not when the listener finishes.
+ */
+export class SlackHttpReceiver implements Receiver {
+  private app: App | undefined;
+  private stopped = true;
+  private readonly ackTimeoutMs: number;
+
+  constructor(private readonly options: HttpReceiverOptions) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 2500;
+    options.server.route('POST', options.path, (req) => this.handle(req));
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+
+  private async handle(req: RawRequest): Promise<RawResponse> {
+    const log = this.options.logger;
+    const check = verifySlackSignature(
+      this.options.signingSecret,
+      { signature: req.headers['x-slack-signature'], timestamp: req.headers['x-slack-request-timestamp'] },
+      req.body,
+      Math.floor((this.options.now?.() ?? Date.now()) / 1000),
+    );
+    if (!check.ok) {
+      log.warn({ reason: check.reason }, 'slack request refused: bad signature');
+      return { status: 401, body: { error: 'invalid signature' } };
+    }
+    if (this.stopped || !this.app) return { status: 503, body: { error: 'not running' } };
+
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(req);
+    } catch {
+      return { status: 400, body: { error: 'unreadable body' } };
+    }
+    // Slack's periodic certificate check carries no work.
+    if (body.ssl_check) return { status: 200 };
+    if (body.type === 'url_verification') return { status: 200, body: { challenge: body.challenge } };
+
+    const app = this.app;
+    return new Promise<RawResponse>((resolve) => {
+      let done = false;
+      const finish = (out: RawResponse) => {
+        if (done) return false;
+        done = true;
+        clearTimeout(timer);
+        resolve(out);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (finish({ status: 200 })) log.warn({ type: body.type ?? body.command }, 'slack listener did not ack in time; answered empty');
+      }, this.ackTimeoutMs);
+      const event: ReceiverEvent = {
+        body,
+        ...retryInfo(req),
+        ack: async (response?: unknown) => {
+          if (!finish(toResponse(response))) log.debug({}, 'slack ack after the answer was sent; ignored');
+        },
+      };
+      app.processEvent(event).catch((err: unknown) => {
+        log.error({ err }, 'slack listener failed');
+        // Nothing acked: a 500 lets Slack show its own error (events are retried by Slack).
+        finish({ status: 500 });
+      });
+    });
+  }
+}
+
+function parseBody(req: RawRequest): Record<string, unknown> {
+  const type = String(req.headers['content-type'] ?? '');
+  const text = req.body.toString('utf8');
+  if (type.includes('application/json')) return JSON.parse(text) as Record<string, unknown>;
+  const form = Object.fromEntries(new URLSearchParams(text));
+  // Interactivity arrives as one form field holding JSON.
+  if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
+  return form;
+}
+
+function retryInfo(req: RawRequest): Pick<ReceiverEvent, 'retryNum' | 'retryReason'> {
+  const num = req.headers['x-slack-retry-num'];
+  const reason = req.headers['x-slack-retry-reason'];
+  return {
+    ...(typeof num === 'string' && /^\d+$/.test(num) ? { retryNum: Number(num) } : {}),
+    ...(typeof reason === 'string' ? { retryReason: reason } : {}),
+  };
+}
+
+function toResponse(response: unknown): RawResponse {
+  if (response === undefined || response === null || response === '') return { status: 200 };
+  if (typeof response === 'string') return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: response };
+  return { status: 200, body: response };
+}
