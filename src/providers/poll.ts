@@ -1,0 +1,57 @@
+import { UserError } from '../core/errors.ts';
+import type { Notifier } from './notifier.ts';
+import { abortError, sleep } from './timing.ts';
+
+export interface PollOptions<T> {
+  /** The provider's name, for the timeout message. */
+  provider: string;
+  /** What is being waited for, e.g. "generation 123". */
+  what: string;
+  fetch: () => Promise<T>;
+  /** Returns the final value when done; undefined keeps polling. Throws to fail. */
+  settle: (value: T) => T | undefined;
+  signal: AbortSignal;
+  /** Gives up after this long with a clear PROVIDER_TIMEOUT. */
+  timeoutMs: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Webhooks wake the poller early; a flood of hints still cannot poll faster than this. */
+  minGapMs?: number;
+  notifier?: Notifier;
+  notifyKey?: string;
+  now?: () => number;
+}
+
+/** Polls with growing gaps until `settle` returns a value, woken early by webhook hints. */
+export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
+  const now = o.now ?? Date.now;
+  const started = now();
+  let delay = o.initialDelayMs ?? 1_000;
+  const maxDelay = o.maxDelayMs ?? 10_000;
+  const minGap = o.minGapMs ?? 250;
+  for (;;) {
+    if (o.signal.aborted) throw abortError(o.signal);
+    const value = await o.fetch();
+    const done = o.settle(value);
+    if (done !== undefined) return done;
+    const left = o.timeoutMs - (now() - started);
+    if (left <= 0) {
+      throw new UserError(
+        'PROVIDER_TIMEOUT',
+        `${o.provider} did not finish ${o.what} within ${Math.round(o.timeoutMs / 1000)} s. It may still finish at the provider; try again later.`,
+        { retryable: true },
+      );
+    }
+    const wait = Math.min(delay, left);
+    const hint = o.notifier && o.notifyKey ? o.notifier.wait(o.notifyKey) : undefined;
+    const gapStart = now();
+    try {
+      await Promise.race([sleep(wait, o.signal), hint?.promise ?? new Promise<never>(() => {})]);
+    } finally {
+      hint?.cancel();
+    }
+    const spent = now() - gapStart;
+    if (spent < minGap) await sleep(minGap - spent, o.signal);
+    delay = Math.min(maxDelay, Math.round(delay * 1.5));
+  }
+}
