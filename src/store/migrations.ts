@@ -29,10 +29,12 @@ export const MIGRATIONS: readonly Migration[] = [
         version INTEGER NOT NULL,
         data TEXT NOT NULL
       )`,
-      `CREATE INDEX jobs_created ON {t}jobs (created_at, id)`,
+      // Shaped after the hot queries: resume (state), a user's waiting jobs and a channel's queue
+      // (owner / channel, then state, so a long history is not scanned), daily quotas (owner, time).
       `CREATE INDEX jobs_state_created ON {t}jobs (state, created_at)`,
-      `CREATE INDEX jobs_channel_created ON {t}jobs (channel_id, created_at)`,
+      `CREATE INDEX jobs_owner_state ON {t}jobs (platform, owner_id, state, created_at)`,
       `CREATE INDEX jobs_owner_created ON {t}jobs (platform, owner_id, created_at)`,
+      `CREATE INDEX jobs_channel_state ON {t}jobs (channel_id, state, created_at)`,
       `CREATE INDEX jobs_parent ON {t}jobs (parent_id)`,
       `CREATE TABLE {t}images (
         id TEXT PRIMARY KEY,

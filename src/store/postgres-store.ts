@@ -4,7 +4,7 @@ import type { JobFilter, MessageRef, Store, StoredImage } from '../core/ports.ts
 import { scopeKey, type Settings, type SettingsScope } from '../core/settings.ts';
 import { MIGRATIONS, MIGRATIONS_TABLE, renderSql } from './migrations.ts';
 import { openPostgres, quoteIdent, toNumber, type PostgresTarget } from './postgres-pool.ts';
-import { JOB_COLUMNS, jobColumns, jobFilterSql } from './rows.ts';
+import { ImmutableJobFieldError, JOB_COLUMNS, jobColumns, jobFilterSql, jobIdentity } from './rows.ts';
 
 /**
  * The Store on PostgreSQL (pg), with the same schema and migrations as SQLite. Give it a URL, or a pool
@@ -40,7 +40,8 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
     }
   }
 
-  const updateSql = `UPDATE ${jobs} SET state = $1, platform = $2, owner_id = $3, channel_id = $4, parent_id = $5, created_at = $6, version = $7, data = $8 WHERE id = $9 AND version = $10`;
+  // Same rule as SQLite: identity columns are checked, not rewritten.
+  const updateSql = `UPDATE ${jobs} SET state = $1, version = $2, data = $3 WHERE id = $4 AND version = $5 AND platform = $6 AND owner_id = $7 AND channel_id = $8 AND created_at = $9 AND parent_id IS NOT DISTINCT FROM $10`;
 
   return {
     pool,
@@ -60,8 +61,11 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
     },
     async updateJob(job: Job) {
       const next: Job = { ...job, version: job.version + 1 };
-      const res = await pool.query(updateSql, [...jobColumns(next), job.id, job.version]);
-      return res.rowCount === 1 ? next : undefined;
+      const res = await pool.query(updateSql, [next.state, next.version, JSON.stringify(next), job.id, job.version, ...jobIdentity(job)]);
+      if (res.rowCount === 1) return next;
+      const row = await rows(`SELECT version FROM ${jobs} WHERE id = $1`, [job.id]);
+      if (row[0] && Number(row[0]['version']) === job.version) throw new ImmutableJobFieldError(job.id);
+      return undefined;
     },
     async listJobs(filter: JobFilter) {
       const params: unknown[] = [];

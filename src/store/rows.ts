@@ -8,6 +8,18 @@ export function jobColumns(job: Job): [string, string, string, string, string | 
 
 export const JOB_COLUMNS = 'state, platform, owner_id, channel_id, parent_id, created_at, version, data';
 
+/** What never changes once a job exists; `updateJob` checks it instead of rewriting its indexes. */
+export function jobIdentity(job: Job): [string, string, string, number, string | null] {
+  return [job.owner.platform, job.owner.userId, job.where.channelId, job.createdAt, job.parentId ?? null];
+}
+
+export class ImmutableJobFieldError extends Error {
+  override readonly name = 'ImmutableJobFieldError';
+  constructor(id: string) {
+    super(`job ${id}: owner, channel, createdAt and parentId cannot change after creation`);
+  }
+}
+
 /**
  * The WHERE / ORDER / LIMIT of `listJobs`, for either engine: `param` records a value and returns its
  * placeholder. Jobs come back oldest first (created_at, then id, so the order is total and the same on

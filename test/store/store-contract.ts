@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../src/core/job.ts';
 import type { BlobStore, Store } from '../../src/core/ports.ts';
 import { InvalidBlobKeyError } from '../../src/store/blob-key.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
+import { ImmutableJobFieldError } from '../../src/store/rows.ts';
 import { deleteJobWithImages, pruneImages } from '../../src/store/retention.ts';
 import { makeImage, makeJob } from './fixtures.ts';
 
@@ -97,14 +99,25 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(await store.getJob(job.id)).toEqual(winners[0]);
     });
 
-    it('moves the indexed columns with the job on update', async () => {
+    it('keeps the state index in step and refuses to move a job to another owner or channel', async () => {
       const { store } = await open();
       const job = makeJob();
       await store.createJob(job);
-      await store.updateJob({ ...job, state: 'running', where: { ...job.where, channelId: 'c9' } });
+      const running = (await store.updateJob({ ...job, state: 'running' }))!;
       expect(await store.listJobs({ states: ['queued'] })).toEqual([]);
-      expect((await store.listJobs({ states: ['running'], channelId: 'c9' })).map((j) => j.id)).toEqual([job.id]);
-      expect(await store.listJobs({ channelId: 'c1' })).toEqual([]);
+      expect((await store.listJobs({ states: ['running'], channelId: 'c1' })).map((j) => j.id)).toEqual([job.id]);
+
+      const moves: Partial<Job>[] = [
+        { where: { ...job.where, channelId: 'c9' } },
+        { owner: { ...job.owner, userId: 'u9' } },
+        { owner: { ...job.owner, platform: 'slack' } },
+        { createdAt: job.createdAt + 1 },
+        { parentId: 'p9' },
+      ];
+      for (const move of moves) await expect(store.updateJob({ ...running, ...move }), JSON.stringify(move)).rejects.toThrow(ImmutableJobFieldError);
+      expect(await store.getJob(job.id)).toEqual(running);
+      // A stale writer is a conflict, not an error, whatever else it changed.
+      expect(await store.updateJob({ ...job, where: { ...job.where, channelId: 'c9' } })).toBeUndefined();
     });
 
     it('lists jobs by state, channel, owner and platform, oldest first, with a limit', async () => {
