@@ -18,7 +18,7 @@ describe('fit: lossless before lossy', () => {
 
 describe('probe: truncated JPEG', () => {
   it('throws on a JPEG cut in half, as a broken download would be', async () => {
-    const jpeg = await sharp({ create: { width: 300, height: 300, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
+    const jpeg = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
       .jpeg()
       .toBuffer();
     await expect(probeImage(jpeg.subarray(0, Math.floor(jpeg.length / 2)))).rejects.toBeInstanceOf(ImageDecodeError);
