@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { BlobStore, Store } from '../core/ports.ts';
 import { createFolderBlobStore } from './folder-blob-store.ts';
 import { createPostgresBlobStore } from './postgres-blob-store.ts';
+import { createPool } from './postgres-pool.ts';
 import { createPostgresStore } from './postgres-store.ts';
 import { createSqliteStore } from './sqlite-store.ts';
 
@@ -14,10 +14,14 @@ export const isPostgresUrl = (url: string | undefined): url is string => /^postg
  * The store and blob store the configuration asks for, migrated and ready:
  * PostgreSQL (rows and image bytes, one pool) when DATABASE_URL is a postgres:// URL, otherwise SQLite
  * at DATA_DIR/atelier.db with image bytes under DATA_DIR/images. `store.close()` releases everything.
+ * `onPoolError` hears about PostgreSQL connections that die while idle (pass a logger's warn).
  */
-export async function createStoreFromConfig(config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL'>): Promise<{ store: Store; blobs: BlobStore }> {
+export async function createStoreFromConfig(
+  config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL'>,
+  options: { onPoolError?: (err: Error) => void } = {},
+): Promise<{ store: Store; blobs: BlobStore }> {
   if (isPostgresUrl(config.DATABASE_URL)) {
-    const pool = new pg.Pool({ connectionString: config.DATABASE_URL });
+    const pool = createPool(config.DATABASE_URL, options.onPoolError);
     const store = createPostgresStore({ pool, endPoolOnClose: true });
     const blobs = createPostgresBlobStore({ pool });
     try {

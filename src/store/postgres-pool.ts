@@ -19,8 +19,19 @@ export interface PostgresHandle {
   ownsPool: boolean;
 }
 
+/**
+ * A pool for a URL. pg emits 'error' on the pool when an idle connection dies (a database restart);
+ * with no listener that would crash the process. The dead client is discarded and the next query
+ * reconnects, so the error is only reported.
+ */
+export function createPool(url: string, onError: (err: Error) => void = () => {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url });
+  pool.on('error', onError);
+  return pool;
+}
+
 export function openPostgres(target: PostgresTarget): PostgresHandle {
-  if (typeof target === 'string') return { pool: new pg.Pool({ connectionString: target }), schema: undefined, prefix: '', ownsPool: true };
+  if (typeof target === 'string') return { pool: createPool(target), schema: undefined, prefix: '', ownsPool: true };
   const schema = target.schema;
   return { pool: target.pool, schema, prefix: schema ? `${quoteIdent(schema)}.` : '', ownsPool: target.endPoolOnClose ?? false };
 }

@@ -68,8 +68,8 @@ describe('SQLite store', () => {
       db.exec(renderSql(MIGRATIONS_TABLE, 'sqlite'));
       db.close();
     }
-    const child = join(import.meta.dirname, 'sqlite-migrate-child.ts');
-    const procs = Array.from({ length: 4 }, () => spawn(process.execPath, ['--import', 'tsx', child, file], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const child = join(import.meta.dirname, 'sqlite-child.ts');
+    const procs = Array.from({ length: 4 }, () => spawn(process.execPath, ['--import', 'tsx', child, 'migrate', file], { stdio: ['pipe', 'pipe', 'pipe'] }));
     const outputs = procs.map((p) => {
       let out = '';
       let err = '';
@@ -87,6 +87,22 @@ describe('SQLite store', () => {
     const results = await Promise.all(outputs.map((o) => o.exit));
     for (const r of results) expect(r, r.err).toMatchObject({ code: 0, out: 'ready\nmigrated\n' });
     expect(appliedVersions(file)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+});
+
+describe('SQLite store after a crash', () => {
+  it('keeps every committed write when the process is killed with SIGKILL', async () => {
+    const file = join(await tempDir(), 'crash.db');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sqlite-child.ts'), 'crash', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, sig) => res(sig)));
+    expect(signal, err).toBe('SIGKILL');
+
+    const store = createSqliteStore(file);
+    await store.migrate();
+    expect(await store.getJob('survivor')).toMatchObject({ state: 'running', version: 2 });
+    await store.close();
   });
 });
 
