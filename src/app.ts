@@ -1,0 +1,147 @@
+import { commands as allCommands } from '../commands/index.ts';
+import type { CommandDefinition } from './core/command.ts';
+import { JobEvents } from './core/events.ts';
+import type { ImageProvider } from './core/provider.ts';
+import type { BlobStore, ImageTools, JobQueue, Logger, Store } from './core/ports.ts';
+import { silentLogger } from './core/ports.ts';
+import { ProviderRegistry } from './core/registry.ts';
+import { runJob, type RunnerDeps } from './core/runner.ts';
+import { createAtelier, type AtelierService } from './core/service.ts';
+import type { Config } from './config.ts';
+import { platformsConfigured } from './config.ts';
+import { createImageTools } from './images/index.ts';
+import { createLocalProvider } from './providers/local/index.ts';
+import { createProvidersFromConfig } from './providers/index.ts';
+import { createInProcessQueue } from './queue/in-process.ts';
+import { createServer, type HttpServer } from './server.ts';
+import { createStoreFromConfig, pruneImages } from './store/index.ts';
+import type { PlatformContext, RunningPlatform } from './platforms/context.ts';
+
+export interface AppOverrides {
+  store?: Store;
+  blobs?: BlobStore;
+  images?: ImageTools;
+  /** Extra providers (tests register fakes); they replace configured ones with the same id. */
+  providers?: ImageProvider[];
+  logger?: Logger;
+  faults?: RunnerDeps['faults'];
+  /** Replace the job queue (scale-out passes BullMQ here). */
+  queue?: (run: (jobId: string, signal: AbortSignal) => Promise<unknown>, atelier: AtelierService) => JobQueue;
+  commands?: readonly CommandDefinition[];
+}
+
+export interface App {
+  config: Config;
+  atelier: AtelierService;
+  server: HttpServer;
+  queue: JobQueue & { idle?(): Promise<void> };
+  images: ImageTools;
+  logger: Logger;
+  platforms: RunningPlatform[];
+  providersDoctor(): Promise<{ provider: string; ok: boolean; detail: string }[]>;
+  /** Starts the queue (resuming interrupted jobs); with `listen`, the HTTP server and platforms too. */
+  start(opts?: { listen?: boolean; platforms?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type PlatformName = 'discord' | 'slack' | 'web';
+
+/** Platforms load lazily so a Slack-only deployment never loads discord.js, and the reverse. */
+async function loadPlatform(name: PlatformName): Promise<(ctx: PlatformContext) => Promise<RunningPlatform>> {
+  const mod = (await import(`./platforms/${name}/index.ts`)) as Record<string, unknown>;
+  const fn = mod[`start${name[0]!.toUpperCase()}${name.slice(1)}`];
+  if (typeof fn !== 'function') throw new Error(`platform ${name} has no start function`);
+  return fn as (ctx: PlatformContext) => Promise<RunningPlatform>;
+}
+
+/** Which platforms this configuration serves; the playground whenever no chat platform is configured. */
+export function platformsToStart(config: Config): PlatformName[] {
+  const p = platformsConfigured(config);
+  const out: PlatformName[] = [];
+  if (p.discordHttp || p.discordGateway) out.push('discord');
+  if (p.slack) out.push('slack');
+  if (config.PLAYGROUND === 'on' || (config.PLAYGROUND === 'auto' && out.length === 0)) out.push('web');
+  return out;
+}
+
+/** The composition root: every dependency is built here and nowhere else. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? silentLogger;
+  const { store, blobs } = overrides.store && overrides.blobs ? { store: overrides.store, blobs: overrides.blobs } : await createStoreFromConfig(config);
+  const images = overrides.images ?? createImageTools();
+  const registry = new ProviderRegistry().register(createLocalProvider());
+  const configured = createProvidersFromConfig(config, { kv: store, logger });
+  for (const p of configured.providers) registry.register(p);
+  for (const p of overrides.providers ?? []) registry.register(p);
+  const events = new JobEvents();
+  const atelier = createAtelier({
+    store,
+    blobs,
+    images,
+    providers: registry,
+    events,
+    defaultProvider: registry.has(config.DEFAULT_PROVIDER) ? config.DEFAULT_PROVIDER : 'local',
+    limits: { maxQueuedPerUser: config.MAX_QUEUED_PER_USER, dailyQuotaPerUser: config.DAILY_QUOTA_PER_USER },
+    logger,
+  });
+  const runnerDeps: RunnerDeps = {
+    store,
+    blobs,
+    images,
+    providers: registry,
+    events,
+    logger,
+    settingsFor: (job) => atelier.settingsFor(job.where),
+    jobTimeoutMs: config.JOB_TIMEOUT_SECONDS * 1000,
+    faults: overrides.faults,
+  };
+  const run = (jobId: string, signal: AbortSignal) => runJob(runnerDeps, jobId, signal);
+  const queue =
+    overrides.queue?.(run, atelier) ??
+    createInProcessQueue({
+      store,
+      events,
+      logger,
+      run,
+      limits: { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL },
+    });
+  atelier.attachQueue(queue);
+  const server = createServer({ host: config.HOST, port: config.PORT, logger });
+  for (const r of configured.routes) server.route(r.method, r.path, r.handler);
+  const platforms: RunningPlatform[] = [];
+  let retention: NodeJS.Timeout | undefined;
+
+  const app: App = {
+    config,
+    atelier,
+    server,
+    queue,
+    images,
+    logger,
+    platforms,
+    providersDoctor: () => configured.doctor(),
+    async start(opts = {}) {
+      await queue.start();
+      if (config.IMAGE_RETENTION_DAYS > 0) {
+        const prune = () =>
+          pruneImages({ store, blobs, olderThanDays: config.IMAGE_RETENTION_DAYS }).catch((err: unknown) => logger.warn({ err }, 'image retention failed'));
+        void prune();
+        retention = setInterval(prune, 60 * 60 * 1000).unref();
+      }
+      if (opts.listen) await server.listen();
+      if (opts.platforms) {
+        const ctx: PlatformContext = { atelier, server, config, logger, images, commands: overrides.commands ?? allCommands };
+        for (const name of platformsToStart(config)) platforms.push(await (await loadPlatform(name))(ctx));
+      }
+    },
+    async stop() {
+      if (retention) clearInterval(retention);
+      for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
+      await queue.stop();
+      await configured.close();
+      await server.close();
+      await store.close();
+    },
+  };
+  return app;
+}

@@ -1,0 +1,221 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createApp, platformsToStart, type App } from './app.ts';
+import { classifyError, UserError } from './core/errors.ts';
+import type { Job } from './core/job.ts';
+import { isFinal } from './core/job.ts';
+import { progressBar, statusText } from './core/present.ts';
+import { ConfigError, loadConfig, platformsConfigured, type Config } from './config.ts';
+import { createLogger } from './logger.ts';
+
+const USAGE = `Usage: atelier <command>
+  start                     serve every configured platform (the playground when none is)
+  imagine "<prompt>" [--provider P] [--mode simple|advanced] [--count N] [--out DIR] [--json]
+  doctor                    what is configured, and what is missing
+  register [--guild ID]     register slash commands on Discord; print the Slack manifest
+  worker                    run jobs from Redis without a chat connection (needs REDIS_URL)`;
+
+/** CLI flags of `imagine`; everything else on the line is the prompt, Midjourney flags included. */
+const IMAGINE_FLAGS = new Set(['--provider', '--mode', '--count', '--out', '--json']);
+
+export function splitImagineArgs(args: readonly string[]): { prompt: string; provider?: string; mode?: string; count?: number; out: string; json: boolean } {
+  const words: string[] = [];
+  const out: { provider?: string; mode?: string; count?: number; out: string; json: boolean } = { out: 'out', json: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!IMAGINE_FLAGS.has(a)) {
+      words.push(a);
+      continue;
+    }
+    if (a === '--json') {
+      out.json = true;
+      continue;
+    }
+    const v = args[++i];
+    if (v === undefined) throw new UserError('INVALID_OPTIONS', `${a} needs a value.`);
+    if (a === '--provider') out.provider = v;
+    else if (a === '--mode') out.mode = v;
+    else if (a === '--out') out.out = v;
+    else {
+      const n = Number(v);
+      if (!Number.isInteger(n)) throw new UserError('INVALID_OPTIONS', `--count takes a whole number, not "${v}".`);
+      out.count = n;
+    }
+  }
+  return { prompt: words.join(' '), ...out };
+}
+
+const slug = (text: string): string =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48) || 'image';
+
+function waitForFinal(app: App, jobId: string, onUpdate: (job: Job) => void): Promise<Job> {
+  return new Promise((resolveJob) => {
+    const stop = app.atelier.events.subscribe(({ job }) => {
+      if (job.id !== jobId) return;
+      onUpdate(job);
+      if (isFinal(job.state)) {
+        stop();
+        resolveJob(job);
+      }
+    });
+    // The job may have finished before we subscribed.
+    void app.atelier.getJob(jobId).then((job) => {
+      if (job && isFinal(job.state)) {
+        stop();
+        resolveJob(job);
+      }
+    });
+  });
+}
+
+async function imagineCommand(config: Config, args: string[]): Promise<number> {
+  const opts = splitImagineArgs(args);
+  const app = await createApp(config, { logger: createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL) });
+  try {
+    await app.start();
+    const user = userInfo().username || 'cli';
+    const options = { prompt: opts.prompt, provider: opts.provider, mode: opts.mode, count: opts.count };
+    const job = await app.atelier.imagine(options as never, { platform: 'cli', userId: user, displayName: user }, { platform: 'cli', channelId: 'cli' });
+    const tty = process.stderr.isTTY && !opts.json;
+    const final = await waitForFinal(app, job.id, (j) => {
+      if (tty) process.stderr.write(`\r${j.state === 'running' && j.progress.percent !== undefined ? progressBar(j.progress.percent, 20) : statusText(j)}`.padEnd(60));
+    });
+    if (tty) process.stderr.write('\n');
+    if (final.state !== 'succeeded') throw new UserError(final.error?.code === 'INTERNAL' ? 'PROVIDER_UNAVAILABLE' : ((final.error?.code ?? 'CANCELED') as never), statusText(final));
+    const outDir = resolve(opts.out);
+    await mkdir(outDir, { recursive: true });
+    const paths: string[] = [];
+    let grid: string | undefined;
+    // Named by prompt and seed, so the same command writes the same files again.
+    const base = `${slug(final.request.prompt)}-seed${final.result?.seed ?? 'x'}`;
+    for (const img of await app.atelier.images(final.id)) {
+      const ext = img.meta.mime.split('/')[1] ?? 'bin';
+      const file = join(outDir, img.meta.kind === 'grid' ? `${base}-grid.${ext}` : `${base}-${img.meta.index}.${ext}`);
+      await writeFile(file, await img.bytes());
+      if (img.meta.kind === 'grid') grid = file;
+      else paths.push(file);
+    }
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ jobId: final.id, provider: final.provider, seed: final.result?.seed, request: final.request, images: paths, grid: grid ?? null })}\n`);
+    } else {
+      process.stdout.write(`${paths.length} image${paths.length === 1 ? '' : 's'} (seed ${final.result?.seed ?? '?'}) in ${outDir}\n${[...paths, ...(grid ? [grid] : [])].join('\n')}\n`);
+    }
+    return 0;
+  } finally {
+    await app.stop();
+  }
+}
+
+async function doctorCommand(config: Config): Promise<number> {
+  const p = platformsConfigured(config);
+  const lines = [
+    `Data: ${config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${config.DATA_DIR}`}; queue: ${config.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process'}`,
+    `Discord: ${p.discordHttp ? 'HTTP interactions (DISCORD_PUBLIC_KEY)' : p.discordGateway ? 'gateway (DISCORD_TOKEN)' : 'not configured — set DISCORD_TOKEN (gateway) or DISCORD_PUBLIC_KEY + DISCORD_APPLICATION_ID (HTTP)'}`,
+  ];
+  if ((p.discordHttp || p.discordGateway) && !config.DISCORD_APPLICATION_ID) lines.push('  missing DISCORD_APPLICATION_ID (needed to register commands)');
+  if (p.discordHttp && !config.DISCORD_TOKEN) lines.push('  missing DISCORD_TOKEN (needed for registration and messages after the 15-minute token)');
+  lines.push(`Slack: ${p.slack ? (config.SLACK_APP_TOKEN ? 'Socket Mode (SLACK_APP_TOKEN)' : 'HTTP events (SLACK_SIGNING_SECRET)') : 'not configured — set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)'}`);
+  lines.push(`Playground: ${platformsToStart(config).includes('web') ? `on at http://${config.HOST}:${config.PORT}/` : 'off'}`);
+  const app = await createApp(config);
+  try {
+    lines.push(`Providers: ${app.atelier.providers.ids().join(', ')} (default ${config.DEFAULT_PROVIDER})`);
+    for (const check of await app.providersDoctor()) lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.provider}: ${check.detail}`);
+    if (!config.ALLIMAGES_API_KEY) lines.push('  all-images.ai: not configured (ALLIMAGES_API_KEY)');
+    if (!config.LEONARDO_API_KEY) lines.push('  Leonardo.ai: not configured (LEONARDO_API_KEY)');
+    if (!config.POMELO_API_KEY || !config.POMELO_API_URL) lines.push('  Midjourney/Flux gateway: not configured (POMELO_API_KEY and POMELO_API_URL)');
+  } finally {
+    await app.stop();
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+async function startCommand(config: Config): Promise<number> {
+  const logger = createLogger(config.LOG_LEVEL);
+  const app = await createApp(config, { logger });
+  await app.start({ listen: true, platforms: true });
+  const names = app.platforms.map((p) => p.name);
+  process.stdout.write(`Atelier is listening on ${app.server.url} (${names.join(', ') || 'no platforms'})\n`);
+  if (names.includes('web')) process.stdout.write(`Playground: ${app.server.url.replace('127.0.0.1', 'localhost')}/\n`);
+  const notConfigured = (['discord', 'slack'] as const).filter((n) => !names.includes(n));
+  if (notConfigured.length) process.stdout.write(`Not configured: ${notConfigured.join(', ')} (run "npm run atelier -- doctor" for what to set)\n`);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.stop();
+  return 0;
+}
+
+async function registerCommand(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { guild: { type: 'string' } } });
+  const { registerCommands } = await import('./platforms/discord/register.ts');
+  const { createRest } = await import('./platforms/discord/rest.ts');
+  const { commands } = await import('../commands/index.ts');
+  const { renderManifest } = await import('./platforms/slack/manifest.ts');
+  if (config.DISCORD_TOKEN && config.DISCORD_APPLICATION_ID) {
+    const rest = createRest({ api: config.DISCORD_API_URL, token: config.DISCORD_TOKEN });
+    const result = await registerCommands({ rest, applicationId: config.DISCORD_APPLICATION_ID, guildId: values.guild, commands });
+    process.stdout.write(`${result.summary}\n`);
+  } else {
+    process.stdout.write('Discord: skipped (set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register commands)\n');
+  }
+  process.stdout.write(`Slack app manifest (paste into https://api.slack.com/apps → Create New App → From a manifest):\n${JSON.stringify(renderManifest(commands, config), null, 2)}\n`);
+  return 0;
+}
+
+async function workerCommand(config: Config): Promise<number> {
+  if (!config.REDIS_URL) throw new UserError('NOT_CONFIGURED', 'The worker takes jobs from Redis: set REDIS_URL.');
+  // Loaded by name: the Redis worker is optional, and so is its code path on a machine without Redis.
+  const workerModule = './queue/worker.ts';
+  const { runWorker } = (await import(workerModule)) as { runWorker(config: Config): Promise<void> };
+  await runWorker(config);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 1;
+  }
+  try {
+    const config = loadConfig();
+    switch (command) {
+      case 'start':
+        return await startCommand(config);
+      case 'imagine':
+        return await imagineCommand(config, rest);
+      case 'doctor':
+        return await doctorCommand(config);
+      case 'register':
+        return await registerCommand(config, rest);
+      case 'worker':
+        return await workerCommand(config);
+      default:
+        process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 78;
+    }
+    const shown = classifyError(err, (id, e) => process.stderr.write(`incident ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
+    process.stderr.write(`${shown.message}\n`);
+    return 1;
+  }
+}
+
+// Run when executed directly (tsx src/cli.ts …, or the bin wrapper), not when imported by tests.
+const invoked = process.argv[1] ?? '';
+if (invoked.endsWith('cli.ts') || invoked.endsWith('atelier') || invoked.endsWith('atelier.js')) {
+  process.exitCode = await main(process.argv.slice(2));
+}
