@@ -37,6 +37,8 @@ export interface ApiDeps {
 }
 
 const MAX_TEXTS = 50;
+/** Jobs a page opened later sees. */
+const HISTORY = 100;
 
 export function createApi(deps: ApiDeps) {
   const { atelier, feed } = deps;
@@ -146,8 +148,12 @@ export function createApi(deps: ApiDeps) {
 
     /** The channel so far, oldest first; private jobs only for their owner. */
     history: async (userId: string): Promise<(JobMessage | TextMessage)[]> => {
-      const jobs = await atelier.store.listJobs({ platform: PLAYGROUND.platform, channelId: PLAYGROUND.channelId, limit: 100 });
-      const visible = jobs.filter((j) => !j.private || j.owner.userId === userId).map(render);
+      // The store lists oldest first and has no "newest N", so the tail is cut here.
+      const jobs = await atelier.store.listJobs({ platform: PLAYGROUND.platform, channelId: PLAYGROUND.channelId });
+      const visible = jobs
+        .filter((j) => !j.private || j.owner.userId === userId)
+        .slice(-HISTORY)
+        .map(render);
       return [...visible, ...deps.texts].sort((a, b) => a.createdAt - b.createdAt);
     },
 

@@ -1,4 +1,5 @@
 import type { Job } from '../../core/job.ts';
+import { isFinal } from '../../core/job.ts';
 import type { ProviderCapabilities } from '../../core/provider.ts';
 import { actionText, buttonRows, statusText, type ButtonSpec } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
@@ -16,7 +17,7 @@ export interface JobMessage {
   owner: { id: string; name: string };
   parentId?: string;
   provider: string;
-  /** "local · seed 42": which provider drew it and how to get it again. */
+  /** "local · seed 42" once the job is over: which provider drew it and how to get it again. */
   footer: string;
   status: string;
   queuePosition?: number;
@@ -74,6 +75,8 @@ export function renderJob(job: Job, caps: ProviderCapabilities | undefined): Job
 }
 
 function footerText(job: Job): string {
+  // The seed is only known at the end; until then the status line says all there is.
+  if (!isFinal(job.state)) return '';
   const seed = job.result?.seed ?? job.request.seed;
   return [job.provider, seed !== undefined ? `seed ${seed}` : undefined].filter(Boolean).join(' · ');
 }

@@ -99,7 +99,7 @@ export function jobMessage(m, me, actions) {
       ),
     );
   }
-  body.append(h('p', { class: 'footer' }, m.footer));
+  if (m.footer) body.append(h('p', { class: 'footer' }, m.footer));
   return h('article', { class: `msg job state-${m.state}`, id: `m-${m.id}`, 'data-job': m.id, 'data-state': m.state, 'aria-label': `${m.attribution}: ${m.prompt}` }, h('div', { class: 'avatar bot', 'aria-hidden': 'true' }, 'A'), body);
 }
 

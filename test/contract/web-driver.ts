@@ -1,0 +1,201 @@
+import type { Ack, ContractDriver, TestUser, ViewButton, ViewMessage } from './driver.ts';
+import { alice, bob, mod } from './driver.ts';
+import { contractProviders } from './providers.ts';
+import type { FeedEvent, TextMessage } from '../../src/platforms/web/feed.ts';
+import type { JobMessage } from '../../src/platforms/web/render.ts';
+import type { ApiAnswer } from '../../src/platforms/web/api.ts';
+import { startPlayground, type Playground } from '../platforms/web/harness.ts';
+
+/**
+ * The playground as the contract suite sees it: the real app with the page's own HTTP API and one
+ * server-sent-events stream per test user, exactly what the browser uses, without a browser.
+ */
+export function createWebDriver(): ContractDriver {
+  let pg: Playground | undefined;
+  const streams: AbortController[] = [];
+  /** Insertion-ordered: oldest first. */
+  const views = new Map<string, ViewMessage>();
+  const versions = new Map<string, number>();
+  const waiters = new Set<() => void>();
+  const changed = () => {
+    for (const w of [...waiters]) w();
+  };
+  const webId = (u: TestUser) => `test-${u.id}`;
+  const webUser = (u: TestUser) => ({ id: webId(u), name: u.name });
+
+  const url = (path: string) => `${pg!.url}${path}`;
+
+  async function post(path: string, body: unknown): Promise<{ status: number; data: ApiAnswer & { error?: { message: string } } }> {
+    const res = await fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, data: (await res.json()) as ApiAnswer & { error?: { message: string } } };
+  }
+
+  /** Sizes of a job's files, read the way the page reads them: GET each image URL. */
+  async function filesOf(m: JobMessage): Promise<ViewMessage['files']> {
+    return Promise.all(
+      m.images.map(async (img) => {
+        const res = await fetch(url(`${img.url}?user=${encodeURIComponent(m.owner.id)}`));
+        const bytes = res.ok ? (await res.arrayBuffer()).byteLength : 0;
+        return { name: `image-${img.index}`, bytes, contentType: res.headers.get('content-type') ?? undefined };
+      }),
+    );
+  }
+
+  async function showJob(m: JobMessage): Promise<void> {
+    if ((versions.get(m.id) ?? -1) >= m.version) return;
+    versions.set(m.id, m.version);
+    const files = await filesOf(m);
+    // A newer snapshot may have landed while the files were read.
+    if (versions.get(m.id) !== m.version) return;
+    views.set(m.id, {
+      id: m.id,
+      text: [m.attribution, m.prompt, m.status, m.footer, ...(m.error ? [m.error] : []), ...m.notes].filter(Boolean).join('\n'),
+      files,
+      buttons: m.buttons.flat().map((b) => ({ label: b.label, ...(b.emoji ? { emoji: b.emoji } : {}), id: b.id })),
+      ephemeral: m.private,
+      ...(m.private ? { visibleTo: m.owner.id } : {}),
+      pings: [],
+    });
+    changed();
+  }
+
+  function showText(m: TextMessage): void {
+    const head = m.invokedBy ? `${m.invokedBy.name} used ${m.invokedBy.command}\n` : '';
+    views.set(m.id, { id: m.id, text: head + m.text, files: [], buttons: [], ephemeral: false, pings: [] });
+    changed();
+  }
+
+  let localIds = 0;
+  function ephemeral(user: TestUser, text: string): ViewMessage {
+    const view: ViewMessage = { id: `local-${++localIds}`, text, files: [], buttons: [], ephemeral: true, visibleTo: user.id, pings: [] };
+    views.set(view.id, view);
+    changed();
+    return view;
+  }
+
+  async function onEvent(event: FeedEvent): Promise<void> {
+    if (event.type === 'hello') {
+      for (const m of event.messages) await (m.kind === 'job' ? showJob(m) : showText(m));
+    } else if (event.type === 'job') await showJob(event.message);
+    else if (event.type === 'text') showText(event.message);
+    else if (event.type === 'deleted') {
+      views.delete(event.id);
+      changed();
+    }
+  }
+
+  /** Reads one user's event stream until stopped; events are applied in order. */
+  async function follow(user: TestUser): Promise<void> {
+    const abort = new AbortController();
+    streams.push(abort);
+    const res = await fetch(url(`/api/events?user=${encodeURIComponent(webId(user))}`), { signal: abort.signal });
+    if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let opened!: () => void;
+    const ready = new Promise<void>((r) => (opened = r));
+    void (async () => {
+      let buffer = '';
+      let chain = Promise.resolve();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          let cut;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const data = frame.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+            if (!data) continue;
+            const event = JSON.parse(data) as FeedEvent;
+            chain = chain.then(() => onEvent(event));
+            if (event.type === 'hello') void chain.then(opened);
+          }
+        }
+      } catch {
+        // Aborted at stop.
+      }
+    })();
+    await ready;
+  }
+
+  function ackOf(user: TestUser, status: number, data: ApiAnswer & { error?: { message: string } }): Ack {
+    if (status === 401) return { kind: 'rejected', status };
+    if (data.error) return { kind: 'message', message: ephemeral(user, data.error.message) };
+    switch (data.type) {
+      case 'job':
+        void showJob(data.message);
+        return { kind: 'deferred' };
+      case 'text':
+        return { kind: 'message', message: data.ephemeral ? ephemeral(user, data.text) : { id: 'public', text: data.text, files: [], buttons: [], ephemeral: false, pings: [] } };
+      case 'remix':
+        return { kind: 'modal', modalId: data.jobId, fields: { prompt: data.prompt } };
+      case 'ok':
+        return { kind: 'update' };
+    }
+  }
+
+  /** Options as the composer takes them: the positional prompt first, then `--name value`. */
+  function commandText(name: string, options: Record<string, string | number | boolean>): string {
+    const quote = (v: string) => (/\s/.test(v) ? `"${v}"` : v);
+    const parts = [`/${name}`];
+    if (typeof options.prompt === 'string') parts.push(options.prompt);
+    for (const [k, v] of Object.entries(options)) if (k !== 'prompt') parts.push(`--${k}`, quote(String(v)));
+    return parts.join(' ');
+  }
+
+  return {
+    name: 'playground',
+    capabilities: { modals: true, signatures: false, tokenExpiry: false, restart: false },
+
+    async start() {
+      pg = await startPlayground({}, contractProviders);
+      for (const u of [alice, bob, mod]) await follow(u);
+    },
+
+    async stop() {
+      for (const s of streams.splice(0)) s.abort();
+      await pg?.stop();
+    },
+
+    async command(user, name, options) {
+      const { status, data } = await post('/api/command', { user: webUser(user), text: commandText(name, options) });
+      return ackOf(user, status, data);
+    },
+
+    async press(user, _message, button: ViewButton) {
+      const { status, data } = await post('/api/press', { user: webUser(user), id: button.id });
+      return ackOf(user, status, data);
+    },
+
+    async submitModal(user, modal, values) {
+      const { status, data } = await post('/api/remix', { user: webUser(user), jobId: modal.modalId, prompt: values.prompt ?? Object.values(values)[0] });
+      return ackOf(user, status, data);
+    },
+
+    messages: () => [...views.values()],
+
+    waitFor(predicate, description, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = [...views.values()].find(predicate);
+          if (!hit) return false;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          const seen = [...views.values()].map((m) => `  ${m.id}: ${m.text.replace(/\n/g, ' | ')}`).join('\n');
+          reject(new Error(`timed out waiting for ${description}; saw:\n${seen || '  nothing'}`));
+        }, timeoutMs);
+        if (!check()) waiters.add(check);
+      });
+    },
+
+    async jobCount() {
+      return (await pg!.atelier.store.listJobs({})).length;
+    },
+  };
+}
