@@ -28,6 +28,8 @@ export interface JobFilter {
   ownerId?: string;
   platform?: string;
   limit?: number;
+  /** Oldest first (the order a queue resumes in) unless 'newest'. */
+  order?: 'oldest' | 'newest';
 }
 
 /**

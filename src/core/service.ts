@@ -248,8 +248,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     },
 
     async recent(actor, limit = 5) {
-      const jobs = await store.listJobs({ ownerId: actor.userId, platform: actor.platform });
-      return jobs.slice(-limit).reverse();
+      return store.listJobs({ ownerId: actor.userId, platform: actor.platform, order: 'newest', limit });
     },
 
     async getSettings(s) {

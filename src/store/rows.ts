@@ -35,7 +35,7 @@ export function jobFilterSql(filter: JobFilter, param: (value: unknown) => strin
   if (filter.ownerId !== undefined) where.push(`owner_id = ${param(filter.ownerId)}`);
   if (filter.platform !== undefined) where.push(`platform = ${param(filter.platform)}`);
   let sql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-  sql += ' ORDER BY created_at, id';
+  sql += filter.order === 'newest' ? ' ORDER BY created_at DESC, id DESC' : ' ORDER BY created_at, id';
   if (filter.limit !== undefined) {
     if (!Number.isInteger(filter.limit) || filter.limit < 0) throw new RangeError(`listJobs: limit must be a non-negative integer, got ${filter.limit}`);
     sql += ` LIMIT ${param(filter.limit)}`;

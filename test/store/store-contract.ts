@@ -140,6 +140,8 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(await ids({ platform: 'slack' })).toEqual(['d']);
       expect(await ids({ states: ['queued'], channelId: 'c1', limit: 1 })).toEqual(['a']);
       expect(await ids({ limit: 0 })).toEqual([]);
+      expect(await ids({ order: 'newest' })).toEqual(['e', 'd', 'a', 'c', 'b']);
+      expect(await ids({ ownerId: 'u1', platform: 'discord', order: 'newest', limit: 2 })).toEqual(['a', 'c']);
       await expect(store.listJobs({ limit: -1 })).rejects.toThrow(RangeError);
     });
 
