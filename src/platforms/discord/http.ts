@@ -1,0 +1,41 @@
+import type { APIInteraction } from 'discord-api-types/v10';
+import type { Logger } from '../../core/ports.ts';
+import type { HttpServer, RawRequest, RawResponse } from '../../server.ts';
+import type { Handled } from './interactions.ts';
+import { createVerifier } from './verify.ts';
+
+export const INTERACTIONS_PATH = '/discord/interactions';
+
+/**
+ * `POST /discord/interactions`: verify, answer, then work. The answer goes out as this request's
+ * response (Discord waits 3 s for it); the work starts only after the response has been written.
+ */
+export function mountInteractions(server: HttpServer, publicKey: string, handle: (i: APIInteraction) => Promise<Handled>, logger: Logger): void {
+  const verify = createVerifier(publicKey);
+  server.route('POST', INTERACTIONS_PATH, async (req: RawRequest): Promise<RawResponse> => {
+    const checked = verify({ signature: header(req, 'x-signature-ed25519'), timestamp: header(req, 'x-signature-timestamp') }, req.body);
+    if (!checked.ok) {
+      logger.debug({ reason: checked.reason }, 'discord: refused an interaction');
+      return { status: 401, body: { error: 'invalid request signature' } };
+    }
+    let interaction: APIInteraction;
+    try {
+      interaction = JSON.parse(req.body.toString('utf8')) as APIInteraction;
+    } catch {
+      return { status: 400, body: { error: 'body is not JSON' } };
+    }
+    const handled = await handle(interaction);
+    if (handled.after) {
+      const after = handled.after;
+      req.raw.res.once('finish', () => {
+        after().catch((err: unknown) => logger.error({ err }, 'discord: interaction work failed'));
+      });
+    }
+    return { status: 200, body: handled.response };
+  });
+}
+
+function header(req: RawRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,298 @@
+import type { REST } from '@discordjs/rest';
+import {
+  ComponentType,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+  Routes,
+  TextInputStyle,
+  type APIApplicationCommandInteractionDataOption,
+  type APIInteraction,
+  type APIInteractionResponse,
+  type APIMessage,
+  type APIModalSubmitInteraction,
+} from 'discord-api-types/v10';
+import type { Atelier } from '../../core/atelier.ts';
+import type { CommandDefinition, CommandResult } from '../../core/command.ts';
+import { classifyError, formatZodIssues } from '../../core/errors.ts';
+import type { Actor, Where } from '../../core/job.ts';
+import type { Logger } from '../../core/ports.ts';
+import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
+import { formatPrompt } from '../../core/prompt.ts';
+import { DEFAULT_ATTACHMENT_LIMIT, type DiscordMessageRef } from './message-ref.ts';
+import type { JobMessages } from './job-messages.ts';
+import { clip, notice } from './render.ts';
+
+/** What to answer Discord now, and the work to do once the answer is out. */
+export interface Handled {
+  response: APIInteractionResponse;
+  after?: () => Promise<void>;
+}
+
+export interface HandlerDeps {
+  atelier: Atelier;
+  commands: readonly CommandDefinition[];
+  rest: REST;
+  logger: Logger;
+  messages: JobMessages;
+  /** The application id (interaction webhooks are addressed by it). */
+  applicationId: () => string;
+  now?: () => number;
+}
+
+/** Discord permission bits that make a member a moderator for Atelier (ADMINISTRATOR, MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_MESSAGES). */
+const MANAGE_BITS = (1n << 3n) | (1n << 4n) | (1n << 5n) | (1n << 13n);
+const REMIX_MODAL = 'm:remix:';
+const REMIX_FIELD = 'prompt';
+/** Discord: a text input's value and max_length are at most 4000. */
+const TEXT_INPUT_MAX = 4000;
+
+/**
+ * One behaviour for both ways in: the HTTP endpoint and the gateway hand every interaction here. The
+ * answer is decided without I/O (the one exception: Remix reads the job to pre-fill its modal, which must
+ * be the first response); everything else happens in `after`, once Discord has its answer.
+ */
+export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction) => Promise<Handled> {
+  const { atelier, logger } = deps;
+  const now = deps.now ?? Date.now;
+
+  return async (i) => {
+    const receivedAt = now();
+    switch (i.type) {
+      case InteractionType.Ping:
+        return { response: { type: InteractionResponseType.Pong } };
+      case InteractionType.ApplicationCommand:
+        if (i.data.type !== 1) return reply('Atelier has only slash commands.');
+        return command(i, i.data.name, i.data.options ?? [], receivedAt);
+      case InteractionType.MessageComponent: {
+        if (i.data.component_type !== ComponentType.Button) return reply('Unknown control.');
+        return button(i, i.data.custom_id, receivedAt);
+      }
+      case InteractionType.ModalSubmit:
+        return modalSubmit(i, receivedAt);
+      default:
+        return reply('Atelier does not handle this kind of interaction.');
+    }
+  };
+
+  function command(i: APIInteraction, name: string, options: readonly APIApplicationCommandInteractionDataOption[], receivedAt: number): Handled {
+    const def = deps.commands.find((c) => c.name === name);
+    if (!def) return reply(`/${name} is not a command of this Atelier version; ask an admin to run \`atelier register\`.`);
+    const parsed = def.options.safeParse(readOptions(options));
+    if (!parsed.success) {
+      return reply(`${formatZodIssues(parsed.error.issues)}\nChange ${parsed.error.issues.length > 1 ? 'these options' : 'that option'} and run /${name} again.`);
+    }
+    const input = parsed.data as Record<string, unknown>;
+    // /imagine is public unless asked to be private; other commands answer privately.
+    const ephemeral = name !== 'imagine' || input.private === true;
+    return {
+      response: { type: InteractionResponseType.DeferredChannelMessageWithSource, ...(ephemeral ? { data: { flags: MessageFlags.Ephemeral } } : {}) },
+      after: async () => {
+        const ctx = { atelier, actor: actorOf(i), where: whereOf(i) };
+        let result: CommandResult;
+        try {
+          result = await def.run(parsed.data, ctx);
+        } catch (err) {
+          await replaceOriginal(i, ephemeral, errorText(err));
+          return;
+        }
+        await present(i, result, ephemeral, receivedAt);
+      },
+    };
+  }
+
+  async function present(i: APIInteraction, result: CommandResult, deferredEphemeral: boolean, receivedAt: number): Promise<void> {
+    if (result.type === 'job') {
+      const job = result.job;
+      const sameVisibility = job.private === deferredEphemeral;
+      if (!sameVisibility) await deleteOriginal(i);
+      // The deferred "thinking…" message becomes the job's message when its visibility matches; a
+      // private job from a public defer gets an ephemeral follow-up instead (visibility cannot change).
+      await deps.messages.track(job, refFor(i, receivedAt, job.private, sameVisibility ? '@original' : undefined));
+      return;
+    }
+    if (result.ephemeral === deferredEphemeral) {
+      await webhook(() => deps.rest.patch(Routes.webhookMessage(deps.applicationId(), i.token, '@original'), { body: textBody(result.text), auth: false }));
+      return;
+    }
+    await deleteOriginal(i);
+    await followUp(i, result.text, result.ephemeral);
+  }
+
+  function button(i: APIInteraction, customId: string, receivedAt: number): Handled | Promise<Handled> {
+    const b = decodeButtonId(customId);
+    if (!b) return reply('This button belongs to an older version of Atelier and no longer works. Run /imagine again.');
+    if (b.kind === 'remix') return remixModal(b.jobId);
+    return {
+      // Deferred update: no "thinking…" bubble; results arrive as new messages, refusals as ephemeral ones.
+      response: { type: InteractionResponseType.DeferredMessageUpdate },
+      after: async () => {
+        const actor = actorOf(i);
+        try {
+          switch (b.kind) {
+            case 'details': {
+              const job = await atelier.getJob(b.jobId);
+              if (!job) return await followUp(i, gone(), true);
+              if (!(await atelier.mayPress(job, { kind: 'details' }, actor))) return await followUp(i, 'You are not allowed to see the details of this job.', true);
+              return await followUp(i, detailsText(job), true);
+            }
+            case 'cancel':
+              await atelier.cancel(b.jobId, actor);
+              return;
+            case 'delete':
+              await atelier.delete(b.jobId, actor);
+              deps.messages.forget(b.jobId);
+              await deleteOriginal(i);
+              return;
+            default: {
+              const action = buttonAction(b.kind, b.index);
+              if (!action) return await followUp(i, 'This button does nothing here.', true);
+              const child = await atelier.act(b.jobId, action, actor, whereOf(i));
+              await deps.messages.track(child, refFor(i, receivedAt, child.private, undefined));
+            }
+          }
+        } catch (err) {
+          await followUp(i, errorText(err), true);
+        }
+      },
+    };
+  }
+
+  async function remixModal(jobId: string): Promise<Handled> {
+    const job = await atelier.getJob(jobId);
+    if (!job) return reply(gone());
+    return {
+      response: {
+        type: InteractionResponseType.Modal,
+        data: {
+          custom_id: `${REMIX_MODAL}${job.id}`,
+          title: 'Remix',
+          components: [
+            {
+              type: ComponentType.ActionRow,
+              components: [
+                {
+                  type: ComponentType.TextInput,
+                  custom_id: REMIX_FIELD,
+                  label: 'Prompt',
+                  style: TextInputStyle.Paragraph,
+                  value: clip(formatPrompt(job.request), TEXT_INPUT_MAX),
+                  max_length: TEXT_INPUT_MAX,
+                  required: true,
+                },
+              ],
+            },
+          ],
+        },
+      },
+    };
+  }
+
+  function modalSubmit(i: APIModalSubmitInteraction, receivedAt: number): Handled {
+    if (!i.data.custom_id.startsWith(REMIX_MODAL)) return reply('This form belongs to an older version of Atelier. Press ✏️ again.');
+    const jobId = i.data.custom_id.slice(REMIX_MODAL.length);
+    const prompt = modalValue(i, REMIX_FIELD)?.trim();
+    if (!prompt) return reply('The prompt is empty: write what the image should show, then submit again.');
+    return {
+      response: { type: InteractionResponseType.DeferredMessageUpdate },
+      after: async () => {
+        try {
+          const child = await atelier.act(jobId, { kind: 'remix', prompt }, actorOf(i), whereOf(i));
+          await deps.messages.track(child, refFor(i, receivedAt, child.private, undefined));
+        } catch (err) {
+          await followUp(i, errorText(err), true);
+        }
+      },
+    };
+  }
+
+  function refFor(i: APIInteraction, receivedAt: number, ephemeral: boolean, webhookMessage: string | undefined): DiscordMessageRef {
+    return {
+      applicationId: deps.applicationId(),
+      token: i.token,
+      tokenIssuedAt: receivedAt,
+      ...(webhookMessage ? { webhookMessage } : {}),
+      channelId: channelIdOf(i),
+      ...(i.guild_id ? { guildId: i.guild_id } : {}),
+      ephemeral,
+      attachmentLimit: i.attachment_size_limit ?? DEFAULT_ATTACHMENT_LIMIT,
+    };
+  }
+
+  async function followUp(i: APIInteraction, text: string, ephemeral: boolean): Promise<void> {
+    const body = { ...textBody(text), ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) };
+    await webhook(() => deps.rest.post(Routes.webhook(deps.applicationId(), i.token), { body, auth: false }));
+  }
+
+  async function replaceOriginal(i: APIInteraction, deferredEphemeral: boolean, text: string): Promise<void> {
+    if (deferredEphemeral) {
+      await webhook(() => deps.rest.patch(Routes.webhookMessage(deps.applicationId(), i.token, '@original'), { body: textBody(text), auth: false }));
+      return;
+    }
+    // An error is for the person who typed the command only: the public "thinking…" goes, a private note comes.
+    await deleteOriginal(i);
+    await followUp(i, text, true);
+  }
+
+  async function deleteOriginal(i: APIInteraction): Promise<void> {
+    await webhook(() => deps.rest.delete(Routes.webhookMessage(deps.applicationId(), i.token, '@original'), { auth: false }));
+  }
+
+  /** Interaction-webhook calls after the answer: a failure is logged, never thrown into the void. */
+  async function webhook(call: () => Promise<unknown>): Promise<APIMessage | undefined> {
+    try {
+      return (await call()) as APIMessage;
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'discord: interaction webhook call failed');
+      return undefined;
+    }
+  }
+
+  function errorText(err: unknown): string {
+    return classifyError(err, (incidentId, e) => logger.error({ incidentId, err: e }, 'discord: incident')).message;
+  }
+}
+
+function reply(text: string): Handled {
+  return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: notice(text) } };
+}
+
+const gone = () => 'That job no longer exists (it may have been deleted). Run /imagine again.';
+
+const textBody = (text: string) => ({ content: clip(text, 2000), allowed_mentions: { parse: [] } });
+
+/** Typed option values by name, as the command's zod schema reads them. */
+export function readOptions(options: readonly APIApplicationCommandInteractionDataOption[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const o of options) if ('value' in o) out[o.name] = o.value;
+  return out;
+}
+
+function modalValue(i: APIModalSubmitInteraction, field: string): string | undefined {
+  for (const row of i.data.components) {
+    const children = 'components' in row ? row.components : 'component' in row ? [row.component] : [];
+    for (const c of children as { custom_id?: string; value?: string }[]) if (c.custom_id === field) return c.value;
+  }
+  return undefined;
+}
+
+function channelIdOf(i: APIInteraction): string {
+  return i.channel?.id ?? (i as { channel_id?: string }).channel_id ?? '';
+}
+
+export function actorOf(i: APIInteraction): Actor {
+  const user = i.member?.user ?? i.user;
+  const perms = i.member?.permissions ? BigInt(i.member.permissions) : 0n;
+  return {
+    platform: 'discord',
+    userId: user?.id ?? '0',
+    displayName: i.member?.nick ?? user?.global_name ?? user?.username ?? 'someone',
+    ...(i.member ? { roles: i.member.roles } : {}),
+    canManage: (perms & MANAGE_BITS) !== 0n,
+  };
+}
+
+export function whereOf(i: APIInteraction): Where {
+  const nsfw = i.channel && 'nsfw' in i.channel ? Boolean(i.channel.nsfw) : false;
+  return { platform: 'discord', ...(i.guild_id ? { serverId: i.guild_id } : {}), channelId: channelIdOf(i), nsfw };
+}

@@ -1,0 +1,53 @@
+import type { Atelier } from '../../core/atelier.ts';
+import type { Job } from '../../core/job.ts';
+import type { ImageTools } from '../../core/ports.ts';
+import type { RenderFile } from './render.ts';
+
+/** Discord: at most 10 attachments a message and 25 MiB a request, whatever the per-file cap. */
+export const MAX_FILES = 10;
+export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
+/** Room for payload_json and multipart framing inside the request cap. */
+const OVERHEAD = 64 * 1024;
+
+const EXT: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif' };
+const ext = (mime: string) => EXT[mime] ?? 'bin';
+
+/**
+ * The files a finished job's message carries: the grid re-encoded to fit the channel's per-file cap,
+ * then the full-size images in order while each fits the cap and the request stays under 25 MiB.
+ * A single-image job (an upscale) carries that image, fitted.
+ */
+export async function resultFiles(atelier: Atelier, images: ImageTools, job: Job, limit: number): Promise<RenderFile[]> {
+  const handles = await atelier.images(job.id);
+  const grid = handles.find((h) => h.meta.kind === 'grid');
+  const singles = handles.filter((h) => h.meta.kind === 'image').sort((a, b) => a.meta.index - b.meta.index);
+  const files: RenderFile[] = [];
+  let total = OVERHEAD;
+  const main = grid ?? (singles.length === 1 ? singles[0] : undefined);
+  if (main) {
+    const fitted = await images.fit(await main.bytes(), limit);
+    files.push({ name: `${main === grid ? 'grid' : `image-${main.meta.index}`}.${ext(fitted.mime)}`, data: fitted.bytes, contentType: fitted.mime, description: main === grid ? 'Grid of the results' : `Image ${main.meta.index}` });
+    total += fitted.bytes.length;
+  }
+  if (main === grid) {
+    for (const h of singles) {
+      if (files.length >= MAX_FILES || h.meta.size > limit || total + h.meta.size > MAX_REQUEST_BYTES) continue;
+      const data = await h.bytes();
+      if (data.length > limit || total + data.length > MAX_REQUEST_BYTES) continue;
+      files.push({ name: `image-${h.meta.index}.${ext(h.meta.mime)}`, data, contentType: h.meta.mime, description: `Image ${h.meta.index}, full size` });
+      total += data.length;
+    }
+  }
+  return files;
+}
+
+/** The newest progress preview, when the provider gave one and it fits. */
+export async function previewFile(atelier: Atelier, images: ImageTools, job: Job, limit: number): Promise<RenderFile | undefined> {
+  const key = job.progress.previewKey;
+  if (!key) return undefined;
+  const bytes = await atelier.blobs.get(key);
+  if (!bytes) return undefined;
+  const small = await images.preview(bytes, 512);
+  if (small.bytes.length > limit) return undefined;
+  return { name: `preview.${ext(small.mime)}`, data: small.bytes, contentType: small.mime, description: 'Preview' };
+}

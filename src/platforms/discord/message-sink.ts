@@ -1,0 +1,289 @@
+import type { REST, RawFile } from '@discordjs/rest';
+import { Routes, type APIMessage, type APIChannel } from 'discord-api-types/v10';
+import type { Atelier } from '../../core/atelier.ts';
+import { isFinal, type Job } from '../../core/job.ts';
+import type { ImageTools, Logger } from '../../core/ports.ts';
+import type { ProviderCapabilities } from '../../core/provider.ts';
+import type { ChannelBudget } from './channel-budget.ts';
+import { previewFile, resultFiles } from './job-files.ts';
+import { saveRef, type DiscordMessageRef } from './message-ref.ts';
+import { render, type DiscordPayload, type RenderFile } from './render.ts';
+import { CODES, discordCode, httpStatus, isRateLimit } from './rest.ts';
+
+/** Discord: interaction tokens live 15 minutes; we stop using one a minute early so no write races its death. */
+export const TOKEN_LIFETIME_MS = 15 * 60_000;
+export const TOKEN_MARGIN_MS = 60_000;
+/** At most one edit per message this often; in-between states are coalesced into the next edit. */
+export const MIN_EDIT_INTERVAL_MS = 1_500;
+const FINAL_ATTEMPTS = 3;
+
+export interface SinkDeps {
+  rest: REST;
+  atelier: Atelier;
+  images: ImageTools;
+  logger: Logger;
+  budget: ChannelBudget;
+  /** Without a bot token there is no fallback once the interaction token is gone. */
+  hasBotToken: boolean;
+  now?: () => number;
+  minIntervalMs?: number;
+}
+
+/** Capabilities used to draw buttons when a job's provider is no longer configured: offer nothing it can't do. */
+const NO_CAPS: ProviderCapabilities = { modes: ['simple'], fields: [], aspectRatios: 'any', maxCount: 1, upscale: false, variations: false, progressPercent: false, previews: false, webhooks: false };
+
+/**
+ * One job's message on Discord. Job snapshots are pushed in; at most one write is in flight and at most
+ * one happens per `minIntervalMs`, always of the newest snapshot. Once a final state is written nothing
+ * older can overwrite it. Writes go through the interaction webhook while its token lives, then through
+ * the bot token (channel messages within a per-channel budget), and a private result whose token died
+ * goes by DM.
+ */
+export class JobMessage {
+  private latest?: Job;
+  private sentVersion = -1;
+  private sentFinal = false;
+  private timer?: ReturnType<typeof setTimeout>;
+  private flight?: Promise<void>;
+  private lastWriteAt = 0;
+  private finalFiles?: RenderFile[];
+  private deleted = false;
+  private readonly now: () => number;
+  private readonly interval: number;
+
+  constructor(
+    private readonly deps: SinkDeps,
+    readonly jobId: string,
+    private ref: DiscordMessageRef,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.interval = deps.minIntervalMs ?? MIN_EDIT_INTERVAL_MS;
+  }
+
+  get messageRef(): DiscordMessageRef {
+    return this.ref;
+  }
+
+  push(job: Job): void {
+    if (this.deleted || this.sentFinal) return;
+    if (this.latest && (job.version <= this.latest.version || (isFinal(this.latest.state) && !isFinal(job.state)))) return;
+    this.latest = job;
+    this.schedule();
+  }
+
+  /** Resolves when every snapshot pushed so far has been written (or given up on). */
+  async idle(): Promise<void> {
+    while (this.timer || this.flight) {
+      if (this.flight) await this.flight;
+      else await new Promise((r) => setTimeout(r, Math.max(0, this.lastWriteAt + this.interval - this.now()) + 1));
+    }
+  }
+
+  get finished(): boolean {
+    return this.sentFinal || this.deleted;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.flight || this.deleted) return;
+    const wait = Math.max(0, this.lastWriteAt + this.interval - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flight = this.flush().finally(() => {
+        this.flight = undefined;
+        if (this.latest && this.latest.version > this.sentVersion && !this.sentFinal) this.schedule();
+      });
+    }, wait);
+  }
+
+  private async flush(): Promise<void> {
+    const job = this.latest;
+    if (!job || job.version <= this.sentVersion || this.deleted) return;
+    const final = isFinal(job.state);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const payload = await this.payload(job);
+        if (this.deleted) return;
+        await this.write(payload, job, final);
+        break;
+      } catch (err) {
+        this.lastWriteAt = this.now();
+        // A progress edit that fails is superseded by the next one; the final state is worth retrying.
+        if (!final || attempt >= FINAL_ATTEMPTS) {
+          this.deps.logger.warn({ jobId: this.jobId, code: discordCode(err), status: httpStatus(err), err: errText(err) }, 'discord: message write failed');
+          if (final) this.sentFinal = true;
+          this.sentVersion = job.version;
+          return;
+        }
+        const wait = isRateLimit(err) ? Math.min(err.retryAfter, 60_000) : 1_000 * attempt;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    this.sentVersion = job.version;
+    if (final) this.sentFinal = true;
+    this.lastWriteAt = this.now();
+  }
+
+  private async payload(job: Job): Promise<DiscordPayload> {
+    const { atelier, images } = this.deps;
+    let files: RenderFile[] = [];
+    if (job.state === 'succeeded') files = this.finalFiles ??= await resultFiles(atelier, images, job, this.ref.attachmentLimit);
+    else if (job.state === 'running') {
+      const p = await previewFile(atelier, images, job, this.ref.attachmentLimit).catch(() => undefined);
+      if (p) files = [p];
+    }
+    let caps = NO_CAPS;
+    if (atelier.providers.has(job.provider)) caps = atelier.providers.get(job.provider).capabilities;
+    return render(job, files, caps);
+  }
+
+  private tokenAlive(): boolean {
+    return Boolean(!this.ref.viaBot && this.ref.token && this.now() - this.ref.tokenIssuedAt < TOKEN_LIFETIME_MS - TOKEN_MARGIN_MS);
+  }
+
+  private async write(payload: DiscordPayload, job: Job, final: boolean): Promise<void> {
+    // Editing a message never pings; a result that should ping its requester is posted anew instead.
+    const fresh = final && (payload.allowed_mentions.users?.length ?? 0) > 0 && !this.ref.ephemeral;
+    if (this.tokenAlive()) {
+      try {
+        await this.withFallbacks(payload, (p) => this.writeWebhook(p, fresh));
+        return;
+      } catch (err) {
+        if (!tokenRefused(err)) throw err;
+        this.deps.logger.info({ jobId: this.jobId, code: discordCode(err) }, 'discord: interaction token refused; continuing with the bot token');
+      }
+    }
+    if (!this.ref.viaBot) {
+      this.ref.viaBot = true;
+      await saveRef(this.deps.atelier.store, this.jobId, this.ref);
+    }
+    if (!this.deps.hasBotToken) {
+      if (final) this.deps.logger.warn({ jobId: this.jobId }, 'discord: result could not be delivered: the interaction token expired and no DISCORD_TOKEN is set');
+      return;
+    }
+    if (this.ref.ephemeral) {
+      // An ephemeral message can be reached only through its token; a private result goes by DM instead.
+      if (final) await this.deliverByDm(payload, job);
+      return;
+    }
+    await this.withFallbacks(payload, (p) => this.writeChannel(p, fresh));
+  }
+
+  /** Missing Attach Files (50013) or a file over the cap (40005): deliver without the files, and say so. */
+  private async withFallbacks(payload: DiscordPayload, send: (p: DiscordPayload) => Promise<void>): Promise<void> {
+    try {
+      await send(payload);
+    } catch (err) {
+      const code = discordCode(err);
+      if (payload.files.length === 0 || (code !== CODES.missingPermissions && code !== CODES.entityTooLarge && httpStatus(err) !== 413)) throw err;
+      if (code !== CODES.missingPermissions && payload.files.length > 1) {
+        await this.withFallbacks({ ...payload, files: payload.files.slice(0, 1), attachments: payload.attachments.slice(0, 1) }, send);
+        return;
+      }
+      const why =
+        code === CODES.missingPermissions
+          ? "⚠️ I can't attach images in this channel: give me the **Attach Files** permission here, or press ℹ️ for details."
+          : '⚠️ The image is larger than this channel accepts even after re-encoding.';
+      await send({ ...payload, content: `${payload.content}\n${why}`.slice(0, 2000), files: [], attachments: [] });
+    }
+  }
+
+  private async writeWebhook(p: DiscordPayload, fresh: boolean): Promise<void> {
+    const { rest } = this.deps;
+    const { applicationId: app, token } = this.ref;
+    const files = toRaw(p.files);
+    if (this.ref.webhookMessage && !fresh) {
+      const msg = (await rest.patch(Routes.webhookMessage(app, token!, this.ref.webhookMessage), { body: editBody(p), files, auth: false })) as APIMessage;
+      if (this.ref.messageId !== msg.id) await this.remember({ messageId: msg.id });
+      return;
+    }
+    const old = this.ref.webhookMessage;
+    const msg = (await rest.post(Routes.webhook(app, token!), { body: createBody(p), files, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as APIMessage;
+    await this.remember({ webhookMessage: msg.id, messageId: msg.id });
+    if (old) await rest.delete(Routes.webhookMessage(app, token!, old), { auth: false }).catch(() => undefined);
+  }
+
+  private async writeChannel(p: DiscordPayload, fresh: boolean): Promise<void> {
+    const { rest, budget } = this.deps;
+    await budget.take(this.ref.channelId);
+    const files = toRaw(p.files);
+    const old = this.ref.messageId;
+    if (old && !fresh) {
+      try {
+        await rest.patch(Routes.channelMessage(this.ref.channelId, old), { body: editBody(p), files });
+        return;
+      } catch (err) {
+        // Someone deleted our message: post the state anew rather than lose it.
+        if (discordCode(err) !== CODES.unknownMessage) throw err;
+      }
+    }
+    const msg = (await rest.post(Routes.channelMessages(this.ref.channelId), { body: createBody({ ...p, flags: undefined }), files })) as APIMessage;
+    await this.remember({ messageId: msg.id, webhookMessage: undefined });
+    if (old && fresh) await rest.delete(Routes.channelMessage(this.ref.channelId, old)).catch(() => undefined);
+  }
+
+  private async deliverByDm(p: DiscordPayload, job: Job): Promise<void> {
+    const { rest, logger } = this.deps;
+    try {
+      if (!this.ref.dmChannelId) {
+        const dm = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.owner.userId } })) as APIChannel;
+        await this.remember({ dmChannelId: dm.id });
+      }
+      const note = '-# Your private result outlived its 15-minute reply window in the channel, so here it is by DM.';
+      await rest.post(Routes.channelMessages(this.ref.dmChannelId!), { body: createBody({ ...p, content: `${p.content}\n${note}`.slice(0, 2000), flags: undefined }), files: toRaw(p.files) });
+    } catch (err) {
+      if (discordCode(err) !== CODES.cannotDmUser) throw err;
+      logger.warn({ jobId: this.jobId }, 'discord: private result could not be delivered: its token expired and the user does not accept DMs');
+    }
+  }
+
+  /** Removes the message (the job was deleted). */
+  async remove(): Promise<void> {
+    this.deleted = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flight;
+    const { rest } = this.deps;
+    const ignoreGone = (err: unknown) => {
+      if (discordCode(err) !== CODES.unknownMessage) throw err;
+    };
+    if (this.tokenAlive() && this.ref.webhookMessage) {
+      try {
+        await rest.delete(Routes.webhookMessage(this.ref.applicationId, this.ref.token!, this.ref.webhookMessage), { auth: false });
+        return;
+      } catch (err) {
+        if (!tokenRefused(err)) return ignoreGone(err);
+      }
+    }
+    if (this.ref.messageId && !this.ref.ephemeral && this.deps.hasBotToken) {
+      await this.deps.budget.take(this.ref.channelId);
+      await rest.delete(Routes.channelMessage(this.ref.channelId, this.ref.messageId)).catch(ignoreGone);
+    }
+  }
+
+  private async remember(patch: Partial<DiscordMessageRef>): Promise<void> {
+    this.ref = { ...this.ref, ...patch };
+    await saveRef(this.deps.atelier.store, this.jobId, this.ref);
+  }
+}
+
+/** The interaction token is dead: expired (50027), its webhook unknown (10015), or refused outright. */
+export function tokenRefused(err: unknown): boolean {
+  const code = discordCode(err);
+  return code === CODES.invalidWebhookToken || code === CODES.unknownWebhook || code === CODES.unknownInteraction || httpStatus(err) === 401;
+}
+
+function toRaw(files: readonly RenderFile[]): RawFile[] {
+  return files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType }));
+}
+
+function editBody(p: DiscordPayload): Record<string, unknown> {
+  return { content: p.content, components: p.components, allowed_mentions: p.allowed_mentions, attachments: p.attachments };
+}
+
+function createBody(p: DiscordPayload): Record<string, unknown> {
+  return { ...editBody(p), ...(p.flags ? { flags: p.flags } : {}) };
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

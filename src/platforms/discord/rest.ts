@@ -1,0 +1,104 @@
+import { DefaultRestOptions, DiscordAPIError, REST, RateLimitError, type ResponseLike } from '@discordjs/rest';
+import type { Readable } from 'node:stream';
+
+export interface DiscordRestOptions {
+  /** `DISCORD_API_URL`: https://discord.com/api, or a loopback fake in tests. */
+  api: string;
+  /** The bot token; without it only interaction webhooks (which need none) work. */
+  token?: string;
+  timeoutMs?: number;
+  retries?: number;
+  /** A 429 asking us to wait longer than this is thrown (RateLimitError) instead of waited out. */
+  maxRateLimitWaitMs?: number;
+  /** Responses larger than this are cut off with an error; Discord's own answers are a few KiB. */
+  maxResponseBytes?: number;
+}
+
+export const REST_DEFAULTS = {
+  timeoutMs: 10_000,
+  retries: 2,
+  maxRateLimitWaitMs: 30_000,
+  maxResponseBytes: 2 * 1024 * 1024,
+} as const satisfies Required<Omit<DiscordRestOptions, 'api' | 'token'>>;
+
+/**
+ * The one REST client: discord.js's, so rate-limit buckets and 429 `retry_after` are honoured, with a
+ * timeout, a bounded number of retries (5xx and timeouts), a bounded wait on 429 and a bounded body.
+ */
+export function createRest(opts: DiscordRestOptions): REST {
+  const o = { ...REST_DEFAULTS, ...opts };
+  const rest = new REST({
+    api: o.api.replace(/\/+$/, ''),
+    timeout: o.timeoutMs,
+    retries: o.retries,
+    rejectOnRateLimit: (data) => data.retryAfter > o.maxRateLimitWaitMs,
+    makeRequest: boundedRequest(o.maxResponseBytes),
+  });
+  if (o.token) rest.setToken(o.token);
+  return rest;
+}
+
+function boundedRequest(maxBytes: number): (url: string, init: Parameters<typeof DefaultRestOptions.makeRequest>[1]) => Promise<ResponseLike> {
+  return async (url, init) => {
+    const res = await DefaultRestOptions.makeRequest(url, init);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    if (res.body) {
+      for await (const chunk of res.body as Readable | AsyncIterable<Uint8Array>) {
+        size += (chunk as Uint8Array).length;
+        if (size > maxBytes) {
+          (res.body as Readable).destroy?.();
+          throw new Error(`Discord answered ${url} with more than ${maxBytes} bytes`);
+        }
+        chunks.push(Buffer.from(chunk as Uint8Array));
+      }
+    }
+    const buf = Buffer.concat(chunks);
+    let used = false;
+    const use = () => {
+      used = true;
+      return buf;
+    };
+    return {
+      body: null,
+      headers: res.headers,
+      status: res.status,
+      statusText: res.statusText,
+      ok: res.ok,
+      get bodyUsed() {
+        return used;
+      },
+      arrayBuffer: async () => {
+        const b = use();
+        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      },
+      text: async () => use().toString('utf8'),
+      json: async () => JSON.parse(use().toString('utf8')) as unknown,
+    };
+  };
+}
+
+/** Discord's JSON error code (50027 invalid webhook token, 50013 missing permissions, ...), if it is one. */
+export function discordCode(err: unknown): number | undefined {
+  return err instanceof DiscordAPIError && typeof err.code === 'number' ? err.code : undefined;
+}
+
+export function httpStatus(err: unknown): number | undefined {
+  return err instanceof DiscordAPIError ? err.status : undefined;
+}
+
+export const isRateLimit = (err: unknown): err is RateLimitError => err instanceof RateLimitError;
+
+/** Discord error codes this adapter reacts to (topics/opcodes-and-status-codes.mdx). */
+export const CODES = {
+  unknownChannel: 10003,
+  unknownMessage: 10008,
+  unknownWebhook: 10015,
+  unknownInteraction: 10062,
+  cannotDmUser: 50007,
+  missingAccess: 50001,
+  missingPermissions: 50013,
+  invalidWebhookToken: 50027,
+  entityTooLarge: 40005,
+  alreadyAcknowledged: 40060,
+} as const;

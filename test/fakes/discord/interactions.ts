@@ -1,0 +1,130 @@
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ChannelType,
+  ComponentType,
+  InteractionType,
+  Locale,
+  type APIChatInputApplicationCommandInteraction,
+  type APIGuildMember,
+  type APIMessageComponentButtonInteraction,
+  type APIModalSubmitInteraction,
+  type APIPingInteraction,
+  type APIMessage,
+} from 'discord-api-types/v10';
+
+/** Interaction payloads as Discord sends them (typed with discord-api-types: the spec has no schema for these). */
+export interface FakeMember {
+  id: string;
+  name: string;
+  canManage?: boolean;
+  roles?: string[];
+}
+
+export const GUILD_ID = '300000000000000001';
+export const CHANNEL_ID = '400000000000000001';
+/** MANAGE_CHANNELS | MANAGE_MESSAGES; plain members get SEND_MESSAGES | USE_APPLICATION_COMMANDS. */
+const MOD_PERMS = String((1n << 4n) | (1n << 13n));
+const MEMBER_PERMS = String((1n << 11n) | (1n << 31n));
+
+let counter = 0n;
+/** Snowflake-shaped, increasing ids. */
+export const snowflake = (): string => String(500000000000000000n + ++counter);
+
+export interface Common {
+  id: string;
+  token: string;
+  application_id: string;
+}
+
+function common(applicationId: string): Common {
+  const id = snowflake();
+  return { id, token: `itk-${id}-${Math.random().toString(36).slice(2, 12)}`, application_id: applicationId };
+}
+
+function member(m: FakeMember): APIGuildMember & { permissions: string } {
+  return {
+    user: { id: m.id, username: m.name, discriminator: '0', global_name: m.name, avatar: null },
+    nick: null,
+    roles: m.roles ?? [],
+    joined_at: '2026-01-01T00:00:00.000Z',
+    deaf: false,
+    mute: false,
+    flags: 0 as APIGuildMember['flags'],
+    permissions: m.canManage ? MOD_PERMS : MEMBER_PERMS,
+  };
+}
+
+const channel = { id: CHANNEL_ID, type: ChannelType.GuildText as const, name: 'art', nsfw: false, guild_id: GUILD_ID };
+
+const base = (applicationId: string, m: FakeMember, attachmentLimit: number) => ({
+  ...common(applicationId),
+  version: 1 as const,
+  guild_id: GUILD_ID,
+  channel_id: CHANNEL_ID,
+  channel,
+  member: member(m),
+  app_permissions: '2147485696',
+  locale: Locale.EnglishUS,
+  guild_locale: Locale.EnglishUS,
+  entitlements: [],
+  authorizing_integration_owners: {},
+  attachment_size_limit: attachmentLimit,
+});
+
+export function slashCommand(applicationId: string, m: FakeMember, name: string, options: Record<string, string | number | boolean>, attachmentLimit = 10 * 1024 * 1024) {
+  return {
+    ...base(applicationId, m, attachmentLimit),
+    type: InteractionType.ApplicationCommand,
+    data: {
+      id: snowflake(),
+      name,
+      type: ApplicationCommandType.ChatInput,
+      options: Object.entries(options).map(([k, v]) =>
+        typeof v === 'string'
+          ? { name: k, type: ApplicationCommandOptionType.String as const, value: v }
+          : typeof v === 'boolean'
+            ? { name: k, type: ApplicationCommandOptionType.Boolean as const, value: v }
+            : Number.isInteger(v)
+              ? { name: k, type: ApplicationCommandOptionType.Integer as const, value: v }
+              : { name: k, type: ApplicationCommandOptionType.Number as const, value: v },
+      ),
+    },
+  } satisfies APIChatInputApplicationCommandInteraction;
+}
+
+export function buttonPress(applicationId: string, m: FakeMember, message: APIMessage, customId: string, attachmentLimit = 10 * 1024 * 1024) {
+  return {
+    ...base(applicationId, m, attachmentLimit),
+    type: InteractionType.MessageComponent,
+    message,
+    data: { custom_id: customId, component_type: ComponentType.Button },
+  } satisfies APIMessageComponentButtonInteraction;
+}
+
+export function modalSubmit(applicationId: string, m: FakeMember, customId: string, values: Record<string, string>, message?: APIMessage) {
+  return {
+    ...base(applicationId, m, 10 * 1024 * 1024),
+    type: InteractionType.ModalSubmit,
+    ...(message ? { message } : {}),
+    data: {
+      custom_id: customId,
+      components: Object.entries(values).map(([k, v]) => ({
+        type: ComponentType.ActionRow as const,
+        components: [{ type: ComponentType.TextInput as const, custom_id: k, value: v }],
+      })),
+    },
+  } satisfies APIModalSubmitInteraction;
+}
+
+export function ping(applicationId: string) {
+  return {
+    ...common(applicationId),
+    type: InteractionType.Ping,
+    version: 1 as const,
+    app_permissions: '0',
+    authorizing_integration_owners: {},
+    entitlements: [],
+    attachment_size_limit: 10 * 1024 * 1024,
+  } satisfies APIPingInteraction;
+}
