@@ -33,6 +33,8 @@ export const configSchema = z.object({
   LEONARDO_API_KEY: str(),
   LEONARDO_API_URL: z.preprocess(empty, z.url().default('https://cloud.leonardo.ai/api/rest/v1')),
   LEONARDO_WEBHOOK_TOKEN: str(),
+  /** Leonardo settings with no typed option (alchemy, photoReal, contrast, ultra, presetStyle, modelId, ...), as JSON. */
+  LEONARDO_OPTIONS: str(),
   POMELO_API_KEY: str(),
   POMELO_API_URL: url('the Midjourney/Flux gateway base URL; no public default is known'),
   PLAYGROUND: z.preprocess(empty, z.enum(['auto', 'on', 'off']).default('auto')),

@@ -1,4 +1,5 @@
-import type { Config } from '../config.ts';
+import { ConfigError, type Config } from '../config.ts';
+import { formatZodIssues } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
 import type { ImageProvider } from '../core/provider.ts';
@@ -11,6 +12,12 @@ import { createImageDownloader } from './download.ts';
 import { createHttpClient } from './http.ts';
 import type { KeyValue } from './kv.ts';
 import { Notifier } from './notifier.ts';
+import { createLeonardoProvider, type LeonardoLimits } from './leonardo/adapter.ts';
+import { readLeonardoError } from './leonardo/api.ts';
+import { leonardoExtrasSchema, type LeonardoExtras } from './leonardo/body.ts';
+import { createLeonardoWebhook } from './leonardo/webhook.ts';
+import { readPomeloError } from './pomelo/api.ts';
+import { createFluxProvider, createMidjourneyProvider } from './pomelo/adapter.ts';
 
 export { isProviderSideFailure } from './failover.ts';
 
@@ -54,6 +61,7 @@ export interface ProviderTuning {
   reconcileDelayMs?: number;
   breakerThreshold?: number;
   breakerCooldownMs?: number;
+  leonardoLimits?: Partial<LeonardoLimits>;
 }
 
 export interface ProviderDeps {
@@ -115,13 +123,68 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
     routes.push({ method: 'POST', path: '/webhooks/allimages', handler: createAllImagesWebhook(notifier, logger) });
   }
 
+  if (config.LEONARDO_API_KEY) {
+    const notifier = new Notifier();
+    const http = createHttpClient({
+      provider: 'Leonardo.Ai',
+      baseUrl: config.LEONARDO_API_URL,
+      headers: { authorization: `Bearer ${config.LEONARDO_API_KEY}` },
+      keySetting: 'LEONARDO_API_KEY',
+      readError: readLeonardoError,
+      breaker: breaker(),
+      logger,
+      ...httpTuning,
+    });
+    closers.push(() => http.close());
+    providers.push(
+      createLeonardoProvider({
+        http,
+        downloader: downloader('Leonardo.Ai', config.LEONARDO_API_URL),
+        notifier,
+        extras: parseLeonardoOptions(config.LEONARDO_OPTIONS),
+        webhooks: Boolean(config.LEONARDO_WEBHOOK_TOKEN),
+        limits: t.leonardoLimits,
+        logger,
+        ...poll,
+      }),
+    );
+    // Without a configured token anyone could post hints; the route exists only with one.
+    if (config.LEONARDO_WEBHOOK_TOKEN) {
+      routes.push({ method: 'POST', path: '/webhooks/leonardo', handler: createLeonardoWebhook(notifier, config.LEONARDO_WEBHOOK_TOKEN, logger) });
+    }
+  }
+
+  if (config.POMELO_API_KEY && config.POMELO_API_URL) {
+    const http = createHttpClient({
+      provider: 'the Midjourney/Flux gateway',
+      baseUrl: config.POMELO_API_URL,
+      headers: { authorization: `Bearer ${config.POMELO_API_KEY}` },
+      keySetting: 'POMELO_API_KEY',
+      readError: readPomeloError,
+      breaker: breaker(),
+      logger,
+      ...httpTuning,
+    });
+    closers.push(() => http.close());
+    const dl = downloader('the Midjourney/Flux gateway', config.POMELO_API_URL);
+    providers.push(
+      createMidjourneyProvider({ http, downloader: dl, generateTimeoutMs: t.syncHeadersTimeoutMs }),
+      createFluxProvider({ http, downloader: dl, generateTimeoutMs: t.syncHeadersTimeoutMs }),
+    );
+  } else if (config.POMELO_API_KEY) {
+    logger.warn({}, 'POMELO_API_KEY is set but POMELO_API_URL is not: the Midjourney/Flux gateway has no public default URL, so it stays off');
+  }
+
   return {
     providers,
     routes,
     async doctor() {
       const lines: DoctorLine[] = [];
       for (const p of providers) {
-        if (!p.check) continue;
+        if (!p.check) {
+          lines.push({ provider: p.id, ok: true, detail: 'configured; this API documents no key check, so the key is tried on the first job' });
+          continue;
+        }
         try {
           const r = await p.check(AbortSignal.timeout(20_000));
           lines.push({ provider: p.id, ...r });
@@ -135,4 +198,18 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
       await Promise.allSettled(closers.map((c) => c()));
     },
   };
+}
+
+/** LEONARDO_OPTIONS is JSON; a bad value stops startup with a message naming the setting. */
+export function parseLeonardoOptions(raw: string | undefined): LeonardoExtras {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('LEONARDO_OPTIONS: expects JSON such as {"alchemy":true,"presetStyle":"DYNAMIC"}');
+  }
+  const parsed = leonardoExtrasSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`LEONARDO_OPTIONS: ${formatZodIssues(parsed.error.issues)}`);
+  return parsed.data;
 }

@@ -56,15 +56,15 @@ export function sizeFor(request: GenerationRequest, longSide: number): { width: 
 
 /**
  * A variation must start from exactly the scene its source was drawn from, so each image carries its
- * seed chain in `providerImageId`: `local:<seeds>:<pulls>`, dot-separated.
+ * seed chain in `providerImageId`: `local:<seeds>:<pulls>`, comma-separated.
  */
-const chainId = (chain: SeedChain): string => `local:${chain.seeds.join('.')}:${chain.pulls.join('.')}`;
+const chainId = (chain: SeedChain): string => `local:${chain.seeds.join(',')}:${chain.pulls.join(',')}`;
 
 function chainOf(source: SourceImage): SeedChain {
-  const m = /^local:([\d.]+):([\d.e-]*)$/.exec(source.providerImageId ?? '');
+  const m = /^local:([\d,]+):([\d.,e-]*)$/.exec(source.providerImageId ?? '');
   if (m) {
-    const seeds = m[1]!.split('.').map(Number);
-    const pulls = m[2] ? m[2].split('.').map(Number) : [];
+    const seeds = m[1]!.split(',').map(Number);
+    const pulls = m[2] ? m[2].split(',').map(Number) : [];
     if (seeds.length === pulls.length + 1 && [...seeds, ...pulls].every(Number.isFinite)) return { seeds, pulls };
   }
   // An image stored without its chain (older rows): its job seed and position give the same scene.

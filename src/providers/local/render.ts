@@ -3,7 +3,8 @@ import sharp from 'sharp';
 import type { ProviderProgress } from '../../core/provider.ts';
 import { GRID_DEFAULTS, gridLayout, type GridLayout } from '../../images/grid.ts';
 import { createCanvas, type Canvas } from './canvas.ts';
-import { PASSES } from './passes.ts';
+import { develop } from './develop.ts';
+import { FINISH, PASSES } from './passes.ts';
 import type { Scene } from './scene.ts';
 
 export interface RenderOptions {
@@ -27,9 +28,10 @@ export function previewLayout(count: number, width: number, height: number, side
   return gridLayout(count, Math.max(1, Math.floor(width * scale)), Math.max(1, Math.floor(height * scale)));
 }
 
-/** Area-average downsampling straight from the float canvas into an RGB byte grid cell. */
-function downsampleInto(canvas: Canvas, out: Uint8ClampedArray, outWidth: number, left: number, top: number, w: number, h: number): void {
+/** Area-average downsampling of the float canvas. */
+function downsample(canvas: Canvas, w: number, h: number): Canvas {
   const { width, height, data } = canvas;
+  const out = createCanvas(w, h);
   for (let oy = 0; oy < h; oy++) {
     const y0 = Math.floor((oy * height) / h);
     const y1 = Math.max(y0 + 1, Math.floor(((oy + 1) * height) / h));
@@ -46,16 +48,18 @@ function downsampleInto(canvas: Canvas, out: Uint8ClampedArray, outWidth: number
           b += data[i + 2]!;
         }
       }
-      const n = (y1 - y0) * (x1 - x0) * (1 / 255);
-      const o = ((top + oy) * outWidth + left + ox) * 3;
-      out[o] = r / n;
-      out[o + 1] = g / n;
-      out[o + 2] = b / n;
+      const n = (y1 - y0) * (x1 - x0);
+      const o = (oy * w + ox) * 3;
+      out.data[o] = r / n;
+      out.data[o + 1] = g / n;
+      out.data[o + 2] = b / n;
     }
   }
+  return out;
 }
 
-async function previewOf(canvases: readonly Canvas[], side: number): Promise<{ bytes: Uint8Array; mime: string }> {
+/** A preview grid of the canvases as they are; unfinished ones are developed at preview size first. */
+async function previewOf(canvases: readonly Canvas[], scenes: readonly Scene[], finished: boolean, side: number): Promise<{ bytes: Uint8Array; mime: string }> {
   const first = canvases[0]!;
   const layout = previewLayout(canvases.length, first.width, first.height, side);
   const out = new Uint8ClampedArray(layout.width * layout.height * 3);
@@ -65,7 +69,18 @@ async function previewOf(canvases: readonly Canvas[], side: number): Promise<{ b
     out[i + 1] = g;
     out[i + 2] = b;
   }
-  canvases.forEach((canvas, i) => downsampleInto(canvas, out, layout.width, layout.cells[i]!.left, layout.cells[i]!.top, layout.cellWidth, layout.cellHeight));
+  for (const [i, canvas] of canvases.entries()) {
+    const small = downsample(canvas, layout.cellWidth, layout.cellHeight);
+    if (!finished) develop(small, scenes[i]!);
+    const { left, top } = layout.cells[i]!;
+    for (let y = 0; y < small.height; y++) {
+      for (let x = 0, s = y * small.width * 3, o = ((top + y) * layout.width + left) * 3; x < small.width; x++, s += 3, o += 3) {
+        out[o] = small.data[s]! * 255;
+        out[o + 1] = small.data[s + 1]! * 255;
+        out[o + 2] = small.data[s + 2]! * 255;
+      }
+    }
+  }
   const bytes = await sharp(out, { raw: { width: layout.width, height: layout.height, channels: 3 } }).jpeg({ quality: 75 }).toBuffer();
   return { bytes, mime: 'image/jpeg' };
 }
@@ -90,7 +105,7 @@ export async function renderScenes(scenes: readonly Scene[], options: RenderOpti
       if (options.signal.aborted) throw aborted(options.signal);
       pass.paint(canvas, scenes[i]!);
     }
-    const preview = await previewOf(canvases, options.previewSide);
+    const preview = await previewOf(canvases, scenes, k === FINISH, options.previewSide);
     // Encoding is the last step, so the last pass reports 95 rather than 100.
     options.progress({ percent: Math.round(((k + 1) / PASSES.length) * 95), stage: pass.stage, preview });
   }

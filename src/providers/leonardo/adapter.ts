@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { UserError } from '../../core/errors.ts';
+import type { Logger } from '../../core/ports.ts';
+import { silentLogger } from '../../core/ports.ts';
+import type { GenerationRequest } from '../../core/request.ts';
+import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderResult, ProviderRunContext, SourceImage } from '../../core/provider.ts';
+import { createOnce, refuseBlindResume, unknownOutcome } from '../create-once.ts';
+import type { ImageDownloader } from '../download.ts';
+import type { HttpCall, HttpClient } from '../http.ts';
+import { RateLimiter, Semaphore } from '../limiter.ts';
+import type { Notifier } from '../notifier.ts';
+import { pollUntil } from '../poll.ts';
+import { ProviderHttpError } from '../provider-error.ts';
+import { createResponseSchema, generationResponseSchema, upscaleResponseSchema, variationResponseSchema, type LeonardoGeneration } from './api.ts';
+import { buildLeonardoBody, DEFAULT_FAMILIES, LEONARDO_FIELDS, type LeonardoExtras, type ModelFamilies } from './body.ts';
+
+export const LEONARDO_NAME = 'Leonardo.Ai';
+
+/** Leonardo's documented defaults: 10 concurrent jobs; 2000 requests/min overall; 100/min per create endpoint. */
+export interface LeonardoLimits {
+  concurrentJobs: number;
+  requestsPerMinute: number;
+  createsPerMinute: number;
+}
+export const DEFAULT_LEONARDO_LIMITS: LeonardoLimits = { concurrentJobs: 10, requestsPerMinute: 2000, createsPerMinute: 100 };
+
+export interface LeonardoOptions {
+  http: HttpClient;
+  downloader: ImageDownloader;
+  notifier: Notifier;
+  extras?: LeonardoExtras;
+  families?: ModelFamilies;
+  limits?: Partial<LeonardoLimits>;
+  /** Whether a webhook callback is configured (LEONARDO_WEBHOOK_TOKEN); only then do we expect hints. */
+  webhooks?: boolean;
+  logger?: Logger;
+  pollTimeoutMs?: number;
+  pollInitialDelayMs?: number;
+  pollMaxDelayMs?: number;
+  /** init_strength for V: how closely a variation follows its source (0.1–0.9). */
+  variationStrength?: number;
+}
+
+export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
+  const log = (o.logger ?? silentLogger).child({ provider: 'leonardo' });
+  const limits = { ...DEFAULT_LEONARDO_LIMITS, ...o.limits };
+  const jobs = new Semaphore(limits.concurrentJobs);
+  const allRequests = new RateLimiter(limits.requestsPerMinute, 60_000);
+  const generationCreates = new RateLimiter(limits.createsPerMinute, 60_000);
+  const upscaleCreates = new RateLimiter(limits.createsPerMinute, 60_000);
+  const families = o.families ?? DEFAULT_FAMILIES;
+
+  const capabilities: ProviderCapabilities = {
+    modes: ['simple'],
+    fields: LEONARDO_FIELDS,
+    aspectRatios: 'any',
+    maxCount: 8,
+    upscale: true,
+    variations: true,
+    progressPercent: false,
+    previews: false,
+    webhooks: Boolean(o.webhooks),
+  };
+
+  async function api<T>(call: HttpCall, endpoint?: RateLimiter): Promise<T> {
+    await allRequests.take(call.signal);
+    if (endpoint) await endpoint.take(call.signal);
+    return o.http.call<T>(call);
+  }
+
+  function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, raw: unknown, what: string, create = false): T {
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    // An unreadable answer to a create still means it may have been billed.
+    throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${LEONARDO_NAME} sent an unexpected ${what}.`, LEONARDO_NAME, { phase: 'answered', unreadable: create });
+  }
+
+  async function fetchGeneration(id: string, signal: AbortSignal): Promise<LeonardoGeneration | null> {
+    const raw = await api({ method: 'GET', path: `/generations/${encodeURIComponent(id)}`, idempotent: true, signal });
+    return parse(generationResponseSchema, raw, 'generation').generations_by_pk;
+  }
+
+  function waitGeneration(id: string, ctx: ProviderRunContext): Promise<LeonardoGeneration> {
+    let warned = false;
+    return pollUntil<LeonardoGeneration | null>({
+      provider: LEONARDO_NAME,
+      what: `generation ${id}`,
+      signal: ctx.signal,
+      timeoutMs: o.pollTimeoutMs ?? 10 * 60_000,
+      initialDelayMs: o.pollInitialDelayMs ?? 2_000,
+      maxDelayMs: o.pollMaxDelayMs ?? 10_000,
+      notifier: o.notifier,
+      notifyKey: id,
+      fetch: () => fetchGeneration(id, ctx.signal),
+      settle: (g) => {
+        if (!g) return undefined;
+        if (g.status === 'COMPLETE') return g;
+        if (g.status === 'FAILED') throw new UserError('PROVIDER_REJECTED', `${LEONARDO_NAME} could not make this generation. Rephrase the prompt or change the settings, then try again.`);
+        if (g.status !== 'PENDING' && !warned) {
+          warned = true;
+          log.warn({ generationId: id, status: g.status }, 'undocumented Leonardo status; still waiting');
+        }
+        return undefined;
+      },
+    }) as Promise<LeonardoGeneration>;
+  }
+
+  async function collect(g: LeonardoGeneration, ctx: ProviderRunContext): Promise<ProviderResult> {
+    const seed = g.seed === null || g.seed === undefined ? undefined : Number(g.seed);
+    const flagged = g.generated_images.filter((i) => i.nsfw === true);
+    const shown = ctx.allowNsfw ? g.generated_images : g.generated_images.filter((i) => i.nsfw !== true);
+    if (g.generated_images.length === 0) {
+      throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${LEONARDO_NAME} finished generation ${g.id} without any images.`, LEONARDO_NAME, { phase: 'answered' });
+    }
+    if (shown.length === 0) {
+      throw new UserError('MODERATION', `${LEONARDO_NAME} flagged every image as NSFW, and this channel does not allow NSFW images. Rephrase the prompt.`, {
+        blockedBy: `${LEONARDO_NAME} NSFW flag`,
+      });
+    }
+    const images: ProviderImage[] = [];
+    for (const img of shown) {
+      const d = await o.downloader.download(img.url, ctx.signal);
+      images.push({ ...d, providerImageId: img.id, nsfw: img.nsfw === true, ...(Number.isFinite(seed) ? { seed } : {}) });
+    }
+    const withheld = ctx.allowNsfw ? 0 : flagged.length;
+    return {
+      images,
+      providerJobId: g.id,
+      ...(Number.isFinite(seed) ? { seed } : {}),
+      ...(withheld ? { note: `${withheld} image${withheld > 1 ? 's' : ''} withheld: flagged NSFW by ${LEONARDO_NAME}, and this channel does not allow NSFW.` } : {}),
+    };
+  }
+
+  async function runGeneration(req: GenerationRequest, ctx: ProviderRunContext, operation: 'generate' | 'vary'): Promise<ProviderResult> {
+    let id = ctx.resume?.providerJobId;
+    if (!id) {
+      refuseBlindResume(LEONARDO_NAME, ctx, 'this generation');
+      const body = buildLeonardoBody(req, o.extras, families);
+      id = await createOnce(
+        ctx,
+        { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation, body },
+        async () => {
+          const raw = await api({ method: 'POST', path: '/generations', json: body, idempotent: false, signal: ctx.signal }, generationCreates);
+          return parse(createResponseSchema, raw, 'create answer', true).sdGenerationJob.generationId;
+        },
+        async (err) => {
+          throw unknownOutcome(LEONARDO_NAME, 'this generation', err);
+        },
+      );
+    }
+    ctx.progress({ stage: `rendering at ${LEONARDO_NAME}` });
+    return collect(await waitGeneration(id, ctx), ctx);
+  }
+
+  async function withSlot<T>(ctx: ProviderRunContext, run: () => Promise<T>): Promise<T> {
+    const release = await jobs.acquire(ctx.signal);
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    id: 'leonardo',
+    displayName: LEONARDO_NAME,
+    capabilities,
+    generate: (req, ctx) => withSlot(ctx, () => runGeneration(req, ctx, 'generate')),
+    vary(source: SourceImage, ctx) {
+      if (!source.providerImageId) throw new UserError('UNSUPPORTED', `This image has no ${LEONARDO_NAME} id, so it cannot be varied there.`);
+      const { seed: _seed, init: _init, ...rest } = source.request;
+      const req: GenerationRequest = {
+        ...rest,
+        init: { imageId: source.providerImageId, providerImageId: source.providerImageId, strength: source.request.init?.strength ?? o.variationStrength ?? 0.5 },
+      };
+      return withSlot(ctx, () => runGeneration(req, ctx, 'vary'));
+    },
+    upscale(source: SourceImage, ctx) {
+      return withSlot(ctx, async () => {
+        if (!source.providerImageId) throw new UserError('UNSUPPORTED', `This image has no ${LEONARDO_NAME} id, so it cannot be upscaled there.`);
+        let id = ctx.resume?.providerJobId;
+        if (!id) {
+          refuseBlindResume(LEONARDO_NAME, ctx, 'this upscale');
+          const body = { id: source.providerImageId };
+          id = await createOnce(
+            ctx,
+            { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation: 'upscale', body },
+            async () => {
+              const raw = await api({ method: 'POST', path: '/variations/upscale', json: body, idempotent: false, signal: ctx.signal }, upscaleCreates);
+              return parse(upscaleResponseSchema, raw, 'upscale answer', true).sdUpscaleJob.id;
+            },
+            async (err) => {
+              throw unknownOutcome(LEONARDO_NAME, 'this upscale', err);
+            },
+          );
+        }
+        ctx.progress({ stage: `upscaling at ${LEONARDO_NAME}` });
+        const variationId = id;
+        const done = await pollUntil({
+          provider: LEONARDO_NAME,
+          what: `upscale ${variationId}`,
+          signal: ctx.signal,
+          timeoutMs: o.pollTimeoutMs ?? 10 * 60_000,
+          initialDelayMs: o.pollInitialDelayMs ?? 2_000,
+          maxDelayMs: o.pollMaxDelayMs ?? 10_000,
+          notifier: o.notifier,
+          notifyKey: variationId,
+          fetch: async () =>
+            parse(variationResponseSchema, await api({ method: 'GET', path: `/variations/${encodeURIComponent(variationId)}`, idempotent: true, signal: ctx.signal }), 'variation')
+              .generated_image_variation_generic,
+          settle: (list) => {
+            const v = list.find((x) => x.id === variationId) ?? list[0];
+            if (!v) return undefined;
+            if (v.status === 'FAILED') throw new UserError('PROVIDER_REJECTED', `${LEONARDO_NAME} could not upscale this image. Try again or pick another image.`);
+            return v.status === 'COMPLETE' && v.url ? list : undefined;
+          },
+        });
+        const v = done.find((x) => x.id === variationId) ?? done[0]!;
+        const d = await o.downloader.download(v.url!, ctx.signal);
+        return { images: [{ ...d, providerImageId: source.providerImageId }], providerJobId: variationId };
+      });
+    },
+    async check(signal) {
+      const me = await api<{ user_details?: { user?: { username?: string }; apiSubscriptionTokens?: number; apiPaidTokens?: number; apiConcurrencySlots?: number }[] }>({
+        method: 'GET',
+        path: '/me',
+        idempotent: true,
+        signal,
+      });
+      const d = me?.user_details?.[0];
+      if (!d) return { ok: false, detail: `${LEONARDO_NAME} /me answered without user details.` };
+      return {
+        ok: true,
+        detail: `key accepted (${d.user?.username ?? 'account'}); API tokens: ${d.apiSubscriptionTokens ?? 0} subscription + ${d.apiPaidTokens ?? 0} paid; ${d.apiConcurrencySlots ?? '?'} concurrency slots`,
+      };
+    },
+  };
+}
