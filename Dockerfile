@@ -1,0 +1,24 @@
+# Multi-stage, non-root. No Docker engine runs where Atelier is developed, so this file is kept simple
+# and is not built in CI; it mirrors what `npm ci && npm start` does on a fresh machine.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+# better-sqlite3 and sharp ship prebuilt binaries for this platform; build tools are the fallback.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --include=optional && npm cache clean --force
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8787 DATA_DIR=/data NODE_OPTIONS=--enable-source-maps
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY commands ./commands
+COPY src ./src
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+EXPOSE 8787
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "--import", "tsx", "src/cli.ts", "start"]
