@@ -17,7 +17,7 @@ afterEach(() => {
 
 /** Starts the child app and collects its event lines. */
 function startChild(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/core/child-app.ts')], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/core/child-app.ts')], { cwd: root, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const lines: string[] = [];
   const waiters: { test: (l: string[]) => boolean; resolve: () => void }[] = [];

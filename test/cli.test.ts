@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'atelier-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The CLI as a user runs it, with no services configured: SQLite in a temp DATA_DIR. */
+async function atelier(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, DATA_DIR: join(dir, 'data'), DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent' };
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/atelier.js'), ...args], { cwd: dir, env, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+interface Out {
+  jobId: string;
+  provider: string;
+  seed: number;
+  images: string[];
+  grid: string;
+  request: { aspectRatio: string };
+}
+
+describe('atelier imagine', () => {
+  it('writes four 16:9 PNGs and a grid; the same command writes identical files; another seed different ones', async () => {
+    const a = await atelier(['imagine', 'a lighthouse in a storm --ar 16:9 --seed 7', '--json', '--out', 'out']);
+    expect(a.code, a.stderr).toBe(0);
+    const first = JSON.parse(a.stdout) as Out;
+    expect(first).toMatchObject({ provider: 'local', seed: 7, request: { aspectRatio: '16:9' } });
+    expect(first.images).toHaveLength(4);
+    for (const file of first.images) {
+      const meta = await sharp(file).metadata();
+      expect(meta.format).toBe('png');
+      expect(meta.width! / meta.height!).toBeCloseTo(16 / 9, 1);
+    }
+    expect((await sharp(first.grid).metadata()).format).toBe('png');
+    const bytes = first.images.map((f) => readFileSync(f));
+
+    const again = JSON.parse((await atelier(['imagine', 'a lighthouse in a storm --ar 16:9 --seed 7', '--json', '--out', 'out'])).stdout) as Out;
+    expect(again.images).toEqual(first.images);
+    again.images.forEach((f, i) => expect(readFileSync(f).equals(bytes[i]!)).toBe(true));
+
+    const other = JSON.parse((await atelier(['imagine', 'a lighthouse in a storm --ar 16:9 --seed 8', '--json', '--out', 'out'])).stdout) as Out;
+    expect(other.seed).toBe(8);
+    other.images.forEach((f, i) => expect(readFileSync(f).equals(bytes[i]!)).toBe(false));
+  });
+
+  it('exits non-zero naming an unknown flag', async () => {
+    const r = await atelier(['imagine', 'a dog --bogus 3']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('--bogus');
+    expect(r.stdout).toBe('');
+  });
+
+  it('names a bad setting and what it expects', async () => {
+    const r = await run(process.execPath, [join(root, 'bin/atelier.js'), 'doctor'], { cwd: dir, env: { ...process.env, PORT: 'eighty' } }).catch((e: { code: number; stderr: string }) => e);
+    expect((r as { code: number }).code).toBe(78);
+    expect((r as { stderr: string }).stderr).toMatch(/^PORT: /m);
+  });
+});
