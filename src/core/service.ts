@@ -58,7 +58,10 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   async function settingsFor(where: Where): Promise<Settings> {
     const channel = await store.getSettings(scope('channel', where.platform, where.channelId));
     const server = where.serverId ? await store.getSettings(scope('server', where.platform, where.serverId)) : undefined;
-    return mergeSettings(channel, server);
+    const merged = mergeSettings(channel, server);
+    // Banned words add up: a channel's list extends the server's rather than replacing it.
+    const banned = [...(server?.bannedWords ?? []), ...(channel?.bannedWords ?? [])];
+    return banned.length ? { ...merged, bannedWords: [...new Set(banned)] } : merged;
   }
 
   async function layered(actor: Actor, where: Where): Promise<{ merged: Settings; policy: Settings }> {

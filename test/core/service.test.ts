@@ -118,7 +118,9 @@ describe('imagine', () => {
   it('moderates before queueing: banned words, NSFW, roles and allowed providers', async () => {
     h = await createHarness({ providers: [recordingProvider('other')] });
     await h.atelier.setSettings({ kind: 'channel', platform: 'web', id: 'general' }, { bannedWords: ['gizmo'], allowedProviders: ['local'] }, mod);
+    await h.atelier.setSettings({ kind: 'server', platform: 'web', id: 'srv' }, { bannedWords: ['widget'] }, mod);
     await rejects(h.atelier.imagine({ prompt: 'a gizmo' }, alice, here), 'MODERATION', /"gizmo"/);
+    await rejects(h.atelier.imagine({ prompt: 'a widget' }, alice, here), 'MODERATION', /"widget"/);
     await rejects(h.atelier.imagine({ prompt: 'a nude figure' }, alice, here), 'MODERATION', /NSFW/);
     await rejects(h.atelier.imagine({ prompt: 'a cat', provider: 'other' }, alice, here), 'NOT_ALLOWED', /not allowed in this channel/);
     await h.atelier.setSettings({ kind: 'channel', platform: 'web', id: 'general' }, { allowedRoles: ['artist'] }, mod);
