@@ -139,7 +139,15 @@ async function doctorCommand(config: Config): Promise<number> {
 async function startCommand(config: Config): Promise<number> {
   const logger = createLogger(config.LOG_LEVEL);
   const app = await createApp(config, { logger });
-  await app.start({ listen: true, platforms: true });
+  try {
+    await app.start({ listen: true, platforms: true });
+  } catch (err) {
+    await app.stop().catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError('NOT_CONFIGURED', `Port ${config.PORT} on ${config.HOST} is already in use: stop the other process or set PORT to a free port.`);
+    if (code === 'EACCES') throw new UserError('NOT_CONFIGURED', `Not allowed to listen on ${config.HOST}:${config.PORT}: choose a PORT above 1024 or another HOST.`);
+    throw err;
+  }
   const names = app.platforms.map((p) => p.name);
   process.stdout.write(`Atelier is listening on ${app.server.url} (${names.join(', ') || 'no platforms'})\n`);
   if (names.includes('web')) process.stdout.write(`Playground: ${app.server.url.replace('127.0.0.1', 'localhost')}/\n`);
