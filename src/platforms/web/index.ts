@@ -1,7 +1,7 @@
 import type { PlatformContext, RunningPlatform } from '../context.ts';
 import type { RawRequest, RawResponse, RouteHandler } from '../../server.ts';
 import { hasToken, requiredToken } from './access.ts';
-import { PAGE_HEADERS, loadAssets, sniffImage } from './assets.ts';
+import { loadAssets, sniffImage } from './assets.ts';
 import { PLAYGROUND, createApi } from './api.ts';
 import { JobCoalescer } from './coalesce.ts';
 import { ChannelFeed, type TextMessage } from './feed.ts';
@@ -40,22 +40,22 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
     } else coalescer.push(event.job);
   });
 
-  /** Every playground route passes here: after stop nothing answers, and a token when one is needed. */
+  const stoppedAnswer: RawResponse = { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'The playground is stopped.' } } };
+
+  /** Every API route passes here: after stop nothing answers, and a token when one is needed. */
   const guard =
-    (handler: RouteHandler, page = false): RouteHandler =>
+    (handler: RouteHandler): RouteHandler =>
     (req) => {
-      if (stopped) return { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'The playground is stopped.' } } };
-      if (token && !hasToken(req, token)) {
-        return page
-          ? { status: 401, headers: { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: 'This playground needs its access token: open it as /?token=<PLAYGROUND_TOKEN>.\n' }
-          : { status: 401, body: { error: { code: 'NOT_ALLOWED', message: 'Missing or wrong playground token.' } } };
-      }
+      if (stopped) return stoppedAnswer;
+      if (token && !hasToken(req, token)) return { status: 401, body: { error: { code: 'NOT_ALLOWED', message: 'Missing or wrong playground token.' } } };
       return handler(req);
     };
 
-  const asset = (name: string): RawResponse => assets.get(name) ?? { status: 404, body: { error: 'not found' } };
-  server.route('GET', '/', guard(() => asset('index.html'), true));
-  server.routePrefix('GET', '/assets/', guard((req) => asset(req.path.slice('/assets/'.length)), true));
+  // The page and its scripts hold nothing secret and are the same for everyone; they stay open so the
+  // page can load its modules (which cannot carry the token) and explain a missing token itself.
+  const asset = (name: string): RawResponse => (stopped ? stoppedAnswer : (assets.get(name) ?? { status: 404, body: { error: 'not found' } }));
+  server.route('GET', '/', () => asset('index.html'));
+  server.routePrefix('GET', '/assets/', (req) => asset(req.path.slice('/assets/'.length)));
 
   server.route('GET', '/api/commands', guard(() => api.commands()));
   server.route('POST', '/api/command', guard(api.command));

@@ -70,7 +70,11 @@ function remove(id) {
 function connect() {
   const source = new EventSource(api.feedUrl(user));
   source.addEventListener('open', () => setStatus('live', 'live'));
-  source.addEventListener('error', () => setStatus('reconnecting', 'reconnecting…'));
+  source.addEventListener('error', () => {
+    // EventSource retries by itself unless the server refused the stream (a missing token).
+    if (source.readyState === EventSource.CLOSED) setStatus('offline', 'offline: reload the page');
+    else setStatus('reconnecting', 'reconnecting…');
+  });
   source.addEventListener('message', (e) => {
     const event = JSON.parse(e.data);
     if (event.type === 'hello') {

@@ -1,0 +1,198 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../../src/app.ts';
+import { loadConfig } from '../../../src/config.ts';
+import { isLoopback, requiredToken, PlaygroundAccessError } from '../../../src/platforms/web/access.ts';
+import type { ApiAnswer } from '../../../src/platforms/web/api.ts';
+import type { JobMessage } from '../../../src/platforms/web/render.ts';
+import { startPlayground, type Playground } from './harness.ts';
+
+const ann = { id: 'ann-0001', name: 'Ann' };
+const bob = { id: 'bob-0002', name: 'Bob' };
+
+type Answer = ApiAnswer & { error?: { code: string; message: string } };
+
+async function post(pg: Playground, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; data: Answer }> {
+  const res = await fetch(`${pg.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, data: (await res.json()) as Answer };
+}
+
+/** Runs the job to its end through the core's own events (no polling, no sleeps). */
+function finished(pg: Playground, jobId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = async () => {
+      const job = await pg.atelier.getJob(jobId);
+      if (job && ['succeeded', 'failed', 'canceled'].includes(job.state)) {
+        off();
+        resolve();
+      }
+    };
+    const off = pg.atelier.events.subscribe((e) => {
+      if (e.job.id === jobId) void check();
+    });
+    void check();
+  });
+}
+
+describe('access: who may reach the playground', () => {
+  it('knows loopback hosts', () => {
+    for (const h of ['127.0.0.1', '127.5.0.1', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '192.168.1.4', 'example.com', '10.0.0.1']) expect(isLoopback(h), h).toBe(false);
+  });
+
+  it('needs PLAYGROUND_TOKEN beyond loopback, and names the fix', () => {
+    expect(requiredToken('127.0.0.1', undefined)).toBeUndefined();
+    expect(requiredToken('0.0.0.0', 'sekret')).toBe('sekret');
+    expect(requiredToken('127.0.0.1', 'sekret')).toBe('sekret');
+    expect(() => requiredToken('0.0.0.0', undefined)).toThrow(PlaygroundAccessError);
+    expect(() => requiredToken('0.0.0.0', undefined)).toThrow(/PLAYGROUND_TOKEN/);
+  });
+
+  it('the app refuses to start the playground on 0.0.0.0 without a token', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'atelier-web-'));
+    const app = await createApp(loadConfig({ PORT: '0', HOST: '0.0.0.0', DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+    try {
+      await expect(app.start({ listen: true, platforms: true })).rejects.toThrow(/PLAYGROUND_TOKEN/);
+      expect(app.platforms.some((p) => p.name === 'web')).toBe(false);
+    } finally {
+      await app.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('with a token', () => {
+    let pg: Playground;
+    beforeAll(async () => {
+      pg = await startPlayground({ HOST: '0.0.0.0', PLAYGROUND_TOKEN: 'correct-horse-battery' });
+    });
+    afterAll(() => pg?.stop());
+
+    it('the API and the feed need it as a bearer header or ?token=; the page itself loads', async () => {
+      const base = pg.url.replace('0.0.0.0', '127.0.0.1');
+      expect((await fetch(`${base}/api/commands`)).status).toBe(401);
+      expect((await fetch(`${base}/api/commands`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect((await fetch(`${base}/api/commands`, { headers: { authorization: 'Bearer correct-horse-battery' } })).status).toBe(200);
+      expect((await fetch(`${base}/api/commands?token=correct-horse-battery`)).status).toBe(200);
+      expect((await fetch(`${base}/api/events?user=${ann.id}`)).status).toBe(401);
+      const refused = await fetch(`${base}/api/command`, { method: 'POST', body: JSON.stringify({ user: ann, text: '/imagine a cat' }) });
+      expect(refused.status).toBe(401);
+      expect(await pg.atelier.store.listJobs({})).toHaveLength(0);
+      expect((await fetch(`${base}/`)).status).toBe(200);
+      expect((await fetch(`${base}/assets/app.js`)).status).toBe(200);
+    });
+  });
+});
+
+describe('the playground API', () => {
+  let pg: Playground;
+  beforeAll(async () => {
+    pg = await startPlayground();
+  });
+  afterAll(() => pg?.stop());
+
+  it('serves the page with a strict content security policy and only the files that exist', async () => {
+    const page = await fetch(`${pg.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(await page.text()).toMatch(/<script type="module" src="\/assets\/app.js">/);
+    expect((await fetch(`${pg.url}/assets/style.css`)).headers.get('content-type')).toMatch(/text\/css/);
+    expect((await fetch(`${pg.url}/assets/..%2Fapi.ts`)).status).toBe(404);
+    expect((await fetch(`${pg.url}/assets/nope.js`)).status).toBe(404);
+  });
+
+  it('lists commands with their options for completion', async () => {
+    const { commands, promptFlags } = (await (await fetch(`${pg.url}/api/commands`)).json()) as {
+      commands: { name: string; positional?: string; options: { name: string; enum?: string[] }[] }[];
+      promptFlags: { name: string }[];
+    };
+    expect(commands.map((c) => c.name)).toEqual(expect.arrayContaining(['imagine', 'settings', 'queue', 'info', 'cancel', 'help']));
+    const imagine = commands.find((c) => c.name === 'imagine')!;
+    expect(imagine.positional).toBe('prompt');
+    expect(imagine.options.find((o) => o.name === 'format')?.enum).toContain('16:9');
+    expect(promptFlags.map((f) => f.name)).toEqual(expect.arrayContaining(['ar', 'no', 'seed']));
+  });
+
+  it('bad input answers with what to change and queues nothing', async () => {
+    const cases: [string, RegExp][] = [
+      ['/imagin a cat', /Unknown command "\/imagin"\. Did you mean \/imagine/],
+      ['/imagine a cat --count 99', /count/],
+      ['/imagine a cat --bogus 3', /--bogus/],
+      ['/imagine a cat --ar 16x9', /W:H/],
+      ['/imagine', /prompt/],
+      ['a cat', /start with "\/"/],
+    ];
+    for (const [text, message] of cases) {
+      const { status, data } = await post(pg, '/api/command', { user: ann, text });
+      expect(status, text).toBe(400);
+      expect(data.error?.message, text).toMatch(message);
+    }
+    expect((await post(pg, '/api/command', { user: { id: 'x', name: '' }, text: '/imagine a cat' })).status).toBe(400);
+    expect((await post(pg, '/api/press', { user: ann, id: 'a:reroll:0:../../etc' })).status).toBe(400);
+    expect(await pg.atelier.store.listJobs({})).toHaveLength(0);
+  });
+
+  it('runs /imagine into the shared channel; images download full size; ℹ️ is for the presser only', async () => {
+    const { status, data } = await post(pg, '/api/command', { user: ann, text: '/imagine a paper boat on a pond --ar 4:5 --count 2 --seed 11' });
+    expect(status).toBe(200);
+    if (data.type !== 'job') throw new Error(`expected a job, got ${data.type}`);
+    const first: JobMessage = data.message;
+    expect(first.attribution).toBe('by Ann');
+    expect(first.buttons.flat().map((b) => b.kind)).toEqual(['cancel']);
+    const job = await pg.atelier.getJob(first.id);
+    expect(job?.where).toEqual({ platform: 'web', channelId: 'playground' });
+    expect(job?.request.aspectRatio).toBe('4:5');
+
+    await finished(pg, first.id);
+    const done = (await pg.atelier.getJob(first.id))!;
+    expect(done.state).toBe('succeeded');
+    const imageId = done.result!.imageIds[1]!;
+    const full = await fetch(`${pg.url}/api/images/${imageId}`);
+    expect(full.status).toBe(200);
+    expect(full.headers.get('content-type')).toMatch(/^image\//);
+    expect(full.headers.get('content-disposition')).toBeNull();
+    const download = await fetch(`${pg.url}/api/images/${imageId}?download=1`);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="atelier-${done.id}-2.png"`);
+    expect((await download.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    expect((await fetch(`${pg.url}/api/images/nope`)).status).toBe(404);
+
+    const details = await post(pg, '/api/press', { user: bob, id: `a:details:0:${done.id}` });
+    expect(details.data).toMatchObject({ type: 'text', ephemeral: true });
+    expect(details.data.type === 'text' && details.data.text).toMatch(/Seed: 11/);
+
+    const remix = await post(pg, '/api/press', { user: bob, id: `a:remix:0:${done.id}` });
+    expect(remix.data).toEqual({ type: 'remix', jobId: done.id, prompt: 'a paper boat on a pond --ar 4:5 --seed 11' });
+    const empty = await post(pg, '/api/remix', { user: bob, jobId: done.id, prompt: '  ' });
+    expect(empty.status).toBe(400);
+
+    const refused = await post(pg, '/api/press', { user: bob, id: `a:delete:0:${done.id}` });
+    expect(refused.status).toBe(403);
+    expect(refused.data.error?.message).toMatch(/Only Ann/);
+  });
+
+  it('a private job and its images are visible to its owner only', async () => {
+    const { data } = await post(pg, '/api/command', { user: ann, text: '/imagine a secret garden --private --count 1' });
+    if (data.type !== 'job') throw new Error('expected a job');
+    expect(data.message.private).toBe(true);
+    await finished(pg, data.message.id);
+    const imageId = (await pg.atelier.getJob(data.message.id))!.result!.imageIds[0]!;
+    expect((await fetch(`${pg.url}/api/images/${imageId}?user=${bob.id}`)).status).toBe(404);
+    expect((await fetch(`${pg.url}/api/images/${imageId}`)).status).toBe(404);
+    expect((await fetch(`${pg.url}/api/images/${imageId}?user=${ann.id}`)).status).toBe(200);
+  });
+
+  it('the feed sends each person the channel so far, without the private jobs of others; it refuses a malformed user id', async () => {
+    expect((await fetch(`${pg.url}/api/events`)).status).toBe(400);
+    const abort = new AbortController();
+    const res = await fetch(`${pg.url}/api/events?user=${bob.id}`, { signal: abort.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('"type":"hello"')) text += (await reader.read()).value ?? '';
+    // Bob's history has Ann's public job, not her private one.
+    expect(text).toContain('a paper boat on a pond');
+    expect(text).not.toContain('a secret garden');
+    abort.abort();
+  });
+});
