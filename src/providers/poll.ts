@@ -28,30 +28,30 @@ export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
   const started = now();
   let delay = o.initialDelayMs ?? 1_000;
   const maxDelay = o.maxDelayMs ?? 10_000;
-  const minGap = o.minGapMs ?? 250;
+  const minGap = o.minGapMs ?? Math.min(250, o.initialDelayMs ?? 250);
   for (;;) {
     if (o.signal.aborted) throw abortError(o.signal);
-    const value = await o.fetch();
-    const done = o.settle(value);
-    if (done !== undefined) return done;
-    const left = o.timeoutMs - (now() - started);
-    if (left <= 0) {
-      throw new UserError(
-        'PROVIDER_TIMEOUT',
-        `${o.provider} did not finish ${o.what} within ${Math.round(o.timeoutMs / 1000)} s. It may still finish at the provider; try again later.`,
-        { retryable: true },
-      );
-    }
-    const wait = Math.min(delay, left);
+    // Listen before fetching: a webhook that lands while the fetch is in flight must still wake us.
     const hint = o.notifier && o.notifyKey ? o.notifier.wait(o.notifyKey) : undefined;
-    const gapStart = now();
     try {
-      await Promise.race([sleep(wait, o.signal), hint?.promise ?? new Promise<never>(() => {})]);
+      const value = await o.fetch();
+      const done = o.settle(value);
+      if (done !== undefined) return done;
+      const left = o.timeoutMs - (now() - started);
+      if (left <= 0) {
+        throw new UserError(
+          'PROVIDER_TIMEOUT',
+          `${o.provider} did not finish ${o.what} within ${Math.round(o.timeoutMs / 1000)} s. It may still finish at the provider; try again later.`,
+          { retryable: true },
+        );
+      }
+      const gapStart = now();
+      await Promise.race([sleep(Math.min(delay, left), o.signal), hint?.promise ?? new Promise<never>(() => {})]);
+      const spent = now() - gapStart;
+      if (spent < minGap) await sleep(minGap - spent, o.signal);
     } finally {
       hint?.cancel();
     }
-    const spent = now() - gapStart;
-    if (spent < minGap) await sleep(minGap - spent, o.signal);
     delay = Math.min(maxDelay, Math.round(delay * 1.5));
   }
 }

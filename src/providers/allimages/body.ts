@@ -50,6 +50,10 @@ function refuseUnsupported(req: GenerationRequest, allowed: readonly RequestFiel
  * is sent, so a bad request is never billed.
  */
 export function buildAllImagesBody(req: GenerationRequest, ids: { name: string; metaData: Record<string, string> }): AllImagesCreateBody {
+  if (req.mode !== 'simple' && req.mode !== 'advanced') throw new UserError('UNSUPPORTED', `all-images.ai has simple and advanced modes, not "${String(req.mode)}".`);
+  if (req.processMode !== undefined && req.processMode !== 'fast' && req.processMode !== 'relax') {
+    throw invalid(`process mode (fast/relax) must be fast or relax, not "${String(req.processMode)}".`);
+  }
   if (req.count !== undefined && req.count !== ALLIMAGES_IMAGE_COUNT) {
     throw new UserError('UNSUPPORTED', `all-images.ai always makes ${ALLIMAGES_IMAGE_COUNT} images: remove the image count (count) option.`);
   }
