@@ -40,7 +40,7 @@ export function createRest(opts: DiscordRestOptions): REST {
 
 function boundedRequest(maxBytes: number): (url: string, init: Parameters<typeof DefaultRestOptions.makeRequest>[1]) => Promise<ResponseLike> {
   return async (url, init) => {
-    const res = await DefaultRestOptions.makeRequest(url, init);
+    const res = await DefaultRestOptions.makeRequest(url, await flattenForm(init));
     const chunks: Buffer[] = [];
     let size = 0;
     if (res.body) {
@@ -76,6 +76,19 @@ function boundedRequest(maxBytes: number): (url: string, init: Parameters<typeof
       json: async () => JSON.parse(use().toString('utf8')) as unknown,
     };
   };
+}
+
+/**
+ * Multipart bodies are serialized here, to bytes plus their boundary header: whichever undici copy loads
+ * first becomes the global dispatcher, and a FormData built by another copy is not streamable by it.
+ */
+async function flattenForm<T extends { body?: unknown; headers?: unknown }>(init: T): Promise<T> {
+  if (!(init.body instanceof FormData)) return init;
+  const encoded = new Response(init.body);
+  const headers: Record<string, string> = {};
+  new Headers(init.headers as Record<string, string> | undefined).forEach((v, k) => (headers[k] = v));
+  headers['content-type'] = encoded.headers.get('content-type')!;
+  return { ...init, body: new Uint8Array(await encoded.arrayBuffer()), headers };
 }
 
 /** Discord's JSON error code (50027 invalid webhook token, 50013 missing permissions, ...), if it is one. */

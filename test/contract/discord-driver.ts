@@ -1,0 +1,187 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIInteraction } from 'discord-api-types/v10';
+import type { Ack, ContractDriver, TestUser, ViewMessage } from './driver.ts';
+import { alice, bob, mod } from './driver.ts';
+import { FakeDiscord, type FakeMessage } from '../fakes/discord/fake-discord.ts';
+import { buttonPress, modalSubmit, ping, slashCommand, type FakeMember } from '../fakes/discord/interactions.ts';
+import { createStoreFromConfig } from '../../src/store/from-config.ts';
+
+export type DiscordMode = 'http' | 'gateway';
+
+/**
+ * Discord as the contract suite sees it: the app runs as a child process (so it can be SIGKILLed and
+ * restarted on the same data) against the loopback fake; commands and presses are real interaction
+ * payloads, delivered signed over HTTP or over the fake gateway to a real discord.js Client.
+ */
+export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake: FakeDiscord } {
+  const fake = new FakeDiscord();
+  let dataDir = '';
+  let child: ChildProcess | undefined;
+  const waiters = new Set<() => void>();
+  fake.onChange = () => {
+    for (const w of [...waiters]) w();
+  };
+  const users = new Map([alice, bob, mod].map((u) => [u.id, u]));
+  const modalSource = new Map<string, string | undefined>();
+
+  const member = (u: TestUser): FakeMember => ({ id: u.id, name: u.name, canManage: u.canManage });
+
+  async function launch(): Promise<void> {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PLAYGROUND: 'off',
+      LOG_LEVEL: 'silent',
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_TOKEN: fake.botToken,
+      DISCORD_APPLICATION_ID: fake.applicationId,
+      ...(mode === 'http' ? { DISCORD_PUBLIC_KEY: fake.keys.publicKeyHex } : {}),
+    };
+    const identifiedBefore = fake.gateway.identified.length;
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'discord-app.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`app did not start within 30 s: ${stderr}`)), 30_000);
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /READY (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`app exited with ${code}: ${stderr}`));
+      });
+    });
+    fake.interactionsUrl = `${url}/discord/interactions`;
+    if (mode === 'gateway') {
+      while (fake.gateway.identified.length === identifiedBefore) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async function deliver(i: APIInteraction): Promise<Ack> {
+    let answer: Record<string, unknown> | undefined;
+    if (mode === 'http') {
+      const res = await fake.post(i);
+      if (res.status !== 200) return { kind: 'rejected', status: res.status };
+      answer = res.body;
+    } else {
+      answer = await fake.dispatch(i);
+      if (!answer) return { kind: 'rejected', status: 0 };
+    }
+    const data = (answer?.data ?? {}) as { components?: { components?: { custom_id: string; value?: string }[] }[] };
+    switch (answer?.type) {
+      case 5:
+        return { kind: 'deferred' };
+      case 4: {
+        const original = [...fake.messages.values()].reverse().find((m) => m.token === i.token);
+        return { kind: 'message', message: view(original!) };
+      }
+      case 9: {
+        const fields: Record<string, string> = {};
+        for (const row of data.components ?? []) for (const c of row.components ?? []) fields[c.custom_id] = c.value ?? '';
+        return { kind: 'modal', modalId: i.id, fields };
+      }
+      default:
+        return { kind: 'update' };
+    }
+  }
+
+  function view(m: FakeMessage): ViewMessage {
+    const text = m.loading ? 'Atelier is thinking…' : m.content.replace(/<@!?(\d+)>/g, (_s, id: string) => `@${users.get(id)?.name ?? id}`);
+    return {
+      id: m.id,
+      text,
+      files: m.attachments.map((a) => ({ name: a.filename, bytes: a.size, ...(a.content_type ? { contentType: a.content_type } : {}) })),
+      buttons: m.components.flatMap((row) => row.components.filter((c) => c.type === 2 && c.custom_id).map((c) => ({ label: c.label ?? '', ...(c.emoji?.name ? { emoji: c.emoji.name } : {}), id: c.custom_id! }))),
+      ephemeral: m.ephemeral,
+      ...(m.visibleTo ? { visibleTo: m.visibleTo } : {}),
+      pings: m.pings,
+      ...(m.dm ? { direct: true } : {}),
+    };
+  }
+
+  const messages = () => [...fake.messages.values()].filter((m) => !m.deleted).map(view);
+
+  return {
+    name: `discord-${mode}`,
+    fake,
+    capabilities: { modals: true, signatures: mode === 'http', tokenExpiry: true, restart: true },
+    async start() {
+      await fake.start();
+      dataDir = await mkdtemp(join(tmpdir(), 'atelier-discord-'));
+      await launch();
+    },
+    async stop() {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((r) => child!.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      await fake.stop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+    command: (user, name, options) => deliver(slashCommand(fake.applicationId, member(user), name, options, fake.attachmentLimit)),
+    press: (user, message, button) => {
+      const i = buttonPress(fake.applicationId, member(user), fake.apiMessage(message.id), button.id, fake.attachmentLimit);
+      modalSource.set(i.id, message.id);
+      return deliver(i);
+    },
+    submitModal: (user, modal, values) => {
+      const sent = fake.modalOf(modal.modalId);
+      if (!sent) throw new Error(`no modal was opened by interaction ${modal.modalId}`);
+      const source = modalSource.get(modal.modalId);
+      return deliver(modalSubmit(fake.applicationId, member(user), sent.custom_id, values, source ? fake.apiMessage(source) : undefined));
+    },
+    messages,
+    waitFor(predicate, description, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = messages().find(predicate);
+          if (!hit) return false;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out waiting for ${description}; messages:\n${messages().map((m) => `  [${m.id}${m.ephemeral ? ' ephemeral' : ''}] ${m.text.replace(/\n/g, ' | ')} {${m.buttons.map((b) => b.emoji ?? b.label).join(' ')}} files:${m.files.length}`).join('\n')}\nviolations: ${fake.violations.join('\n')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async jobCount() {
+      const { store } = await createStoreFromConfig({ DATA_DIR: dataDir, DATABASE_URL: undefined });
+      try {
+        return (await store.listJobs({})).length;
+      } finally {
+        await store.close();
+      }
+    },
+    async killAndRestart() {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child!.kill('SIGKILL');
+      await exited;
+      await launch();
+    },
+    expireTokens: () => fake.expireTokens(),
+    async probeSignature(kind) {
+      const res = await fake.post(ping(fake.applicationId), kind);
+      return { status: res.status };
+    },
+  };
+}
