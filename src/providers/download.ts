@@ -106,7 +106,7 @@ export function createImageDownloader(options: ImageDownloaderOptions): ImageDow
       }
       const declared = Number(res.headers['content-length'] ?? NaN);
       if (declared > maxBytes) {
-        res.body.destroy();
+        discard(res.body);
         throw refuse(url, `it is ${declared} bytes, over the ${maxBytes}-byte limit`);
       }
       const chunks: Buffer[] = [];
@@ -115,7 +115,7 @@ export function createImageDownloader(options: ImageDownloaderOptions): ImageDow
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
           size += chunk.length;
           if (size > maxBytes) {
-            res.body.destroy();
+            discard(res.body);
             throw refuse(url, `it is over the ${maxBytes}-byte limit`);
           }
           chunks.push(chunk);
@@ -183,4 +183,10 @@ function findBlocked(err: unknown): BlockedAddressError | undefined {
     if (e instanceof BlockedAddressError) return e;
   }
   return undefined;
+}
+
+/** Stops reading a body we refuse; undici reports the abort as an error nobody else listens for. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => {});
+  body.destroy();
 }

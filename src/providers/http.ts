@@ -107,7 +107,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     const declared = Number(res.headers['content-length'] ?? NaN);
     if (declared > o.maxResponseBytes) {
-      res.body.destroy();
+      discard(res.body);
       throw tooLarge(res.statusCode);
     }
     const chunks: Buffer[] = [];
@@ -116,7 +116,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > o.maxResponseBytes) {
-          res.body.destroy();
+          discard(res.body);
           throw tooLarge(res.statusCode);
         }
         chunks.push(chunk);
@@ -291,4 +291,10 @@ export function genericErrorText(body: unknown, text: string): string {
     }
   }
   return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+/** Stops reading a body we refuse; undici reports the abort as an error nobody else listens for. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => {});
+  body.destroy();
 }
