@@ -1,0 +1,75 @@
+import { isFinal, type Job } from '../../core/job.ts';
+import type { ProviderCapabilities } from '../../core/provider.ts';
+import { actionText, buttonRows, elapsedMs, statusText, type ButtonSpec } from '../../core/present.ts';
+import { formatPrompt } from '../../core/prompt.ts';
+
+/** A Block Kit block, kept loose: Slack validates the shape, and the fakes check it against the specs. */
+export type Block = Record<string, unknown>;
+
+export interface MessagePayload {
+  /** The notification and accessibility text; Slack wants it even when blocks are present. */
+  text: string;
+  blocks: Block[];
+}
+
+// Block Kit caps: section text 3000, context element 2000, button text 75, action_id 255.
+const SECTION_MAX = 3000;
+const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+
+/** Slack's mrkdwn treats &, < and > as control characters; user text must not become a mention or link. */
+export const escapeMrkdwn = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export const mention = (userId: string): string => `<@${userId}>`;
+
+export function slackButton(spec: ButtonSpec): Block {
+  return {
+    type: 'button',
+    action_id: spec.id,
+    text: { type: 'plain_text', text: clip(spec.emoji ? `${spec.emoji} ${spec.label}` : spec.label, 75), emoji: true },
+    value: spec.id,
+    // Slack has no "secondary" style: leaving it out is the default grey button.
+    ...(spec.style === 'secondary' ? {} : { style: spec.style }),
+  };
+}
+
+/** Jobs longer than this ping their requester when done (as Midjourney does); shorter ones stay quiet. */
+export const PING_AFTER_MS = 60_000;
+
+const ACTION_EMOJI: Partial<Record<Job['action']['kind'], string>> = { reroll: '🔄 ', remix: '✏️ ' };
+
+/**
+ * The one message of a job, in its current state: prompt, who asked (or pressed), provider, seed,
+ * status, and the buttons the provider allows. Names are plain text, not mentions: a posted mention
+ * notifies, and only long jobs should. Pure: a restart re-renders any message from the stored job.
+ */
+export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCount: number, extra?: { imagesNote?: string }): MessagePayload {
+  const prompt = formatPrompt(job.request);
+  const what = actionText(job);
+  const who = escapeMrkdwn(job.owner.displayName);
+  const byline = what ? `${ACTION_EMOJI[job.action.kind] ?? ''}${what} by ${who}` : who;
+  const facts = [escapeMrkdwn(job.provider)];
+  const seed = job.result?.seed ?? job.request.seed;
+  if (seed !== undefined) facts.push(`seed ${seed}`);
+  const status = statusText(job);
+  const lines = [`${byline} · ${facts.join(' · ')}`, escapeMrkdwn(status)];
+  if (job.state === 'failed' && job.error?.retryable) lines.push('Press 🔄 to try again.');
+  for (const n of job.notes) lines.push(`_${escapeMrkdwn(n)}_`);
+  if (job.result?.note) lines.push(`_${escapeMrkdwn(job.result.note)}_`);
+  if (extra?.imagesNote) lines.push(extra.imagesNote);
+  const blocks: Block[] = [
+    { type: 'section', block_id: 'prompt', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(prompt)}*`, SECTION_MAX) } },
+    { type: 'context', block_id: 'status', elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 2000) }] },
+  ];
+  buttonRows(job, caps, imageCount).forEach((row, i) => {
+    blocks.push({ type: 'actions', block_id: `buttons-${i}`, elements: row.map(slackButton) });
+  });
+  return { text: clip(`${prompt} — ${byline} · ${status}`, 3000), blocks };
+}
+
+/** Whether the finished job should notify its requester (a thread reply with a mention). */
+export const shouldPing = (job: Job): boolean => isFinal(job.state) && job.state !== 'canceled' && elapsedMs(job) > PING_AFTER_MS;
+
+/** A plain reply (errors, /queue, /settings), as text and one section so long answers still wrap. */
+export function renderText(text: string): MessagePayload {
+  return { text: clip(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(escapeMrkdwn(text), SECTION_MAX) } }] };
+}

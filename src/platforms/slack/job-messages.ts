@@ -1,0 +1,267 @@
+import type { WebClient } from '@slack/web-api';
+import type { Atelier } from '../../core/atelier.ts';
+import type { JobEvent } from '../../core/events.ts';
+import { isFinal, type Job } from '../../core/job.ts';
+import type { ImageTools, Logger } from '../../core/ports.ts';
+import type { ProviderCapabilities } from '../../core/provider.ts';
+import { escapeMrkdwn, mention, renderJobMessage, shouldPing, type MessagePayload } from './blocks.ts';
+import type { UpdateBudget } from './update-budget.ts';
+import { uploadFiles, type UploadFile } from './uploads.ts';
+import { slackErrorCode, withRetryAfter } from './web-client.ts';
+
+/** What is persisted per job so buttons and edits keep working after a restart. */
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+  team: string;
+  uploaded: boolean;
+}
+
+interface Tracked extends SlackMessageRef {
+  jobId: string;
+  latest?: Job;
+  deleted?: boolean;
+  pinged?: boolean;
+  uploading?: Promise<void>;
+}
+
+export type OpenResult = { ok: true; ref: SlackMessageRef } | { ok: false; code: string };
+
+/** Slack takes files up to 1 GB; a cap keeps memory bounded and uploads quick. */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+const EARLY_MAX = 500;
+const PLATFORM = 'slack';
+
+const NO_CAPS: ProviderCapabilities = {
+  modes: ['simple'],
+  fields: [],
+  aspectRatios: 'any',
+  maxCount: 1,
+  upscale: false,
+  variations: false,
+  progressPercent: false,
+  previews: false,
+  webhooks: false,
+};
+
+export interface JobMessagesDeps {
+  atelier: Atelier;
+  client: WebClient;
+  images: ImageTools;
+  budget: UpdateBudget;
+  logger: Logger;
+}
+
+/**
+ * One channel message per job, rendered from job snapshots: posted when the command is handled,
+ * edited through the per-workspace budget, and on success the images are uploaded into its thread
+ * before the final edit adds the buttons, so the thread never shows buttons for images not there yet.
+ */
+export class JobMessages {
+  private readonly tracked = new Map<string, Tracked>();
+  /** Snapshots of jobs whose message is not open yet (events can beat the command handler). */
+  private readonly early = new Map<string, Job>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly deps: JobMessagesDeps) {}
+
+  start(): void {
+    this.unsubscribe = this.deps.atelier.events.subscribe((e) => this.onEvent(e));
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.deps.budget.close();
+  }
+
+  /** Posts the job's message in its channel, joining a public channel first when the bot is not in it. */
+  async open(job: Job): Promise<OpenResult> {
+    const existing = this.tracked.get(job.id);
+    if (existing) return { ok: true, ref: existing };
+    const snapshot = this.newest(job, this.early.get(job.id));
+    const payload = await this.render(snapshot, false);
+    const channel = job.where.channelId;
+    let ts: string;
+    try {
+      ts = await this.post(channel, payload);
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code !== 'not_in_channel') return { ok: false, code: code ?? 'post_failed' };
+      const joined = await this.join(channel);
+      if (!joined.ok) return joined;
+      try {
+        ts = await this.post(channel, payload);
+      } catch (again) {
+        return { ok: false, code: slackErrorCode(again) ?? 'post_failed' };
+      }
+    }
+    const t: Tracked = { jobId: job.id, channel, ts, team: job.where.serverId ?? 'default', uploaded: false, latest: snapshot };
+    this.tracked.set(job.id, t);
+    this.early.delete(job.id);
+    await this.persist(t);
+    // The job may have moved on (or finished) while the post was in flight.
+    if (snapshot.version !== job.version || isFinal(snapshot.state)) this.apply(t, snapshot, true);
+    return { ok: true, ref: t };
+  }
+
+  /** The message of a job, from memory or the store (after a restart). */
+  async ref(jobId: string): Promise<SlackMessageRef | undefined> {
+    const t = this.tracked.get(jobId);
+    if (t) return t;
+    const stored = (await this.deps.atelier.store.getMessageRef(jobId, PLATFORM)) as Partial<SlackMessageRef> | undefined;
+    if (!stored || typeof stored.channel !== 'string' || typeof stored.ts !== 'string') return undefined;
+    return { channel: stored.channel, ts: stored.ts, team: stored.team ?? 'default', uploaded: Boolean(stored.uploaded) };
+  }
+
+  /** Resolves when nothing is waiting to be sent (tests, shutdown). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const uploads = [...this.tracked.values()].map((t) => t.uploading).filter(Boolean);
+      await Promise.all(uploads);
+      if (this.deps.budget.idle() && uploads.length === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private onEvent(e: JobEvent): void {
+    if (e.job.where.platform !== PLATFORM) return;
+    const t = this.tracked.get(e.job.id);
+    if (e.type === 'job.deleted') {
+      void this.remove(e.job);
+      return;
+    }
+    if (t) {
+      this.apply(t, e.job, false);
+      return;
+    }
+    this.remember(e.job);
+    // After a restart the message exists but is not in memory: adopt it from the stored ref.
+    void this.ref(e.job.id).then(
+      (ref) => {
+        if (!ref || this.tracked.has(e.job.id)) return;
+        const adopted: Tracked = { ...ref, jobId: e.job.id };
+        this.tracked.set(e.job.id, adopted);
+        const latest = this.early.get(e.job.id) ?? e.job;
+        this.early.delete(e.job.id);
+        this.apply(adopted, latest, true);
+      },
+      (err: unknown) => this.deps.logger.warn({ err, jobId: e.job.id }, 'slack: message ref lookup failed'),
+    );
+  }
+
+  private remember(job: Job): void {
+    this.early.set(job.id, this.newest(job, this.early.get(job.id)));
+    if (this.early.size > EARLY_MAX) this.early.delete(this.early.keys().next().value!);
+  }
+
+  private newest(a: Job, b: Job | undefined): Job {
+    return b && b.version > a.version ? b : a;
+  }
+
+  private apply(t: Tracked, job: Job, force: boolean): void {
+    if (t.deleted) return;
+    if (!force && t.latest && job.version <= t.latest.version) return;
+    t.latest = this.newest(job, t.latest);
+    const snapshot = t.latest;
+    if (snapshot.state === 'succeeded' && !t.uploaded) {
+      t.uploading ??= this.upload(t, snapshot).finally(() => {
+        t.uploading = undefined;
+        if (t.latest) this.submit(t, t.latest);
+      });
+      return;
+    }
+    if (t.uploading) return;
+    this.submit(t, snapshot);
+  }
+
+  private submit(t: Tracked, job: Job): void {
+    const final = isFinal(job.state);
+    this.deps.budget
+      .submit(t.team, `${t.channel}:${t.ts}`, async () => {
+        if (t.deleted) return;
+        const payload = await this.render(job, t.uploaded);
+        await this.deps.client.chat.update({ channel: t.channel, ts: t.ts, text: payload.text, blocks: payload.blocks as never });
+      }, final)
+      .then(() => (final && shouldPing(job) ? this.ping(t, job) : undefined))
+      .catch((err: unknown) => this.deps.logger.warn({ jobId: t.jobId, code: slackErrorCode(err) ?? String(err) }, 'slack: job message update failed'));
+  }
+
+  /** A long job's requester hears about the result: a thread reply notifies, an edit does not. */
+  private async ping(t: Tracked, job: Job): Promise<void> {
+    if (t.pinged || t.deleted) return;
+    t.pinged = true;
+    const text = job.state === 'succeeded' ? `${mention(job.owner.userId)} your images are ready.` : `${mention(job.owner.userId)} your job failed: ${escapeMrkdwn(job.error?.message ?? 'unknown error')}`;
+    await withRetryAfter(() => this.deps.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text }));
+  }
+
+  private async render(job: Job, uploaded: boolean): Promise<MessagePayload> {
+    let caps = NO_CAPS;
+    try {
+      caps = this.deps.atelier.providers.get(job.provider).capabilities;
+    } catch {
+      // A provider removed from the configuration: show the job without its provider's buttons.
+    }
+    const count = job.result?.imageIds.length ?? 0;
+    const note = job.state === 'succeeded' && count > 0 ? (uploaded ? `${count} image${count === 1 ? '' : 's'} in the thread` : 'Uploading images…') : undefined;
+    return renderJobMessage(job, caps, count, note ? { imagesNote: note } : undefined);
+  }
+
+  private async upload(t: Tracked, job: Job): Promise<void> {
+    try {
+      const handles = await this.deps.atelier.images(job.id);
+      // The grid first, then the images in order: the order they show in the thread.
+      handles.sort((a, b) => (a.meta.kind === b.meta.kind ? a.meta.index - b.meta.index : a.meta.kind === 'grid' ? -1 : 1));
+      const files: UploadFile[] = [];
+      for (const h of handles) {
+        const fitted = await this.deps.images.fit(await h.bytes(), MAX_UPLOAD_BYTES);
+        const ext = fitted.mime === 'image/jpeg' ? 'jpg' : fitted.mime === 'image/webp' ? 'webp' : 'png';
+        const name = h.meta.kind === 'grid' ? 'grid' : `image-${h.meta.index}`;
+        files.push({ filename: `${job.id}-${name}.${ext}`, title: h.meta.kind === 'grid' ? 'Grid' : `Image ${h.meta.index}`, bytes: fitted.bytes, altText: job.request.prompt });
+      }
+      if (files.length) await uploadFiles(this.deps.client, files, { channelId: t.channel, threadTs: t.ts });
+      t.uploaded = true;
+      await this.persist(t);
+    } catch (err) {
+      this.deps.logger.error({ err, jobId: job.id, code: slackErrorCode(err) }, 'slack: image upload failed');
+    }
+  }
+
+  private async remove(job: Job): Promise<void> {
+    const ref = await this.ref(job.id);
+    const t = this.tracked.get(job.id);
+    if (t) t.deleted = true;
+    this.early.delete(job.id);
+    if (!ref) return;
+    try {
+      await withRetryAfter(() => this.deps.client.chat.delete({ channel: ref.channel, ts: ref.ts }));
+    } catch (err) {
+      this.deps.logger.warn({ jobId: job.id, code: slackErrorCode(err) }, 'slack: deleting the job message failed');
+    }
+    this.tracked.delete(job.id);
+  }
+
+  private async post(channel: string, payload: MessagePayload): Promise<string> {
+    const res = await withRetryAfter(() => this.deps.client.chat.postMessage({ channel, text: payload.text, blocks: payload.blocks as never }));
+    if (!res.ts) throw new Error('chat.postMessage returned no ts');
+    return res.ts;
+  }
+
+  /** A public channel can be joined with `channels:join`; a private one needs an invitation. */
+  private async join(channel: string): Promise<{ ok: true } | { ok: false; code: string }> {
+    try {
+      await withRetryAfter(() => this.deps.client.conversations.join({ channel }));
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, code: slackErrorCode(err) === 'missing_scope' ? 'cannot_join' : 'not_in_channel' };
+    }
+  }
+
+  private async persist(t: Tracked): Promise<void> {
+    const ref: SlackMessageRef = { channel: t.channel, ts: t.ts, team: t.team, uploaded: t.uploaded };
+    try {
+      await this.deps.atelier.store.setMessageRef(t.jobId, PLATFORM, { ...ref });
+    } catch (err) {
+      this.deps.logger.warn({ err, jobId: t.jobId }, 'slack: saving the message ref failed');
+    }
+  }
+}

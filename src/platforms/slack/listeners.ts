@@ -1,0 +1,213 @@
+import type { App, BlockAction, ButtonAction, SlashCommand } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Atelier, ButtonAction as JobButtonAction } from '../../core/atelier.ts';
+import type { CommandDefinition, CommandResult } from '../../core/command.ts';
+import { classifyError, UserError } from '../../core/errors.ts';
+import type { Actor, Job, Where } from '../../core/job.ts';
+import type { Logger } from '../../core/ports.ts';
+import { decodeButtonId, detailsText } from '../../core/present.ts';
+import { formatPrompt, isKnownFlag } from '../../core/prompt.ts';
+import type { JobMessages } from './job-messages.ts';
+import { IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
+import { parseCommandText, usageHint } from './parse-command-text.ts';
+import { replyEphemeral, replyInChannel, type ReplyTarget } from './reply.ts';
+import { slackErrorCode, withRetryAfter } from './web-client.ts';
+
+export interface ListenerDeps {
+  atelier: Atelier;
+  commands: readonly CommandDefinition[];
+  messages: JobMessages;
+  client: WebClient;
+  logger: Logger;
+  /** Workspace admins and owners manage channel settings and anyone's jobs. */
+  isAdmin(userId: string): Promise<boolean>;
+}
+
+const PLATFORM = 'slack' as const;
+const INVITE_HINT = 'I am not in this channel. Invite me with `/invite @Atelier` (or mention me and choose "Invite"), then try again.';
+
+/**
+ * Every Slack entry point: slash commands, buttons and modal submissions. Each one acks first (inside
+ * Slack's 3 s), then parses, calls the core and presents; every failure ends in one ephemeral answer.
+ */
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  const byName = new Map(deps.commands.map((c) => [c.name, c]));
+  const { atelier, client, logger, messages } = deps;
+
+  const fail = async (to: ReplyTarget, err: unknown): Promise<void> => {
+    const shown = classifyError(err, (incidentId, e) => logger.error({ err: e, incidentId }, 'slack: incident'));
+    await replyEphemeral(client, logger, to, `⚠️ ${shown.message}`);
+  };
+
+  const present = async (result: CommandResult, to: ReplyTarget): Promise<void> => {
+    if (result.type === 'job') return showJob(result.job, to);
+    if (result.ephemeral) await replyEphemeral(client, logger, to, result.text);
+    else await replyInChannel(client, logger, to, result.text);
+  };
+
+  /** A new job's message; when the bot cannot post here the job is withdrawn and the user told why. */
+  const showJob = async (job: Job, to: ReplyTarget): Promise<void> => {
+    if (job.private) {
+      await replyEphemeral(client, logger, to, `Working on it privately (job ${job.id}). Slack cannot show files to one person, so use \`/info --job ${job.id}\` when it is done.`);
+      return;
+    }
+    const opened = await messages.open(job);
+    if (opened.ok) return;
+    await atelier.cancel(job.id, { ...job.owner }).catch(() => undefined);
+    const why =
+      opened.code === 'not_in_channel' || opened.code === 'channel_not_found' || opened.code === 'cannot_join'
+        ? INVITE_HINT
+        : `I could not post in this channel (Slack said \`${opened.code}\`), so the job was canceled.`;
+    await replyEphemeral(client, logger, to, why);
+  };
+
+  const actorFor = async (userId: string, name: string | undefined, needManage: boolean): Promise<Actor> => ({
+    platform: PLATFORM,
+    userId,
+    displayName: name || userId,
+    ...(needManage ? { canManage: await deps.isAdmin(userId).catch(() => false) } : {}),
+  });
+
+  app.command(/^\/[\w-]+$/, async ({ command, ack }) => {
+    const def = byName.get(command.command.slice(1));
+    if (!def) {
+      await ack({ response_type: 'ephemeral', text: `Atelier has no ${command.command} command. Try /help.` });
+      return;
+    }
+    const to: ReplyTarget = { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url };
+    if (def.positional === 'prompt' && def.name === 'imagine' && !command.text.trim()) {
+      await ack();
+      await openImagineModal(def, command);
+      return;
+    }
+    // Parsing is local and quick, so its complaint can ride on the ack itself.
+    let input: unknown;
+    try {
+      const raw = parseCommandText(def, command.text, def.positional === 'prompt' ? { keepInText: isKnownFlag } : {});
+      const parsed = def.options.safeParse(raw);
+      if (!parsed.success) throw parsed.error;
+      input = parsed.data;
+    } catch (err) {
+      const shown = classifyError(err);
+      await ack({ response_type: 'ephemeral', text: `⚠️ ${shown.message}\nUsage: ${command.command} ${usageHint(def)}` });
+      return;
+    }
+    await ack();
+    try {
+      const actor = await actorFor(command.user_id, command.user_name, def.name === 'settings');
+      const where: Where = { platform: PLATFORM, serverId: command.team_id, channelId: command.channel_id };
+      await present(await def.run(input as never, { atelier, actor, where }), to);
+    } catch (err) {
+      await fail(to, err);
+    }
+  });
+
+  const openImagineModal = async (def: CommandDefinition, command: SlashCommand): Promise<void> => {
+    try {
+      const view = imagineModal(def, { channelId: command.channel_id, teamId: command.team_id }, { dynamic: { provider: atelier.providers.ids() } });
+      await client.views.open({ trigger_id: command.trigger_id, view: view as never });
+    } catch (err) {
+      logger.warn({ code: slackErrorCode(err) }, 'slack: views.open failed');
+      await replyEphemeral(client, logger, { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url }, `⚠️ I could not open the options form (${slackErrorCode(err) ?? 'error'}). Type it instead: /imagine ${usageHint(def)}`);
+    }
+  };
+
+  app.view(IMAGINE_MODAL, async ({ ack, body, view }) => {
+    const def = byName.get('imagine');
+    const ctx = readModalContext(view.private_metadata);
+    if (!def || !ctx) {
+      await ack({ response_action: 'errors', errors: { prompt: 'This form has expired; run /imagine again.' } });
+      return;
+    }
+    const parsed = def.options.safeParse(readModalValues(def, view.state.values as never));
+    if (!parsed.success) {
+      // Slack shows these under the inputs they name, and keeps the form open.
+      const errors: Record<string, string> = {};
+      for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'prompt')] ??= issue.message;
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    await ack();
+    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
+    try {
+      const actor = await actorFor(body.user.id, body.user.name, false);
+      const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
+      await present(await def.run(parsed.data as never, { atelier, actor, where }), to);
+    } catch (err) {
+      await fail(to, err);
+    }
+  });
+
+  app.view(REMIX_MODAL, async ({ ack, body, view }) => {
+    const ctx = readModalContext(view.private_metadata);
+    const prompt = (view.state.values as Record<string, Record<string, { value?: string | null }>>).prompt?.prompt?.value?.trim();
+    if (!ctx?.jobId) {
+      await ack({ response_action: 'errors', errors: { prompt: 'This form has expired; press ✏️ Remix again.' } });
+      return;
+    }
+    if (!prompt) {
+      await ack({ response_action: 'errors', errors: { prompt: 'Write a prompt: what should the image show?' } });
+      return;
+    }
+    await ack();
+    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
+    try {
+      const actor = await actorFor(body.user.id, body.user.name, false);
+      const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
+      await showJob(await atelier.act(ctx.jobId, { kind: 'remix', prompt }, actor, where), to);
+    } catch (err) {
+      await fail(to, err);
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: /^a:/ }, async ({ ack, body, action }) => {
+    await ack();
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    const to: ReplyTarget = { channel: channel ?? '', user: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
+    try {
+      const decoded = decodeButtonId(action.action_id);
+      if (!decoded || !channel) throw new UserError('INVALID_OPTIONS', 'That button is not one of mine.');
+      const job = await atelier.getJob(decoded.jobId);
+      if (!job) throw new UserError('NOT_FOUND', 'That job was deleted.');
+      const isOwner = job.owner.platform === PLATFORM && job.owner.userId === body.user.id;
+      const actor = await actorFor(body.user.id, body.user.username ?? body.user.name, !isOwner);
+      const where: Where = { platform: PLATFORM, serverId: body.team?.id ?? job.where.serverId, channelId: channel };
+      const kind = decoded.kind;
+      const action2: JobButtonAction | { kind: 'cancel' | 'delete' | 'details' } =
+        kind === 'upscale' || kind === 'vary'
+          ? { kind, index: decoded.index }
+          : kind === 'reroll' || kind === 'retry'
+            ? { kind: 'reroll' }
+            : kind === 'remix'
+              ? { kind: 'remix', prompt: '' }
+              : { kind };
+      if (!(await atelier.mayPress(job, action2, actor))) {
+        throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} can use this button on this job here.`);
+      }
+      switch (action2.kind) {
+        case 'details':
+          await replyEphemeral(client, logger, to, detailsText(job));
+          return;
+        case 'cancel':
+          await atelier.cancel(job.id, actor);
+          return;
+        case 'delete':
+          await atelier.delete(job.id, actor);
+          return;
+        case 'remix': {
+          const view = remixModal(formatPrompt(job.request), { channelId: channel, jobId: job.id, ...(where.serverId ? { teamId: where.serverId } : {}) });
+          await withRetryAfter(() => client.views.open({ trigger_id: body.trigger_id, view: view as never }), 1);
+          return;
+        }
+        default:
+          await showJob(await atelier.act(job.id, action2, actor, where), to);
+      }
+    } catch (err) {
+      await fail(to, err);
+    }
+  });
+
+  app.error(async (err) => {
+    logger.error({ err: err.message, code: (err as { code?: string }).code }, 'slack: unhandled listener error');
+  });
+}

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postSigned, slashCommandBody, type SlackMessage } from '../../fakes/slack/slack-fake.ts';
+import { eventually, startHarness, type Harness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const textOf = (m: SlackMessage) => [m.text ?? '', ...(m.blocks ?? []).flatMap((b) => [b.text?.text ?? '', ...(b.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : (e.text?.text ?? '')))])].join('\n');
+const buttonsOf = (m: SlackMessage) => (m.blocks ?? []).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).map((e) => ({ id: e.action_id!, text: typeof e.text === 'string' ? e.text : (e.text?.text ?? '') }));
+
+async function command(text: string, user = h.fake.users.alice, name = '/imagine') {
+  const trigger = await h.fake.triggerFor(user.id);
+  const response = h.fake.responseUrl();
+  const res = await postSigned(h.eventsUrl, slashCommandBody({ command: name, text, user, teamId: h.fake.teamId, channel: h.fake.channel, triggerId: trigger, responseUrl: response.url }));
+  return { res, response };
+}
+
+describe('Slack /imagine over HTTP', () => {
+  it('acks, posts one message, uploads grid then images into its thread, ends with buttons', async () => {
+    const { res } = await command('a lighthouse at dusk --ar 3:2 --count 4 --provider local');
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('');
+    const done = await eventually(
+      () => h.fake.history(),
+      (ms) => ms.some((m) => textOf(m).includes('a lighthouse at dusk') && /Done in/.test(textOf(m)) && /in the thread/.test(textOf(m))),
+      'finished job message',
+    );
+    const msg = done.find((m) => textOf(m).includes('a lighthouse at dusk'))!;
+    expect(done.filter((m) => textOf(m).includes('a lighthouse at dusk'))).toHaveLength(1);
+    expect(textOf(msg)).toContain('alice');
+    const labels = buttonsOf(msg).map((b) => b.text);
+    expect(labels).toEqual(expect.arrayContaining(['U1', 'U2', 'U3', 'U4', '🔄 Reroll', '✏️ Remix', 'ℹ️ Details', '🗑️ Delete']));
+    const thread = await h.fake.replies(msg.ts);
+    const files = thread.flatMap((m) => m.files ?? []);
+    expect(files.map((f) => f.title)).toEqual(['Grid', 'Image 1', 'Image 2', 'Image 3', 'Image 4']);
+    expect(h.fake.proxy.violations).toEqual([]);
+  });
+
+  it('refuses a bad option in the ack itself, naming the option; nothing queued', async () => {
+    const before = (await h.app.atelier.store.listJobs({})).length;
+    const { res } = await command('a fox --count 99 --provider local');
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.body) as { response_type: string; text: string };
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toMatch(/count/);
+    expect(body.text).toContain('Usage: /imagine <prompt>');
+    expect((await h.app.atelier.store.listJobs({})).length).toBe(before);
+  });
+
+  it('/help answers from the shared command definitions', async () => {
+    const { res, response } = await command('', h.fake.users.bob, '/help');
+    expect(res.status).toBe(200);
+    const answer = await eventually(async () => h.fake.proxy.responses.find((r) => r.id === response.id), Boolean, 'help answer');
+    expect(String(answer!.body.text)).toMatch(/imagine/);
+  });
+});
