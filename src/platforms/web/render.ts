@@ -60,7 +60,8 @@ export function renderJob(job: Job, caps: ProviderCapabilities | undefined): Job
     ...(job.parentId ? { parentId: job.parentId } : {}),
     provider: job.provider,
     footer: footerText(job),
-    status: statusText(job),
+    // The page draws its own bar, so a running job's line is the stage and the number, not the text bar.
+    status: job.state === 'running' && job.progress.percent !== undefined ? `${job.progress.stage ?? 'Generating'} · ${Math.round(job.progress.percent)}%` : statusText(job),
     ...(job.state === 'queued' && job.progress.queuePosition ? { queuePosition: job.progress.queuePosition } : {}),
     ...(job.state === 'running' && job.progress.percent !== undefined ? { percent: Math.max(0, Math.min(100, Math.round(job.progress.percent))) } : {}),
     ...(job.state === 'running' && job.progress.previewKey ? { previewUrl: `/api/previews/${encodeURIComponent(job.id)}?v=${job.version}` } : {}),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { ARTIFACTS, CHROMIUM, hasChromium, launchChromium, openPerson, seenIn } from './browser.ts';
 import { startPlayground, type Playground } from './harness.ts';
+import { slowProvider } from '../../contract/providers.ts';
 
 if (!hasChromium) {
   console.warn(`\n⚠ Playground browser tests SKIPPED: ${CHROMIUM} is missing. Install it with: apt-get install -y chromium\n`);
@@ -23,7 +24,7 @@ describe.skipIf(!hasChromium)('playground in the browser: two people, one channe
   const jobCount = async () => (await pg.atelier.store.listJobs({})).length;
 
   beforeAll(async () => {
-    pg = await startPlayground();
+    pg = await startPlayground({}, [slowProvider]);
     browser = await launchChromium();
     ann = await openPerson(browser, `${pg.url}/`, 'Ann');
     bob = await openPerson(browser, `${pg.url}/`, 'Bob');
@@ -125,20 +126,22 @@ describe.skipIf(!hasChromium)('playground in the browser: two people, one channe
   }, 180_000);
 
   it('⏹️ shows while a job runs and cancels it for everyone', async () => {
-    const prompt = 'a very detailed cathedral';
+    // The contract suite's "slow" provider runs until it is canceled, so the click always lands in time.
+    const prompt = 'an endless staircase';
     const input = bob.getByRole('combobox', { name: 'Message #playground' });
-    await input.fill(`/imagine ${prompt} --count 8`);
+    await input.fill(`/imagine ${prompt} --provider slow`);
     await input.press('Escape');
     await input.press('Enter');
-    const card = jobCard(bob, prompt);
-    const cancel = card.getByRole('button', { name: 'Cancel', exact: true });
-    await cancel.waitFor();
-    await cancel.click();
+    const card = jobCard(bob, prompt).and(bob.locator('[data-state="running"]'));
+    await card.locator('progress').waitFor();
+    await bob.screenshot({ path: `${ARTIFACTS}playground-running.png` });
+    await card.getByRole('button', { name: 'Cancel', exact: true }).click();
     for (const page of [ann, bob]) {
-      // Either it was canceled, or it beat the click; both are final, and a canceled one says so.
-      await jobCard(page, prompt).and(page.locator('[data-state="canceled"], [data-state="succeeded"]')).waitFor({ timeout: DONE });
+      const canceled = jobCard(page, prompt).and(page.locator('[data-state="canceled"]'));
+      await canceled.waitFor({ timeout: DONE });
+      expect(await canceled.locator('.status').textContent()).toBe('Canceled');
+      expect(await canceled.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
     }
-    if ((await card.getAttribute('data-state')) === 'canceled') expect(await jobCard(ann, prompt).locator('.status').textContent()).toBe('Canceled');
   }, 120_000);
 
   it('ℹ️ details are private to the presser; the viewer shows and downloads each image full size', async () => {
@@ -196,10 +199,55 @@ describe.skipIf(!hasChromium)('playground in the browser: two people, one channe
     expect(await ann.locator('article.ephemeral').filter({ hasText: 'format: 16:9' }).count()).toBe(0);
   });
 
+  it('messages show their place in the queue while they wait', async () => {
+    // Two jobs per person run at once (MAX_CONCURRENT_PER_USER), so Ann's third has to wait its turn.
+    const input = ann.getByRole('combobox', { name: 'Message #playground' });
+    const prompts = ['a queue of ducks one', 'a queue of ducks two', 'a queue of ducks three'];
+    for (const p of prompts) {
+      await input.fill(`/imagine ${p} --count 2`);
+      await input.press('Escape');
+      await input.press('Enter');
+      await jobCard(ann, p).waitFor();
+    }
+    for (const page of [ann, bob]) for (const p of prompts) await succeeded(jobCard(page, p)).waitFor({ timeout: DONE });
+    const third = (await jobCard(ann, prompts[2]!).getAttribute('data-job'))!;
+    for (const page of [ann, bob]) expect((await seenIn(page, third))?.queuePosition).toBe(true);
+  }, 180_000);
+
   it('a tab opened later gets the channel so far', async () => {
     const carol = await openPerson(browser, `${pg.url}/`, 'Carol');
     expect(await jobCard(carol, 'a lighthouse at dusk', /^by Ann$/).getAttribute('data-state')).toBe('succeeded');
     expect(await jobCard(carol, 'a lighthouse at dusk', /Reroll by Bob/).count()).toBe(1);
     await carol.context().close();
+  });
+});
+
+describe.skipIf(!hasChromium)('playground in the browser: with an access token', () => {
+  let pg: Playground;
+  let browser: Browser;
+  beforeAll(async () => {
+    pg = await startPlayground({ PLAYGROUND_TOKEN: 'tok-3b1f9e' });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await pg?.stop();
+  });
+
+  it('works when opened with ?token= and explains itself when opened without', async () => {
+    const page = await openPerson(browser, `${pg.url}/?token=tok-3b1f9e`, 'Dee');
+    const input = page.getByRole('combobox', { name: 'Message #playground' });
+    await input.fill('/help');
+    await input.press('Escape');
+    await input.press('Enter');
+    await page.locator('article.ephemeral').filter({ hasText: '/imagine <prompt>' }).waitFor();
+
+    const context = await browser.newContext();
+    const stranger = await context.newPage();
+    await stranger.goto(`${pg.url}/`);
+    await expect.poll(() => stranger.locator('#composer-error').textContent()).toMatch(/access token/);
+    await expect.poll(() => stranger.locator('#status').textContent()).toMatch(/offline/);
+    await stranger.screenshot({ path: `${ARTIFACTS}playground-no-token.png` });
+    await context.close();
   });
 });
