@@ -13,6 +13,9 @@ import { createImageTools } from './images/index.ts';
 import { createLocalProvider } from './providers/local/index.ts';
 import { createProvidersFromConfig } from './providers/index.ts';
 import { createInProcessQueue } from './queue/in-process.ts';
+import { createBullQueue, type BullQueue } from './queue/bullmq.ts';
+import { isRemoteEvent } from './queue/event-bridge.ts';
+import { createMetrics, mountObservability } from './observability/index.ts';
 import { createServer, type HttpServer } from './server.ts';
 import { createStoreFromConfig, pruneImages } from './store/index.ts';
 import type { PlatformContext, RunningPlatform } from './platforms/context.ts';
@@ -28,6 +31,33 @@ export interface AppOverrides {
   /** Replace the job queue (scale-out passes BullMQ here). */
   queue?: (run: (jobId: string, signal: AbortSignal) => Promise<unknown>, atelier: AtelierService) => JobQueue;
   commands?: readonly CommandDefinition[];
+  /** What this process does at scale (docs/scale.md); the default is everything the configuration asks for. */
+  roles?: AppRoles;
+}
+
+/**
+ * A process's share of the work. `work`: run jobs (with REDIS_URL, as a BullMQ worker; default: WORKER).
+ * `platforms`: which platforms start. `chatEvents`: whether chat platforms draw events that happened in
+ * other processes ('all') or only this process's own ('local'): the process that runs a job is the one
+ * writer of its message, so with REST-only delivery the web processes draw only what they changed.
+ */
+export interface AppRoles {
+  work?: boolean;
+  platforms?: readonly PlatformName[];
+  chatEvents?: (platform: PlatformName) => 'all' | 'local';
+}
+
+/**
+ * With REDIS_URL, a chat platform whose messages are written over REST (Discord HTTP interactions, Slack
+ * HTTP events) is drawn by the worker that runs the job; a gateway or Socket Mode connection lives in one
+ * web process, which then draws every job.
+ */
+export function restDelivered(config: Config): PlatformName[] {
+  const p = platformsConfigured(config);
+  const out: PlatformName[] = [];
+  if (p.discordHttp) out.push('discord');
+  if (p.slack && !config.SLACK_APP_TOKEN) out.push('slack');
+  return out;
 }
 
 export interface App {
@@ -44,7 +74,7 @@ export interface App {
   stop(): Promise<void>;
 }
 
-type PlatformName = 'discord' | 'slack' | 'web';
+export type PlatformName = 'discord' | 'slack' | 'web';
 
 /** Platforms load lazily so a Slack-only deployment never loads discord.js, and the reverse. */
 async function loadPlatform(name: PlatformName): Promise<(ctx: PlatformContext) => Promise<RunningPlatform>> {
@@ -96,8 +126,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     faults: overrides.faults,
   };
   const run = (jobId: string, signal: AbortSignal) => runJob(runnerDeps, jobId, signal);
+  const limits = { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL };
+  const bull: BullQueue | undefined =
+    !overrides.queue && config.REDIS_URL
+      ? createBullQueue({
+          redisUrl: config.REDIS_URL,
+          prefix: config.REDIS_PREFIX,
+          store,
+          events,
+          logger,
+          run,
+          limits,
+          concurrency: (overrides.roles?.work ?? config.WORKER) ? config.MAX_CONCURRENT_JOBS : 0,
+        })
+      : undefined;
   const queue =
     overrides.queue?.(run, atelier) ??
+    bull ??
     createInProcessQueue({
       store,
       events,
@@ -108,7 +153,25 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   atelier.attachQueue(queue);
   const server = createServer({ host: config.HOST, port: config.PORT, logger });
   for (const r of configured.routes) server.route(r.method, r.path, r.handler);
+  const metrics = createMetrics({
+    store,
+    events,
+    queueDepth: async () => {
+      if (bull) return bull.depth();
+      if ('depth' in queue && typeof queue.depth === 'function') return (queue as BullQueue).depth();
+      return { queued: (await queue.positions()).size };
+    },
+  });
+  const redisPing = 'ping' in queue && typeof queue.ping === 'function' ? () => (queue as BullQueue).ping() : undefined;
+  mountObservability(server, metrics, { store, redisPing });
   const platforms: RunningPlatform[] = [];
+  const detach: (() => void)[] = [metrics.stop];
+  /** A bus with only the events that happened in this process (none bridged in from others). */
+  const localEvents = (): JobEvents => {
+    const bus = new JobEvents();
+    detach.push(events.subscribe((e) => !isRemoteEvent(e) && bus.emit(e)));
+    return bus;
+  };
   let retention: NodeJS.Timeout | undefined;
 
   const app: App = {
@@ -131,13 +194,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       if (opts.listen) await server.listen();
       if (opts.platforms) {
         const ctx: PlatformContext = { atelier, server, config, logger, images, commands: overrides.commands ?? allCommands };
-        for (const name of platformsToStart(config)) platforms.push(await (await loadPlatform(name))(ctx));
+        const chatEvents = overrides.roles?.chatEvents ?? ((name: PlatformName) => (config.REDIS_URL && restDelivered(config).includes(name) ? 'local' : 'all'));
+        for (const name of overrides.roles?.platforms ?? platformsToStart(config)) {
+          const own = chatEvents(name) === 'local' ? { ...ctx, atelier: { ...atelier, events: localEvents() } } : ctx;
+          platforms.push(await (await loadPlatform(name))(own));
+        }
       }
     },
     async stop() {
       if (retention) clearInterval(retention);
       for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
       await queue.stop();
+      for (const d of detach.splice(0)) d();
       await configured.close();
       await server.close();
       await store.close();

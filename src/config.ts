@@ -17,6 +17,8 @@ export const configSchema = z.object({
   DATA_DIR: z.preprocess(empty, z.string().default('./data')),
   DATABASE_URL: url('postgres://user@host/db, or unset for SQLite in DATA_DIR'),
   REDIS_URL: url('redis://host:6379, or unset for the in-process queue'),
+  /** BullMQ key prefix: deployments (or test runs) sharing one Redis keep apart by it. */
+  REDIS_PREFIX: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expects letters, digits, - and _').default('atelier')),
   DEFAULT_PROVIDER: z.preprocess(empty, z.string().default('local')),
   LOG_LEVEL: z.preprocess(empty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   PUBLIC_URL: url('the public https URL of this server, for provider webhooks'),
@@ -46,6 +48,7 @@ export const configSchema = z.object({
   MAX_QUEUED_PER_USER: int(10, 1, 1000),
   DAILY_QUOTA_PER_USER: int(0, 0, 1_000_000),
   JOB_TIMEOUT_SECONDS: int(600, 5, 86_400),
+  /** With REDIS_URL: `start` also runs jobs itself (one machine, no separate worker). */
   WORKER: bool(false),
 });
 

@@ -1,0 +1,37 @@
+import { createApp, restDelivered, type App, type AppOverrides } from '../app.ts';
+import type { Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+
+export interface WorkerOptions extends Omit<AppOverrides, 'roles' | 'queue'> {
+  /** Resolve to stop the worker (default: SIGINT or SIGTERM). */
+  until?: Promise<void>;
+  /** Called once the worker takes jobs (tests, the crash harness). */
+  onReady?: (app: App) => void;
+}
+
+/**
+ * A worker: takes jobs from Redis, runs them, and is the one writer of their messages. It opens no
+ * chat connection: Discord (HTTP-interactions mode) and Slack (HTTP mode) messages go out over REST,
+ * so it starts only those platforms, drawing only the jobs it runs. Its HTTP server carries
+ * /healthz, /readyz and /metrics for the orchestrator and Prometheus. Run any number, anywhere.
+ */
+export async function runWorker(config: Config, options: WorkerOptions = {}): Promise<App> {
+  if (!config.REDIS_URL) throw new Error('REDIS_URL: the worker takes its jobs from Redis');
+  const { until, onReady, ...overrides } = options;
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL).child({ role: 'worker' });
+  const app = await createApp(config, {
+    ...overrides,
+    logger,
+    roles: { work: true, platforms: restDelivered(config), chatEvents: () => 'local' },
+  });
+  await app.start({ listen: true, platforms: true });
+  logger.info({ url: app.server.url, platforms: app.platforms.map((p) => p.name), concurrency: config.MAX_CONCURRENT_JOBS }, 'worker ready');
+  onReady?.(app);
+  await (until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    }));
+  await app.stop();
+  return app;
+}
