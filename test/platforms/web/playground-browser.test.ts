@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { ARTIFACTS, CHROMIUM, hasChromium, launchChromium, openPerson, seenIn } from './browser.ts';
 import { startPlayground, type Playground } from './harness.ts';
-import { slowProvider } from '../../contract/providers.ts';
+import { previewingProvider } from './previewing-provider.ts';
 
 if (!hasChromium) {
   console.warn(`\n⚠ Playground browser tests SKIPPED: ${CHROMIUM} is missing. Install it with: apt-get install -y chromium\n`);
@@ -24,7 +24,7 @@ describe.skipIf(!hasChromium)('playground in the browser: two people, one channe
   const jobCount = async () => (await pg.atelier.store.listJobs({})).length;
 
   beforeAll(async () => {
-    pg = await startPlayground({}, [slowProvider]);
+    pg = await startPlayground({}, [previewingProvider]);
     browser = await launchChromium();
     ann = await openPerson(browser, `${pg.url}/`, 'Ann');
     bob = await openPerson(browser, `${pg.url}/`, 'Bob');
@@ -126,14 +126,20 @@ describe.skipIf(!hasChromium)('playground in the browser: two people, one channe
   }, 180_000);
 
   it('⏹️ shows while a job runs and cancels it for everyone', async () => {
-    // The contract suite's "slow" provider runs until it is canceled, so the click always lands in time.
+    // This provider shows a preview and then runs until it is canceled, so the click always lands in time.
     const prompt = 'an endless staircase';
     const input = bob.getByRole('combobox', { name: 'Message #playground' });
-    await input.fill(`/imagine ${prompt} --provider slow`);
+    await input.fill(`/imagine ${prompt} --provider previewing`);
     await input.press('Escape');
     await input.press('Enter');
     const card = jobCard(bob, prompt).and(bob.locator('[data-state="running"]'));
     await card.locator('progress').waitFor();
+    for (const page of [ann, bob]) {
+      const preview = jobCard(page, prompt).locator('img.preview');
+      await expect.poll(() => preview.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth === 96)).toBe(true);
+      expect(await jobCard(page, prompt).locator('.status').textContent()).toBe('Sketching · 40%');
+      expect(await jobCard(page, prompt).locator('progress').getAttribute('value')).toBe('40');
+    }
     await bob.screenshot({ path: `${ARTIFACTS}playground-running.png` });
     await card.getByRole('button', { name: 'Cancel', exact: true }).click();
     for (const page of [ann, bob]) {

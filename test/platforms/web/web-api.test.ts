@@ -6,8 +6,12 @@ import { createApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { isLoopback, requiredToken, PlaygroundAccessError } from '../../../src/platforms/web/access.ts';
 import type { ApiAnswer } from '../../../src/platforms/web/api.ts';
-import type { JobMessage } from '../../../src/platforms/web/render.ts';
+import { renderJob, type JobMessage } from '../../../src/platforms/web/render.ts';
+import type { Job } from '../../../src/core/job.ts';
+
+const renderRunning = (job: Job): JobMessage => renderJob(job, previewingProvider.capabilities);
 import { startPlayground, type Playground } from './harness.ts';
+import { previewingProvider } from './previewing-provider.ts';
 
 const ann = { id: 'ann-0001', name: 'Ann' };
 const bob = { id: 'bob-0002', name: 'Bob' };
@@ -88,7 +92,7 @@ describe('access: who may reach the playground', () => {
 describe('the playground API', () => {
   let pg: Playground;
   beforeAll(async () => {
-    pg = await startPlayground();
+    pg = await startPlayground({}, [previewingProvider]);
   });
   afterAll(() => pg?.stop());
 
@@ -180,6 +184,31 @@ describe('the playground API', () => {
     expect((await fetch(`${pg.url}/api/images/${imageId}?user=${bob.id}`)).status).toBe(404);
     expect((await fetch(`${pg.url}/api/images/${imageId}`)).status).toBe(404);
     expect((await fetch(`${pg.url}/api/images/${imageId}?user=${ann.id}`)).status).toBe(200);
+  });
+
+  it('serves a running job\'s newest preview, and ⏹️ by its owner cancels it', async () => {
+    const { data } = await post(pg, '/api/command', { user: bob, text: '/imagine a slow sunrise --provider previewing' });
+    if (data.type !== 'job') throw new Error('expected a job');
+    const id = data.message.id;
+    const withPreview = await new Promise<JobMessage>((resolve) => {
+      const off = pg.atelier.events.subscribe((e) => {
+        if (e.job.id === id && e.job.progress.previewKey) {
+          off();
+          resolve(renderRunning(e.job));
+        }
+      });
+    });
+    expect(withPreview.previewUrl).toMatch(new RegExp(`^/api/previews/${id}\\?v=\\d+$`));
+    const res = await fetch(`${pg.url}${withPreview.previewUrl}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^image\/(png|jpeg|webp)$/);
+    expect((await fetch(`${pg.url}/api/previews/nope`)).status).toBe(404);
+
+    expect((await post(pg, '/api/press', { user: ann, id: `a:cancel:0:${id}` })).status).toBe(403);
+    const canceled = await post(pg, '/api/press', { user: bob, id: `a:cancel:0:${id}` });
+    expect(canceled.status).toBe(200);
+    await finished(pg, id);
+    expect((await pg.atelier.getJob(id))?.state).toBe('canceled');
   });
 
   it('the feed sends each person the channel so far, without the private jobs of others; it refuses a malformed user id', async () => {
