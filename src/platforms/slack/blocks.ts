@@ -47,11 +47,15 @@ export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCoun
   const what = actionText(job);
   const who = escapeMrkdwn(job.owner.displayName);
   const byline = what ? `${ACTION_EMOJI[job.action.kind] ?? ''}${what} by ${who}` : who;
-  const facts = [escapeMrkdwn(job.provider)];
-  const seed = job.result?.seed ?? job.request.seed;
-  if (seed !== undefined) facts.push(`seed ${seed}`);
+  // Provider and seed belong to the result: while running, the status line is what matters.
+  const facts: string[] = [];
+  if (isFinal(job.state)) {
+    facts.push(escapeMrkdwn(job.provider));
+    const seed = job.result?.seed ?? job.request.seed;
+    if (seed !== undefined) facts.push(`seed ${seed}`);
+  }
   const status = statusText(job);
-  const lines = [`${byline} · ${facts.join(' · ')}`, escapeMrkdwn(status)];
+  const lines = [[byline, ...facts].join(' · '), escapeMrkdwn(status)];
   if (job.state === 'failed' && job.error?.retryable) lines.push('Press 🔄 to try again.');
   for (const n of job.notes) lines.push(`_${escapeMrkdwn(n)}_`);
   if (job.result?.note) lines.push(`_${escapeMrkdwn(job.result.note)}_`);

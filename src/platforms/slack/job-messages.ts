@@ -97,10 +97,11 @@ export class JobMessages {
     }
     const t: Tracked = { jobId: job.id, channel, ts, team: job.where.serverId ?? 'default', uploaded: false, latest: snapshot };
     this.tracked.set(job.id, t);
+    // The job may have moved on (or finished) while the post was in flight: those events were kept.
+    const newest = this.newest(snapshot, this.early.get(job.id));
     this.early.delete(job.id);
     await this.persist(t);
-    // The job may have moved on (or finished) while the post was in flight.
-    if (snapshot.version !== job.version || isFinal(snapshot.state)) this.apply(t, snapshot, true);
+    if (newest.version !== snapshot.version || isFinal(newest.state)) this.apply(t, newest, true);
     return { ok: true, ref: t };
   }
 
