@@ -260,6 +260,23 @@ describe('all-images.ai lifecycle', () => {
   });
 });
 
+describe('all-images.ai image URLs', () => {
+  it('refuses image URLs at another loopback port, at 169.254.169.254, or behind a redirect, and never hot-links', async () => {
+    const other = await new AllImagesFake().start();
+    const elsewhere = `${other.url}/v1/images/preview/x.jpg`;
+    const metadata = 'http://169.254.169.254/latest/meta-data/iam';
+    const redirect = (to: string) => `${fake.url}/attack/redirect?to=${encodeURIComponent(to)}`;
+    for (const bad of [elsewhere, metadata, redirect(elsewhere), redirect(metadata)]) {
+      fake.imageUrl = () => bad;
+      const err = await caught(() => provider.generate(req({ prompt: 'a dog' }), makeCtx()));
+      expect(err.code).toBe('PROVIDER_UNAVAILABLE');
+      expect(err.message).toMatch(/will not fetch.*private or reserved address/);
+    }
+    expect(other.server.requests).toHaveLength(0);
+    await other.close();
+  });
+});
+
 describe('all-images.ai create at most once', () => {
   it('a create whose response is lost is found again by its unique name, never sent twice', async () => {
     fake.server.inject({ route: 'POST /v1/image-generations', kind: 'lose' });

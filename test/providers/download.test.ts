@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockAgent } from 'undici';
 import { createImageDownloader, type ImageDownloader } from '../../src/providers/download.ts';
 import { sniffImage } from '../../src/providers/image-type.ts';
 import { isPrivateAddress } from '../../src/providers/net-guard.ts';
@@ -91,6 +92,16 @@ describe('safe image download', () => {
     const internal = await caught(() => strict.download('https://10.0.0.5/a.png'));
     expect(internal.message).toMatch(/10\.0\.0\.5 is a private/);
     await strict.close();
+  });
+
+  it('upgrades http to https on the provider’s own https host (all-images.ai documents http image URLs)', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agent.get('https://api.example.org').intercept({ path: '/v1/images/preview/a.jpg', method: 'GET' }).reply(200, Buffer.from(png), { headers: { 'content-type': 'image/png' } });
+    const d = createImageDownloader({ provider: 'TestVendor', baseUrl: 'https://api.example.org', dispatcher: agent });
+    expect((await d.download('http://api.example.org/v1/images/preview/a.jpg')).mime).toBe('image/png');
+    agent.assertNoPendingInterceptors();
+    await agent.close();
   });
 
   it('refuses an oversized image', async () => {

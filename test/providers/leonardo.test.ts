@@ -231,6 +231,7 @@ describe('Leonardo documented rules', () => {
       [req({ prompt: 'x', count: 8 }), /1–4 when a side is over 768/],
       [req({ prompt: 'x', steps: 70 }), /steps/],
       [req({ prompt: 'x', chaos: 10 }), /cannot use chaos/],
+      [req({ prompt: 'x --weird 5' }), /remove "--weird"/],
       [req({ prompt: 'x', mode: 'advanced', rawPrompt: 'x --v 6' }), /no advanced/],
       [req({ prompt: 'x', aspectRatio: '1:1', width: 512, height: 512 }), /either an aspect ratio or a width and height/],
       [req({ prompt: 'x', init: { imageId: 'ours', strength: 0.5 } }), /only vary images it made itself/],

@@ -100,6 +100,8 @@ export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras
   } else {
     size = dimensionsFor(req.aspectRatio, 1024, 8);
   }
+  const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(req.prompt);
+  if (flag) throw invalid(`Leonardo.Ai takes a plain description, without Midjourney parameters: remove "${flag[2]}" and use the typed options.`);
   const body: LeonardoCreateBody = {
     prompt: req.prompt.trim(),
     num_images: req.count ?? 4,

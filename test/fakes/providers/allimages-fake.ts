@@ -116,6 +116,9 @@ export class AllImagesFake {
       // The display endpoint's api-key header is optional.
       return { status: 200, bytes: image[1] === 'full' ? this.full! : this.preview!, headers: { 'content-type': 'image/jpeg' } };
     }
+    // Not vendor behaviour: lets tests put a redirect on the provider's own origin, as a hostile answer could.
+    const to = req.query.get('to');
+    if (req.method === 'GET' && req.path === '/attack/redirect' && to) return { status: 302, headers: { location: to } };
     if (req.headers['api-key'] !== this.apiKey) return this.error(401, 'Unauthorized', 'Invalid API key');
     if (req.method === 'GET' && req.path === '/v1/api-keys/check') return { status: 200, body: { email: 'bot@example.org', name: 'Atelier test' } };
     if (req.method === 'GET' && req.path === '/v1/credit') return { status: 200, body: { credits: [{ type: 'f_images_print', credit: 42, creditTotal: 100 }] } };
