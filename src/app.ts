@@ -13,7 +13,7 @@ import { createImageTools } from './images/index.ts';
 import { createLocalProvider } from './providers/local/index.ts';
 import { createProvidersFromConfig } from './providers/index.ts';
 import { createInProcessQueue } from './queue/in-process.ts';
-import { createBullQueue, type BullQueue } from './queue/bullmq.ts';
+import { createBullQueue, type BullQueue, type BullQueueOptions } from './queue/bullmq.ts';
 import { isRemoteEvent } from './queue/event-bridge.ts';
 import { createMetrics, mountObservability } from './observability/index.ts';
 import { createServer, type HttpServer } from './server.ts';
@@ -33,6 +33,8 @@ export interface AppOverrides {
   commands?: readonly CommandDefinition[];
   /** What this process does at scale (docs/scale.md); the default is everything the configuration asks for. */
   roles?: AppRoles;
+  /** BullMQ timing (tests shorten the stalled-job lock so a killed worker's jobs move on quickly). */
+  bull?: Partial<Pick<BullQueueOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'backoffMs' | 'tickMs'>>;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           run,
           limits,
           concurrency: (overrides.roles?.work ?? config.WORKER) ? config.MAX_CONCURRENT_JOBS : 0,
+          ...overrides.bull,
         })
       : undefined;
   const queue =

@@ -151,12 +151,14 @@ async function finish(deps: RunnerDeps, job: Job, result: ProviderResult): Promi
   if (result.images.length === 0) throw new UserError('PROVIDER_REJECTED', result.note ?? 'The provider returned no images. Try again or rephrase the prompt.');
   const imageIds: string[] = [];
   const now = Date.now();
+  // A run killed between storing images and the final write leaves rows behind; the resumed run reuses them.
+  const stored = new Set((await deps.store.listImages(job.id)).map((i) => i.id));
   for (const [i, img] of result.images.entries()) {
     const id = `${job.id}-${i + 1}`;
     const ext = img.mime.split('/')[1] ?? 'bin';
     const key = blobKey(job.id, `${i + 1}.${ext}`);
     await deps.blobs.put(key, img.bytes);
-    await deps.store.addImage({ id, jobId: job.id, index: i + 1, kind: 'image', mime: img.mime, width: img.width, height: img.height, size: img.bytes.byteLength, blobKey: key, providerImageId: img.providerImageId, seed: img.seed ?? result.seed, nsfw: img.nsfw, createdAt: now });
+    if (!stored.has(id)) await deps.store.addImage({ id, jobId: job.id, index: i + 1, kind: 'image', mime: img.mime, width: img.width, height: img.height, size: img.bytes.byteLength, blobKey: key, providerImageId: img.providerImageId, seed: img.seed ?? result.seed, nsfw: img.nsfw, createdAt: now });
     imageIds.push(id);
   }
   let gridImageId: string | undefined;
@@ -165,7 +167,7 @@ async function finish(deps: RunnerDeps, job: Job, result: ProviderResult): Promi
     gridImageId = `${job.id}-grid`;
     const key = blobKey(job.id, `grid.${grid.mime.split('/')[1] ?? 'bin'}`);
     await deps.blobs.put(key, grid.bytes);
-    await deps.store.addImage({ id: gridImageId, jobId: job.id, index: 0, kind: 'grid', mime: grid.mime, width: grid.width, height: grid.height, size: grid.bytes.byteLength, blobKey: key, createdAt: now });
+    if (!stored.has(gridImageId)) await deps.store.addImage({ id: gridImageId, jobId: job.id, index: 0, kind: 'grid', mime: grid.mime, width: grid.width, height: grid.height, size: grid.bytes.byteLength, blobKey: key, createdAt: now });
   }
   return writeJob(deps, job.id, (j) =>
     isFinal(j.state)
