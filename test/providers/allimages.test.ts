@@ -289,6 +289,20 @@ describe('all-images.ai create at most once', () => {
     expect(fake.server.requests.some((r) => r.path === '/v1/image-generations' && r.method === 'GET' && r.query.get('name') === only.name)).toBe(true);
   });
 
+  it('a create that times out after the provider made it is reconciled; one that made nothing fails visibly', async () => {
+    await configured.close();
+    configured = providersFor(env(), { tuning: { headersTimeoutMs: 200 } });
+    fake.server.inject({ route: 'POST /v1/image-generations', kind: 'slow' });
+    const result = await configured.providers[0]!.generate(req({ prompt: 'a dog' }), makeCtx());
+    expect(result.images).toHaveLength(4);
+    expect(fake.creates).toBe(1);
+    fake.server.inject({ route: 'POST /v1/image-generations', kind: 'hang' });
+    const err = await caught(() => configured.providers[0]!.generate(req({ prompt: 'a cat' }), makeCtx()));
+    expect(err).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
+    expect(err.message).toMatch(/did not answer in time/);
+    expect(fake.creates).toBe(2);
+  });
+
   it('a create answered with a 500 that made nothing fails visibly as an unknown outcome, without a second create', async () => {
     fake.server.inject({ route: 'POST /v1/image-generations', kind: 'status', status: 502, body: { statusCode: 502, error: 'Bad Gateway', message: ['upstream'] } });
     const err = await caught(() => provider.generate(req({ prompt: 'a dog' }), makeCtx()));

@@ -27,11 +27,12 @@ export interface FakeReply {
  * - hang: never answer
  * - lose: do the work (a create is made and counted), then hang up without answering
  * - garble: do the work, then answer 200 with a body that is not JSON
+ * - slow: do the work, then never answer (the caller's timeout fires)
  * - oversize: 200 with a JSON body of several megabytes
  */
 export interface Fault {
   route: string;
-  kind: 'status' | 'garbage' | 'garble' | 'truncated' | 'hang' | 'lose' | 'oversize';
+  kind: 'status' | 'garbage' | 'garble' | 'slow' | 'truncated' | 'hang' | 'lose' | 'oversize';
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
@@ -110,6 +111,10 @@ export class FakeServer {
     if (fault?.kind === 'lose') {
       await this.handler(seen);
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'slow') {
+      await this.handler(seen);
       return;
     }
     if (fault?.kind === 'garble') {
