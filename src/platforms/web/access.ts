@@ -34,3 +34,36 @@ export function hasToken(req: RawRequest, token: string): boolean {
   const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : req.query.get('token') ?? '';
   return given.length > 0 && timingSafeEqual(digest(given), digest(token));
 }
+
+/** "127.0.0.1:8787" / "[::1]:8787" / "localhost" -> whether it names this machine. */
+function hostHeaderIsLoopback(host: string | undefined): boolean {
+  if (!host) return false;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host);
+  return Boolean(m && isLoopback(m[1]!));
+}
+
+/**
+ * Why a request must be refused even though the page itself could have sent it, or undefined.
+ * Without a token only this machine is trusted: a web page elsewhere could otherwise spend providers by
+ * posting here (cross-site), or by pointing its own host name at 127.0.0.1 (DNS rebinding).
+ */
+export function refusal(req: RawRequest, tokenRequired: boolean): { status: number; message: string } | undefined {
+  if (!tokenRequired && !hostHeaderIsLoopback(req.headers.host)) {
+    return { status: 403, message: 'Open the playground as http://localhost or http://127.0.0.1, or set PLAYGROUND_TOKEN.' };
+  }
+  const origin = req.headers.origin;
+  if (origin && origin !== 'null') {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost !== req.headers.host) return { status: 403, message: 'Requests from other sites are refused.' };
+  }
+  // A JSON content type cannot be sent cross-site without a CORS preflight, which this server never grants.
+  if (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    return { status: 415, message: 'Send JSON (content-type: application/json).' };
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import type { PlatformContext, RunningPlatform } from '../context.ts';
 import type { RawRequest, RawResponse, RouteHandler } from '../../server.ts';
-import { hasToken, requiredToken } from './access.ts';
+import { hasToken, refusal, requiredToken } from './access.ts';
 import { loadAssets, sniffImage } from './assets.ts';
 import { PLAYGROUND, createApi } from './api.ts';
 import { JobCoalescer } from './coalesce.ts';
@@ -48,6 +48,8 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
     (req) => {
       if (stopped) return stoppedAnswer;
       if (token && !hasToken(req, token)) return { status: 401, body: { error: { code: 'NOT_ALLOWED', message: 'Missing or wrong playground token.' } } };
+      const refused = refusal(req, Boolean(token));
+      if (refused) return { status: refused.status, body: { error: { code: 'NOT_ALLOWED', message: refused.message } } };
       return handler(req);
     };
 

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,18 @@ import { previewingProvider } from './previewing-provider.ts';
 
 const ann = { id: 'ann-0001', name: 'Ann' };
 const bob = { id: 'bob-0002', name: 'Bob' };
+
+/** fetch cannot set Host; node:http can, as a rebound DNS name would. */
+function rawGet(port: string, path: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: Number(port), path, headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 type Answer = ApiAnswer & { error?: { code: string; message: string } };
 
@@ -95,6 +108,21 @@ describe('the playground API', () => {
     pg = await startPlayground({}, [previewingProvider]);
   });
   afterAll(() => pg?.stop());
+
+  it('without a token trusts only this machine: no other sites, no rebound host names, JSON only', async () => {
+    const text = JSON.stringify({ user: ann, text: '/imagine a stolen cat' });
+    const port = new URL(pg.url).port;
+    const crossSite = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: text });
+    expect(crossSite.status).toBe(403);
+    // A plain-text POST is what a cross-site form can send without a preflight.
+    expect((await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: text })).status).toBe(415);
+    const rebound = await rawGet(port, '/api/commands', 'evil.example:' + port);
+    expect(rebound).toBe(403);
+    expect(await rawGet(port, '/api/commands', `localhost:${port}`)).toBe(200);
+    const sameOrigin = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json', origin: pg.url }, body: JSON.stringify({ user: ann, text: '/queue' }) });
+    expect(sameOrigin.status).toBe(200);
+    expect(await pg.atelier.store.listJobs({})).toHaveLength(0);
+  });
 
   it('serves the page with a strict content security policy and only the files that exist', async () => {
     const page = await fetch(`${pg.url}/`);

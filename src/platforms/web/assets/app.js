@@ -26,10 +26,17 @@ let catalog = { commands: [], promptFlags: [] };
 
 // ---- the channel ---------------------------------------------------------------------------------
 
+// Follow new messages while the reader is at the bottom; leave them alone once they scroll up to read.
+let pinned = true;
 const nearBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+const follow = () => {
+  if (pinned) list.scrollTop = list.scrollHeight;
+};
+list.addEventListener('scroll', () => (pinned = nearBottom()));
+// Images arrive after their message and push it up; `load` does not bubble, so listen while capturing.
+list.addEventListener('load', follow, true);
 
 function place(id, el, data) {
-  const stick = nearBottom();
   const old = shown.get(id);
   if (old) {
     // Keep keyboard focus on the same control across a re-render.
@@ -41,7 +48,7 @@ function place(id, el, data) {
   }
   shown.set(id, { data, el });
   $('empty').hidden = shown.size > 0;
-  if (stick || !old) list.scrollTop = list.scrollHeight;
+  follow();
 }
 
 function showJob(m) {
@@ -94,7 +101,7 @@ function setStatus(state, text) {
 
 // ---- buttons, remix, viewer ----------------------------------------------------------------------
 
-async function press(button, message, el) {
+async function press(button, _message, el) {
   if (!identityOk()) return;
   el.disabled = true;
   try {
@@ -277,6 +284,8 @@ $('composer').addEventListener('submit', async (e) => {
     const out = await api.command(user, text);
     input.value = '';
     errorBox.hidden = true;
+    // Whoever just sent something wants to see what it did.
+    pinned = true;
     if (out.type === 'job') showJob(out.message);
     else if (out.type === 'text' && out.ephemeral) showEphemeral(out.text);
   } catch (err) {

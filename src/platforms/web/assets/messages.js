@@ -100,7 +100,7 @@ export function jobMessage(m, me, actions) {
     );
   }
   if (m.footer) body.append(h('p', { class: 'footer' }, m.footer));
-  return h('article', { class: `msg job state-${m.state}`, id: `m-${m.id}`, 'data-job': m.id, 'data-state': m.state, 'aria-label': `${m.attribution}: ${m.prompt}` }, h('div', { class: 'avatar bot', 'aria-hidden': 'true' }, 'A'), body);
+  return h('article', { class: `msg job state-${m.state}`, id: `m-${m.id}`, 'data-job': m.id, 'data-state': m.state, 'aria-busy': m.state === 'queued' || m.state === 'running' ? 'true' : undefined, 'aria-label': `${m.attribution}: ${m.prompt}` }, h('div', { class: 'avatar bot', 'aria-hidden': 'true' }, 'A'), body);
 }
 
 /** A command's public answer, or (ephemeral) something only I see, such as an error or ℹ️ details. */
