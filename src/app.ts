@@ -17,7 +17,7 @@ import { createBullQueue, type BullQueue, type BullQueueOptions } from './queue/
 import { isRemoteEvent } from './queue/event-bridge.ts';
 import { createMetrics, mountObservability } from './observability/index.ts';
 import { createServer, type HttpServer } from './server.ts';
-import { createStoreFromConfig, pruneImages } from './store/index.ts';
+import { createStoreFromConfig, isPostgresUrl, pruneImages } from './store/index.ts';
 import type { PlatformContext, RunningPlatform } from './platforms/context.ts';
 
 export interface AppOverrides {
@@ -38,12 +38,14 @@ export interface AppOverrides {
 }
 
 /**
- * A process's share of the work. `work`: run jobs (with REDIS_URL, as a BullMQ worker; default: WORKER).
+ * A process's share of the work. `work`: run jobs (with REDIS_URL, as a BullMQ worker; default: RUN_JOBS).
  * `platforms`: which platforms start. `chatEvents`: whether chat platforms draw events that happened in
  * other processes ('all') or only this process's own ('local'): the process that runs a job is the one
  * writer of its message, so with REST-only delivery the web processes draw only what they changed.
  */
 export interface AppRoles {
+  /** 'redis' (BullMQ) by default when REDIS_URL is set and the store is PostgreSQL, which every worker reaches. */
+  queue?: 'redis' | 'in-process';
   work?: boolean;
   platforms?: readonly PlatformName[];
   chatEvents?: (platform: PlatformName) => 'all' | 'local';
@@ -129,8 +131,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   };
   const run = (jobId: string, signal: AbortSignal) => runJob(runnerDeps, jobId, signal);
   const limits = { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL };
+  const queueKind = overrides.roles?.queue ?? (config.REDIS_URL && isPostgresUrl(config.DATABASE_URL) ? 'redis' : 'in-process');
   const bull: BullQueue | undefined =
-    !overrides.queue && config.REDIS_URL
+    !overrides.queue && queueKind === 'redis' && config.REDIS_URL
       ? createBullQueue({
           redisUrl: config.REDIS_URL,
           prefix: config.REDIS_PREFIX,
@@ -139,7 +142,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           logger,
           run,
           limits,
-          concurrency: (overrides.roles?.work ?? config.WORKER) ? config.MAX_CONCURRENT_JOBS : 0,
+          concurrency: (overrides.roles?.work ?? (config.WORKER || config.RUN_JOBS)) ? config.MAX_CONCURRENT_JOBS : 0,
           ...overrides.bull,
         })
       : undefined;
@@ -197,7 +200,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       if (opts.listen) await server.listen();
       if (opts.platforms) {
         const ctx: PlatformContext = { atelier, server, config, logger, images, commands: overrides.commands ?? allCommands };
-        const chatEvents = overrides.roles?.chatEvents ?? ((name: PlatformName) => (config.REDIS_URL && restDelivered(config).includes(name) ? 'local' : 'all'));
+        const chatEvents = overrides.roles?.chatEvents ?? ((name: PlatformName) => (bull && restDelivered(config).includes(name) ? 'local' : 'all'));
         for (const name of overrides.roles?.platforms ?? platformsToStart(config)) {
           const own = chatEvents(name) === 'local' ? { ...ctx, atelier: { ...atelier, events: localEvents() } } : ctx;
           platforms.push(await (await loadPlatform(name))(own));

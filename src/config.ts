@@ -48,8 +48,9 @@ export const configSchema = z.object({
   MAX_QUEUED_PER_USER: int(10, 1, 1000),
   DAILY_QUOTA_PER_USER: int(0, 0, 1_000_000),
   JOB_TIMEOUT_SECONDS: int(600, 5, 86_400),
-  /** With REDIS_URL: `start` also runs jobs itself (one machine, no separate worker). */
   WORKER: bool(false),
+  /** With REDIS_URL: whether `start` also runs jobs; false for web processes that only take commands (workers run them). */
+  RUN_JOBS: bool(true),
 });
 
 export type Config = z.output<typeof configSchema>;

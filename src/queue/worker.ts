@@ -1,6 +1,7 @@
 import { createApp, restDelivered, type App, type AppOverrides } from '../app.ts';
 import type { Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { isPostgresUrl } from '../store/index.ts';
 
 export interface WorkerOptions extends Omit<AppOverrides, 'roles' | 'queue'> {
   /** Resolve to stop the worker (default: SIGINT or SIGTERM). */
@@ -18,12 +19,17 @@ export interface WorkerOptions extends Omit<AppOverrides, 'roles' | 'queue'> {
 export async function runWorker(config: Config, options: WorkerOptions = {}): Promise<App> {
   if (!config.REDIS_URL) throw new Error('REDIS_URL: the worker takes its jobs from Redis');
   const { until, onReady, ...overrides } = options;
+  // Workers and web processes must see the same jobs: a SQLite file is one machine's, PostgreSQL everyone's.
+  if (!isPostgresUrl(config.DATABASE_URL) && !overrides.store) throw new Error('DATABASE_URL: a worker shares the store with the web processes; set a postgres:// URL');
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL).child({ role: 'worker' });
-  const app = await createApp(config, {
-    ...overrides,
-    logger,
-    roles: { work: true, platforms: restDelivered(config), chatEvents: () => 'local' },
-  });
+  const app = await createApp(
+    { ...config, WORKER: true },
+    {
+      ...overrides,
+      logger,
+      roles: { queue: 'redis', work: true, platforms: restDelivered(config), chatEvents: () => 'local' },
+    },
+  );
   await app.start({ listen: true, platforms: true });
   logger.info({ url: app.server.url, platforms: app.platforms.map((p) => p.name), concurrency: config.MAX_CONCURRENT_JOBS }, 'worker ready');
   onReady?.(app);

@@ -56,7 +56,7 @@ async function apps(n: { web: boolean; workers: number }, env: Record<string, st
     rmSync(dir, { recursive: true, force: true });
   });
   const make = async (work: boolean) => {
-    const app = await createApp(config, { providers, roles: { work } });
+    const app = await createApp(config, { providers, roles: { queue: 'redis', work } });
     started.push(app);
     await app.start();
     return app;
