@@ -1,5 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import type { Notifier } from './notifier.ts';
+import { isProviderSideFailure } from './failover.ts';
 import { abortError, sleep } from './timing.ts';
 
 export interface PollOptions<T> {
@@ -20,6 +21,8 @@ export interface PollOptions<T> {
   notifier?: Notifier;
   notifyKey?: string;
   now?: () => number;
+  /** Called when a fetch fails on the provider's side and we keep waiting (the job is already billed). */
+  onTransientError?: (err: unknown) => void;
 }
 
 /** Polls with growing gaps until `settle` returns a value, woken early by webhook hints. */
@@ -34,9 +37,20 @@ export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
     // Listen before fetching: a webhook that lands while the fetch is in flight must still wake us.
     const hint = o.notifier && o.notifyKey ? o.notifier.wait(o.notifyKey) : undefined;
     try {
-      const value = await o.fetch();
-      const done = o.settle(value);
-      if (done !== undefined) return done;
+      let value: T | undefined;
+      let fetched = false;
+      try {
+        value = await o.fetch();
+        fetched = true;
+      } catch (err) {
+        // The job was created and paid for: a flaky minute at the provider should not throw it away.
+        if (!isProviderSideFailure(err) || now() - started >= o.timeoutMs) throw err;
+        o.onTransientError?.(err);
+      }
+      if (fetched) {
+        const done = o.settle(value as T);
+        if (done !== undefined) return done;
+      }
       const left = o.timeoutMs - (now() - started);
       if (left <= 0) {
         throw new UserError(

@@ -250,6 +250,13 @@ describe('all-images.ai lifecycle', () => {
     expect(fake.creates).toBe(1);
   });
 
+  it('keeps waiting through a run of provider errors longer than one call’s retries: the generation is paid for', async () => {
+    fake.server.inject({ route: 'GET /v1/image-generations/*', kind: 'status', status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: ['deploying'] }, times: 7 });
+    const result = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
+    expect(result.images).toHaveLength(4);
+    expect(fake.creates).toBe(1);
+  });
+
   it('upscale fetches the generation again and returns the full-size image', async () => {
     const first = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
     const src = first.images[1]!;

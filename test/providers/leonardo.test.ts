@@ -127,6 +127,14 @@ describe('Leonardo adapter', () => {
     expect(err).toMatchObject({ code: 'PROVIDER_TIMEOUT' });
   });
 
+  it('a poll that keeps failing still ends in a clear timeout, not a hang', async () => {
+    await reconfigure({}, { pollTimeoutMs: 150 });
+    fake.server.inject({ route: `GET ${BASE_PATH}/generations/*`, kind: 'status', status: 500, body: { error: 'boom', path: '$', code: 'unexpected' }, times: 1000 });
+    const err = await caught(() => leo.generate(req({ prompt: 'x' }), makeCtx()));
+    expect(err.code).toMatch(/PROVIDER_TIMEOUT|PROVIDER_UNAVAILABLE/);
+    expect(fake.creates).toBe(1);
+  });
+
   it('a lost create response fails visibly as UNKNOWN_OUTCOME and is never sent again', async () => {
     fake.server.inject({ route: `POST ${BASE_PATH}/generations`, kind: 'lose' });
     const err = await caught(() => leo.generate(req({ prompt: 'x' }), makeCtx()));

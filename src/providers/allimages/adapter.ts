@@ -174,6 +174,7 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
       notifier: o.notifier,
       notifyKey: id,
       fetch: () => fetchGeneration(id, ctx.signal),
+      onTransientError: (err) => log.warn({ generationId: id, err: err instanceof Error ? err.message : String(err) }, 'poll failed; still waiting'),
       settle: (g) => {
         if (g.status === STATUS.done) return g;
         if (g.status === STATUS.error) {

@@ -92,6 +92,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
       notifier: o.notifier,
       notifyKey: id,
       fetch: () => fetchGeneration(id, ctx.signal),
+      onTransientError: (err) => log.warn({ generationId: id, err: err instanceof Error ? err.message : String(err) }, 'poll failed; still waiting'),
       settle: (g) => {
         if (!g) return undefined;
         if (g.status === 'COMPLETE') return g;
