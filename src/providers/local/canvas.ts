@@ -104,18 +104,20 @@ export function rect(canvas: Canvas, x0: number, y0: number, x1: number, y1: num
 
 /**
  * Everything below a skyline: `skyline[x]` is the top edge in pixels. The fill shades from `top` at
- * the edge to `bottom` at `fadeTo` rows; the edge row is covered by its fraction for anti-aliasing.
+ * the edge to `bottom` `depth` rows below it; with `vanish` it also fades out over those rows, so a
+ * distant range melts into whatever lies below it. The edge row is covered by its fraction (anti-aliasing).
  */
-export function belowSkyline(canvas: Canvas, skyline: Float32Array, top: Rgb, bottom: Rgb, alpha: number, fadeTo: number): void {
+export function belowSkyline(canvas: Canvas, skyline: Float32Array, top: Rgb, bottom: Rgb, alpha: number, depth: number, vanish = false): void {
   const { width, height, data } = canvas;
   for (let x = 0; x < width; x++) {
     const edge = skyline[x]!;
     const first = Math.max(0, Math.floor(edge));
-    for (let y = first; y < height; y++) {
-      const t = Math.min(1, (y - edge) / fadeTo);
+    const last = vanish ? Math.min(height, Math.ceil(edge + depth)) : height;
+    for (let y = first; y < last; y++) {
+      const t = Math.min(1, (y - edge) / depth);
       const c: Rgb = [top[0] + (bottom[0] - top[0]) * t, top[1] + (bottom[1] - top[1]) * t, top[2] + (bottom[2] - top[2]) * t];
       const cover = y === first ? Math.min(1, first + 1 - edge) : 1;
-      blend(data, (y * width + x) * 3, c, alpha * cover);
+      blend(data, (y * width + x) * 3, c, alpha * cover * (vanish ? 1 - t * t : 1));
     }
   }
 }
@@ -142,5 +144,22 @@ export function veilRows(canvas: Canvas, colour: Rgb, amountOfRow: (y: number) =
     const a = amountOfRow(y);
     if (a <= 0) continue;
     for (let x = 0, i = y * width * 3; x < width; x++, i += 3) blend(data, i, colour, a);
+  }
+}
+
+/** Adds `colour` × `amountOfRow(y)` to every pixel of each row: light that lies in a band. */
+export function glowRows(canvas: Canvas, colour: Rgb, amountOfRow: (y: number) => number): void {
+  const { width, height, data } = canvas;
+  for (let y = 0; y < height; y++) {
+    const a = amountOfRow(y);
+    if (a <= 0.002) continue;
+    const r = colour[0] * a;
+    const g = colour[1] * a;
+    const b = colour[2] * a;
+    for (let x = 0, i = y * width * 3; x < width; x++, i += 3) {
+      data[i] = data[i]! + r;
+      data[i + 1] = data[i + 1]! + g;
+      data[i + 2] = data[i + 2]! + b;
+    }
   }
 }

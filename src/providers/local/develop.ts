@@ -1,43 +1,49 @@
 import { veilRows, type Canvas } from './canvas.ts';
 import { mixRgb } from './colour.ts';
 import { graded } from './palette.ts';
-import { createRng } from './random.ts';
 import type { Scene } from './scene.ts';
+import { paintMist } from './weather.ts';
 
-/** Smooth interpolation weights along one axis of a `cells`-wide lattice: the cell index and the eased fraction. */
-function axisWeights(size: number, cells: number): { index: Int32Array; t: Float32Array } {
-  const index = new Int32Array(size);
-  const t = new Float32Array(size);
-  for (let p = 0; p < size; p++) {
-    const f = (p * cells) / size;
-    const i = Math.floor(f);
-    const u = f - i;
-    index[p] = i;
-    t[p] = u * u * (3 - 2 * u);
-  }
-  return { index, t };
+/** A lattice value in [0, 1) for integer coordinates: hashing instead of a table lets the lattice turn freely. */
+function latticeValue(ix: number, iy: number, seed: number): number {
+  let h = Math.imul(ix, 0x27d4eb2d) ^ Math.imul(iy, 0x165667b1) ^ seed;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
-/** Value noise on a `cells`-wide lattice: smooth blotches, the brush texture of the picture. */
-function valueNoise(width: number, height: number, cells: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  const rowsOfCells = Math.max(1, Math.round((cells * height) / width));
-  const gw = cells + 1;
-  const lattice = Float32Array.from({ length: gw * (rowsOfCells + 1) }, () => rng());
-  const xs = axisWeights(width, cells);
-  const ys = axisWeights(height, rowsOfCells);
+interface NoiseShape {
+  /** Lattice cells across the picture's width. */
+  cells: number;
+  /** Turned off the pixel grid, so the lattice never shows as blocks. */
+  angle: number;
+  /** Cells this many times longer along `angle`: streaks like brush strokes. */
+  stretch: number;
+  seed: number;
+}
+
+/** Smooth value noise in [0, 1], measured in fractions of the width, so it looks the same at any size. */
+function valueNoise(width: number, height: number, shape: NoiseShape): Float32Array {
+  const k = shape.cells / width;
+  const cos = Math.cos(shape.angle) * k;
+  const sin = Math.sin(shape.angle) * k;
+  const along = 1 / shape.stretch;
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
-    const row = ys.index[y]! * gw;
-    const ty = ys.t[y]!;
     for (let x = 0, o = y * width; x < width; x++, o++) {
-      const i = row + xs.index[x]!;
-      const tx = xs.t[x]!;
-      const a = lattice[i]!;
-      const b = lattice[i + 1]!;
-      const c = lattice[i + gw]!;
-      const d = lattice[i + gw + 1]!;
-      out[o] = a + (b - a) * tx + (c - a + (a - b - c + d) * tx) * ty;
+      const u = (x * cos + y * sin) * along + 1000;
+      const v = y * cos - x * sin + 1000;
+      const iu = Math.floor(u);
+      const iv = Math.floor(v);
+      const fu = u - iu;
+      const fv = v - iv;
+      const tu = fu * fu * (3 - 2 * fu);
+      const tv = fv * fv * (3 - 2 * fv);
+      const a = latticeValue(iu, iv, shape.seed);
+      const b = latticeValue(iu + 1, iv, shape.seed);
+      const c = latticeValue(iu, iv + 1, shape.seed);
+      const d = latticeValue(iu + 1, iv + 1, shape.seed);
+      out[o] = a + (b - a) * tu + (c - a + (a - b - c + d) * tu) * tv;
     }
   }
   return out;
@@ -70,21 +76,36 @@ function warp(canvas: Canvas, amount: number, fx: number, fy: number, phase: num
   }
 }
 
-/**
- * Brush texture, the stylize swirl, fog and the final tone, in that order. Everything is measured in
- * fractions of the picture, so the same call develops the full canvas and a preview-sized copy of an
- * unfinished one alike.
- */
-export function develop(canvas: Canvas, scene: Scene): void {
+/** Cells of the fine brush strokes across the picture. */
+const FINE_CELLS = 60;
+
+/** Brush texture: blotches of light and shade. */
+export function paintBrushwork(canvas: Canvas, scene: Scene): void {
   const { width, height, data } = canvas;
-  const coarse = valueNoise(width, height, scene.texture.cells, scene.texture.seed);
-  const fine = valueNoise(width, height, scene.texture.cells * 5, scene.texture.seed ^ 0x5bd1e995);
+  const coarse = valueNoise(width, height, { cells: scene.texture.cells, angle: 0.6, stretch: 1.6, seed: scene.texture.seed });
   const k = scene.texture.amount * 2;
   for (let p = 0, i = 0; p < coarse.length; p++, i += 3) {
-    const f = 1 + k * (0.7 * (coarse[p]! - 0.5) + 0.3 * (fine[p]! - 0.5));
+    const f = 1 + k * (coarse[p]! - 0.5);
     data[i] = data[i]! * f;
     data[i + 1] = data[i + 1]! * f;
     data[i + 2] = data[i + 2]! * f;
+  }
+}
+
+/**
+ * The painterly swirl that grows with stylize, fog and mist, and the final tone, plus fine grain when `detail`. Everything is measured in fractions of the
+ * picture, so the same call develops the full canvas and, for a preview, a small copy of an unfinished one.
+ */
+export function develop(canvas: Canvas, scene: Scene, detail: boolean): void {
+  const { width, height, data } = canvas;
+  if (detail) {
+    const fine = valueNoise(width, height, { cells: FINE_CELLS, angle: -0.45, stretch: 5, seed: scene.texture.seed ^ 0x5bd1e995 });
+    for (let p = 0, i = 0; p < fine.length; p++, i += 3) {
+      const f = 1 + 0.1 * (fine[p]! - 0.5);
+      data[i] = data[i]! * f;
+      data[i + 1] = data[i + 1]! * f;
+      data[i + 2] = data[i + 2]! * f;
+    }
   }
 
   const swirl = scene.warp.amount * (width / scene.width);
@@ -94,7 +115,8 @@ export function develop(canvas: Canvas, scene: Scene): void {
   const fog = palette.grade.fog;
   if (fog > 0) {
     const colour = graded(mixRgb(palette.skyHorizon, [1, 1, 1], 0.3), palette);
-    veilRows(canvas, colour, (y) => fog * (0.35 + 0.65 * (1 - Math.min(1, Math.abs(y / height - horizon) * 2.2))));
+    veilRows(canvas, colour, (y) => fog * (0.45 + 0.55 * (1 - Math.min(1, Math.abs(y / height - horizon) * 2.2))));
+    paintMist(canvas, scene);
   }
 
   // Vignette, contrast and saturation, stronger the more stylized.

@@ -1,5 +1,6 @@
-import { belowSkyline, disc, rect, stroke, type Canvas } from './canvas.ts';
+import { belowSkyline, disc, glow, rect, stroke, type Canvas } from './canvas.ts';
 import { mixRgb, scaleRgb, type Rgb } from './colour.ts';
+import { graded } from './palette.ts';
 import { createRng } from './random.ts';
 import type { Item, Scene } from './scene.ts';
 
@@ -19,6 +20,7 @@ function paintDisc(canvas: Canvas, item: Item, scene: Scene): void {
   disc(canvas, cx, cy, r, aerial(item, scene), 0.95, Math.max(1.5, r * 0.04));
   // A lit crescent toward the top left makes it a body rather than a hole.
   disc(canvas, cx - r * 0.22, cy - r * 0.22, r * 0.62, mixRgb(item.colour, [1, 1, 1], 0.35), 0.35, r * 0.35);
+  glow(canvas, cx, cy, r * 3.2, item.colour, 0.22);
 }
 
 function paintCloud(canvas: Canvas, item: Item, scene: Scene): void {
@@ -50,7 +52,8 @@ function paintRidge(canvas: Canvas, item: Item, scene: Scene): void {
     skyline[x] = base - amplitude * h;
   }
   const top = aerial(item, scene);
-  belowSkyline(canvas, skyline, mixRgb(top, scene.palette.skyHorizon, 0.1), scaleRgb(mixRgb(top, scene.palette.ground, 0.5), 0.7), 1, height - base + amplitude);
+  const ground = graded(scene.palette.ground, scene.palette);
+  belowSkyline(canvas, skyline, mixRgb(top, scene.palette.skyHorizon, 0.1), scaleRgb(mixRgb(top, ground, 0.6), 0.8), 1, amplitude + 0.2 * height, true);
 }
 
 function paintWater(canvas: Canvas, item: Item, scene: Scene): void {

@@ -43,7 +43,7 @@ const GRADES: Record<Weather | 'clear', Grade> = {
   clear: { saturation: 1, brightness: 1, tint: [1, 1, 1], tintAmount: 0, fog: 0 },
   sunny: { saturation: 1.15, brightness: 1.06, tint: [1, 0.95, 0.8], tintAmount: 0.05, fog: 0 },
   cloudy: { saturation: 0.65, brightness: 0.85, tint: [0.7, 0.72, 0.75], tintAmount: 0.25, fog: 0.1 },
-  foggy: { saturation: 0.55, brightness: 0.95, tint: [0.78, 0.8, 0.82], tintAmount: 0.2, fog: 0.7 },
+  foggy: { saturation: 0.5, brightness: 0.95, tint: [0.78, 0.8, 0.82], tintAmount: 0.3, fog: 0.8 },
   rainy: { saturation: 0.55, brightness: 0.68, tint: [0.35, 0.42, 0.5], tintAmount: 0.3, fog: 0.2 },
   thunderstorm: { saturation: 0.5, brightness: 0.5, tint: [0.3, 0.28, 0.4], tintAmount: 0.35, fog: 0.15 },
   snowy: { saturation: 0.55, brightness: 1.12, tint: [0.93, 0.96, 1], tintAmount: 0.45, fog: 0.25 },

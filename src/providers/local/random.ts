@@ -63,5 +63,17 @@ export function drawsFor(chain: SeedChain, key: string): Rng {
   };
 }
 
+/**
+ * A whole seed for one part's fine details (star positions, windows, brush texture). Details cannot be
+ * blended, so the part takes the last seed in the chain that pulls at least halfway: images at low chaos
+ * and variations keep their source's details and differ in layout only.
+ */
+export function detailSeedFor(chain: SeedChain, key: string): number {
+  const k = hashString(key);
+  let seed = chain.seeds[0]!;
+  for (let i = 1; i < chain.seeds.length; i++) if ((chain.pulls[i - 1] ?? 1) >= 0.5) seed = chain.seeds[i]!;
+  return mix(seed, k);
+}
+
 /** The seed of the image at `index` (0-based) of a job. */
 export const imageSeed = (jobSeed: number, index: number): number => mix(jobSeed, 0x1000 + index);

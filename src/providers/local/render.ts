@@ -71,7 +71,7 @@ async function previewOf(canvases: readonly Canvas[], scenes: readonly Scene[], 
   }
   for (const [i, canvas] of canvases.entries()) {
     const small = downsample(canvas, layout.cellWidth, layout.cellHeight);
-    if (!finished) develop(small, scenes[i]!);
+    if (!finished) develop(small, scenes[i]!, false);
     const { left, top } = layout.cells[i]!;
     for (let y = 0; y < small.height; y++) {
       for (let x = 0, s = y * small.width * 3, o = ((top + y) * layout.width + left) * 3; x < small.width; x++, s += 3, o += 3) {

@@ -1,7 +1,7 @@
 import type { TimeOfDay, Weather } from '../../core/request.ts';
 import { hsl, saturate, type Rgb } from './colour.ts';
 import { litColour, paletteFor, type Palette } from './palette.ts';
-import { drawsFor, type SeedChain } from './random.ts';
+import { detailSeedFor, drawsFor, type SeedChain } from './random.ts';
 import type { Motif, Shape } from './words.ts';
 
 /** One thing to paint: a motif's copy, placed. Coordinates are fractions of the image. */
@@ -92,7 +92,7 @@ export function planScene(input: SceneInput): Scene {
         size: between(place.size, m()) * (copy === 0 ? 1 : 0.7),
         depth: between(place.depth, m()),
         variant: m(),
-        detailSeed: Math.floor(m() * 4294967296),
+        detailSeed: detailSeedFor(input.chain, `${motif.word}#${copy}`),
       });
     }
   }
@@ -107,10 +107,10 @@ export function planScene(input: SceneInput): Scene {
     horizon,
     style,
     items,
-    texture: { seed: Math.floor(d() * 4294967296), cells: 5 + Math.floor(d() * 6), amount: 0.03 + 0.09 * style },
+    texture: { seed: detailSeedFor(input.chain, 'texture'), cells: 5 + d() * 6, amount: 0.03 + 0.09 * style },
     warp: { amount: style * 0.045 * Math.min(width, height), fx: 1 + d() * 2.5, fy: 1 + d() * 2.5, phase: d() * Math.PI * 2 },
-    weatherSeed: Math.floor(d() * 4294967296),
-    starSeed: Math.floor(d() * 4294967296),
+    weatherSeed: detailSeedFor(input.chain, 'weather'),
+    starSeed: detailSeedFor(input.chain, 'stars'),
   };
 }
 
@@ -131,6 +131,6 @@ function celestialItem(input: SceneInput, palette: Palette, horizon: number): It
     size: night ? 0.05 + d() * 0.03 : 0.07 + d() * 0.04,
     depth: 0.15,
     variant: 1,
-    detailSeed: Math.floor(d() * 4294967296),
+    detailSeed: detailSeedFor(input.chain, 'celestial'),
   };
 }
