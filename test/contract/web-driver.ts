@@ -21,7 +21,7 @@ export function createWebDriver(): ContractDriver {
     for (const w of [...waiters]) w();
   };
   const webId = (u: TestUser) => `test-${u.id}`;
-  const webUser = (u: TestUser) => ({ id: webId(u), name: u.name });
+  const webUser = (u: TestUser) => ({ id: webId(u), name: u.name, moderator: u.canManage === true });
 
   const url = (path: string) => `${pg!.url}${path}`;
 

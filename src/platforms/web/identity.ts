@@ -4,8 +4,8 @@ import { UserError } from '../../core/errors.ts';
 
 /**
  * Who is typing: a display name chosen in the page and a random id the browser keeps in localStorage.
- * Anyone who can open the page can claim any name: the playground trusts its visitors, and the access
- * token decides who those are.
+ * Anyone who can open the page can claim any name, and the moderator switch: the playground is a bench
+ * that trusts its visitors, and the access token decides who those are.
  */
 export const userSchema = z.object({
   id: z.string().regex(/^[\w-]{6,64}$/, 'the page sent a malformed user id: reload it'),
@@ -16,6 +16,8 @@ export const userSchema = z.object({
     .max(32, 'display names are at most 32 characters')
     // Control characters would let a name forge lines in other messages.
     .regex(/^[^\p{Cc}]+$/u, 'display names cannot contain control characters'),
+  /** "I moderate this channel": lets the page try channel settings and button policy, as on Discord. */
+  moderator: z.boolean().optional(),
 });
 
 export type WebUser = z.output<typeof userSchema>;
@@ -23,5 +25,5 @@ export type WebUser = z.output<typeof userSchema>;
 export function actorOf(user: unknown): Actor {
   const parsed = userSchema.safeParse(user);
   if (!parsed.success) throw new UserError('INVALID_OPTIONS', parsed.error.issues.map((i) => i.message).join('; '));
-  return { platform: 'web', userId: parsed.data.id, displayName: parsed.data.name };
+  return { platform: 'web', userId: parsed.data.id, displayName: parsed.data.name, canManage: parsed.data.moderator === true };
 }

@@ -203,6 +203,23 @@ describe('the playground API', () => {
     expect(refused.data.error?.message).toMatch(/Only Ann/);
   });
 
+  it('a moderator (the page\'s switch) may change channel settings and delete others\' jobs; others may not', async () => {
+    const mod = { id: 'mod-0003', name: 'Mo', moderator: true };
+    const refused = await post(pg, '/api/command', { user: bob, text: '/settings --scope channel --buttons owner' });
+    expect(refused.status).toBe(403);
+    expect(refused.data.error?.message).toMatch(/Manage Channels/);
+    const saved = await post(pg, '/api/command', { user: mod, text: '/settings --scope channel --buttons anyone' });
+    expect(saved.status).toBe(200);
+    expect(saved.data).toMatchObject({ type: 'text', ephemeral: true });
+    expect(await pg.atelier.getSettings({ kind: 'channel', platform: 'web', id: 'playground' })).toMatchObject({ buttons: 'anyone' });
+
+    const { data } = await post(pg, '/api/command', { user: ann, text: '/imagine a moderated meadow --count 1' });
+    if (data.type !== 'job') throw new Error('expected a job');
+    await finished(pg, data.message.id);
+    expect((await post(pg, '/api/press', { user: mod, id: `a:delete:0:${data.message.id}` })).status).toBe(200);
+    expect(await pg.atelier.getJob(data.message.id)).toBeUndefined();
+  });
+
   it('a private job and its images are visible to its owner only', async () => {
     const { data } = await post(pg, '/api/command', { user: ann, text: '/imagine a secret garden --private --count 1' });
     if (data.type !== 'job') throw new Error('expected a job');

@@ -15,6 +15,12 @@ const statusEl = $('status');
 
 const user = loadUser();
 nameInput.value = user.name;
+const modInput = $('moderator');
+modInput.checked = user.moderator === true;
+modInput.addEventListener('change', () => {
+  user.moderator = modInput.checked;
+  saveUser(user);
+});
 nameInput.addEventListener('input', () => {
   user.name = nameInput.value.trim();
   if (user.name) saveUser(user);

@@ -7,12 +7,14 @@ const token = new window.URLSearchParams(location.search).get('token') ?? '';
 export function loadUser() {
   try {
     const saved = JSON.parse(localStorage.getItem(USER_KEY) ?? 'null');
-    if (saved && typeof saved.id === 'string' && /^[\w-]{6,64}$/.test(saved.id) && typeof saved.name === 'string') return saved;
+    if (saved && typeof saved.id === 'string' && /^[\w-]{6,64}$/.test(saved.id) && typeof saved.name === 'string') {
+      return { id: saved.id, name: saved.name, moderator: saved.moderator === true };
+    }
   } catch {
     // A corrupt entry is replaced below.
   }
   const id = window.crypto.randomUUID();
-  const user = { id, name: `guest-${id.slice(0, 4)}` };
+  const user = { id, name: `guest-${id.slice(0, 4)}`, moderator: false };
   localStorage.setItem(USER_KEY, JSON.stringify(user));
   return user;
 }
