@@ -7,6 +7,8 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   /** The emulator's answer (or the injected fault). */
   answer: Record<string, unknown>;
+  /** When the call arrived (ms since the epoch): to check Retry-After was waited out. */
+  at: number;
 }
 
 export type Fault = { retryAfter: number } | { error: string };
@@ -79,7 +81,8 @@ export class SlackApiProxy {
     if (!m) return this.forward(req, raw);
     const method = m[1]!;
     const args = parseArgs(req.headers['content-type'] ?? '', raw);
-    const record = (answer: Record<string, unknown>) => this.calls.push({ method, args, answer });
+    const at = Date.now();
+    const record = (answer: Record<string, unknown>) => this.calls.push({ method, args, answer, at });
 
     if (method === 'apps.connections.open') {
       const answer = this.socketUrl ? { ok: true, url: this.socketUrl } : { ok: false, error: 'invalid_auth' };

@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLocalProvider, LOCAL_CAPABILITIES } from '../src/providers/local/index.ts';
+import type { ImageProvider } from '../src/core/provider.ts';
+import type { HttpServer } from '../src/server.ts';
+import { signSlackRequest } from '../src/platforms/slack/signature.ts';
+import { spawn } from 'node:child_process';
+import { BOT_TOKEN, SIGNING_SECRET, slashCommandBody } from '../test/fakes/slack/slack-fake.ts';
+import { fmt, percentile } from './stats.ts';
+
+/**
+ * Ack latency of Slack slash commands over HTTP under a burst: `count` signed `/imagine` commands from
+ * distinct users, spread evenly over one second, against the real app (signature check, Bolt routing,
+ * text parsing, the empty 200) while the jobs they queue are posted to the Slack emulator in the
+ * background. Two figures: in-process, from the route's first look at the request to the answer, and
+ * the client's round trip on loopback.
+ */
+export async function benchSlackAck(count = 500): Promise<Record<string, number>> {
+  const fake = await startFakeProcess();
+  const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-slack-'));
+  const config = loadConfig({
+    DATA_DIR: dir,
+    PORT: '0',
+    PLAYGROUND: 'off',
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    MAX_QUEUED_PER_USER: '1000',
+  });
+  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), idleProvider] });
+  const inProcess: number[] = [];
+  timeRoute(app.server, inProcess);
+  await app.start({ listen: true, platforms: true });
+  const url = new URL(app.server.url);
+  const pool = new Pool(url.origin, { connections: 32, pipelining: 1 });
+
+  // Signing is Slack's work, not ours: done before the clock starts.
+  const requests = Array.from({ length: count }, (_, n) => {
+    const body = slashCommandBody({
+      command: '/imagine',
+      text: `bench lighthouse ${n} --provider idle --count 1`,
+      user: { id: `UBENCH${n}`, name: `user${n}` },
+      teamId: fake.teamId,
+      channel: fake.channel,
+      triggerId: `bench.${n}`,
+      responseUrl: `${fake.proxyUrl}/_response/bench${n}`,
+    });
+    const timestamp = Math.floor(Date.now() / 1000);
+    return { body, timestamp: String(timestamp), signature: signSlackRequest(SIGNING_SECRET, timestamp, body) };
+  });
+
+  const roundTrip: number[] = [];
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    requests.map(async (r, n) => {
+      const due = t0 + (n * 1000) / count;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      const s = performance.now();
+      const res = await pool.request({
+        path: '/slack/events',
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': r.signature, 'x-slack-request-timestamp': r.timestamp },
+        body: r.body,
+      });
+      const text = await res.body.text();
+      roundTrip.push(performance.now() - s);
+      // An accepted command is acked with an empty 200; anything else is a refusal.
+      if (res.statusCode !== 200 || text !== '') failed++;
+    }),
+  );
+  const wall = performance.now() - t0;
+
+  const figures = {
+    commands: count,
+    failed,
+    burstSeconds: wall / 1000,
+    ackP50Ms: percentile(inProcess, 50),
+    ackP99Ms: percentile(inProcess, 99),
+    roundTripP50Ms: percentile(roundTrip, 50),
+    roundTripP99Ms: percentile(roundTrip, 99),
+  };
+  console.log(
+    `slack ack: ${count} /imagine in ${fmt(wall / 1000)} s, ${failed} failed; receipt->ack p50 ${fmt(figures.ackP50Ms)} ms, p99 ${fmt(figures.ackP99Ms)} ms (Slack allows 3000 ms); loopback round trip p50 ${fmt(figures.roundTripP50Ms)} ms, p99 ${fmt(figures.roundTripP99Ms)} ms`,
+  );
+  await pool.close();
+  await app.stop();
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return figures;
+}
+
+interface FakeProcess {
+  apiUrl: string;
+  proxyUrl: string;
+  teamId: string;
+  channel: string;
+  stop(): Promise<void>;
+}
+
+/** The Slack emulator in its own process, so its work does not land in the app's figures. */
+async function startFakeProcess(): Promise<FakeProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../test/fakes/slack/fake-process.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const info = await new Promise<Omit<FakeProcess, 'stop'>>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Slack fake did not start within 30 s: ${stderr}`)), 30_000);
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\{.*\})\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(JSON.parse(m[1]!) as Omit<FakeProcess, 'stop'>);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`Slack fake exited with ${code}: ${stderr}`)));
+  });
+  return {
+    ...info,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Wraps the Slack route so each answer's time from the handler's start is recorded. */
+function timeRoute(server: HttpServer, out: number[]): void {
+  const route = server.route.bind(server);
+  server.route = (method, path, handler) =>
+    route(method, path, async (req) => {
+      if (path !== '/slack/events') return handler(req);
+      const s = performance.now();
+      const answer = await handler(req);
+      out.push(performance.now() - s);
+      return answer;
+    });
+}
+
+/** A provider that takes no CPU: it waits until canceled, so the figures are the adapter's and the core's. */
+const idleProvider: ImageProvider = {
+  id: 'idle',
+  displayName: 'Idle',
+  capabilities: { ...LOCAL_CAPABILITIES },
+  generate: (_req, ctx) => new Promise((_res, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('canceled')))),
+};
