@@ -27,10 +27,9 @@ const RECORDER = `
 window.__seen = {};
 new MutationObserver(() => {
   for (const a of document.querySelectorAll('article.job')) {
-    const s = (window.__seen[a.dataset.job] ??= { states: [], progress: false, queuePosition: false });
+    const s = (window.__seen[a.dataset.job] ??= { states: [], progress: false });
     if (s.states.at(-1) !== a.dataset.state) s.states.push(a.dataset.state);
     if (a.querySelector('progress')) s.progress = true;
-    if (/#\\d+ in queue/.test(a.querySelector('.status')?.textContent ?? '')) s.queuePosition = true;
   }
 }).observe(document, { subtree: true, childList: true, attributes: true });
 `;
@@ -38,7 +37,6 @@ new MutationObserver(() => {
 export interface Seen {
   states: string[];
   progress: boolean;
-  queuePosition: boolean;
 }
 
 /** A person in the channel: a fresh context with the chosen display name. */
