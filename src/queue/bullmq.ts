@@ -53,6 +53,17 @@ const IN_FLIGHT = ['active', 'waiting', 'delayed', 'prioritized', 'paused', 'wai
 /** BullMQ refuses custom ids that look like integers or hold ':'; ours are hex, so they get a letter. */
 const bullId = (jobId: string) => `job-${jobId}`;
 
+/** Waits for `p` at most `ms`; false when it did not settle in time (it keeps going in the background). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const entryOf = (job: Job): Entry => ({
   jobId: job.id,
   userKey: `${job.owner.platform}:${job.owner.userId}`,
@@ -224,9 +235,11 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
     prefix,
     async start() {
       stopped = false;
-      await bridge.start();
       sub.on('message', onCancel);
-      await sub.subscribe(cancelChannel);
+      const subscribed = Promise.all([bridge.start(), sub.subscribe(cancelChannel)]);
+      subscribed.catch((err: unknown) => log.error({ err }, 'redis subscriptions failed'));
+      // A process started while Redis is down still comes up (its /readyz says why it is not ready); the subscriptions complete when Redis does.
+      if (!(await within(subscribed, 5_000))) log.warn({}, 'redis is not answering yet; jobs and events resume when it does');
       if (concurrency > 0) {
         worker = new Worker<Entry>(QUEUE_NAME, processJob, {
           connection: redis,
@@ -245,7 +258,7 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
           requestDispatch();
         });
         void worker.run().catch((err: unknown) => log.error({ err }, 'bullmq worker stopped'));
-        await worker.waitUntilReady();
+        await within(worker.waitUntilReady(), 5_000);
       }
       tick = setInterval(requestDispatch, opts.tickMs ?? 1_000);
       tick.unref();
@@ -291,13 +304,16 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
       if (tick) clearInterval(tick);
       if (retry) clearTimeout(retry);
       unsubscribeProgress();
-      await passing;
+      const up = redis.status === 'ready';
+      await within(passing ?? Promise.resolve(), 2_000);
       // Running jobs get a short grace; whatever is still running is resumed by another worker's stalled check.
-      if (worker) await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 2_000).unref())]).then(() => worker?.close(true));
-      await bridge.stop();
+      if (worker && !(await within(worker.close(), up ? 2_000 : 0))) void worker.close(true).catch(() => undefined);
       sub.off('message', onCancel);
-      await queue.close();
-      await Promise.all([redis, sub].map((c: Redis) => c.quit().catch(() => c.disconnect())));
+      if (up) {
+        await within(bridge.stop(), 1_000);
+        await within(queue.close(), 2_000);
+      }
+      await Promise.all([redis, sub].map((c: Redis) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
     },
   };
   return self;
