@@ -17,9 +17,10 @@ export interface Harness {
 }
 
 /** The real app (createApp) in this process, Slack over HTTP against the fake, on a fresh data dir. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, prepare?: (fake: SlackFake) => void): Promise<Harness> {
   const fake = new SlackFake();
   await fake.start();
+  prepare?.(fake);
   const dir = mkdtempSync(join(tmpdir(), 'atelier-slack-'));
   const config = loadConfig({
     PORT: '0',
