@@ -34,3 +34,76 @@ export function checkCall(specs: Map<string, MethodSpec>, method: string, args: 
   for (const k of Object.keys(args)) if (!(k in spec.args.properties)) problems.push(`${method}: unknown argument "${k}"`);
   return problems;
 }
+
+type Json = Record<string, unknown>;
+const plainLen = (t: unknown): number => (typeof (t as Json)?.text === 'string' ? ((t as Json).text as string).length : 0);
+
+/**
+ * Block Kit limits as Slack documents them, for what the method specs leave as an opaque string:
+ * 50 blocks per message (100 in a view), section text 3000, context 10 elements, actions 25 elements,
+ * button text 75, action_id and block_id 255, button value 2000, modal title 24, input label 2000,
+ * plain_text_input max_length 3000, static_select 100 options. Returns what is over.
+ */
+export function blockKitProblems(where: string, blocksArg: unknown, kind: 'message' | 'modal' = 'message'): string[] {
+  let blocks: Json[];
+  try {
+    blocks = (typeof blocksArg === 'string' ? JSON.parse(blocksArg) : blocksArg) as Json[];
+  } catch {
+    return [`${where}: blocks are not JSON`];
+  }
+  if (!Array.isArray(blocks)) return [`${where}: blocks is not an array`];
+  const out: string[] = [];
+  const max = kind === 'modal' ? 100 : 50;
+  if (blocks.length > max) out.push(`${where}: ${blocks.length} blocks (max ${max})`);
+  const ids = new Set<string>();
+  for (const b of blocks) {
+    const id = b.block_id as string | undefined;
+    if (id !== undefined) {
+      if (id.length > 255) out.push(`${where}: block_id over 255`);
+      if (ids.has(id)) out.push(`${where}: duplicate block_id ${id}`);
+      ids.add(id);
+    }
+    if (b.type === 'section' && plainLen(b.text) > 3000) out.push(`${where}: section text over 3000`);
+    if (b.type === 'context' && Array.isArray(b.elements) && b.elements.length > 10) out.push(`${where}: context over 10 elements`);
+    if (b.type === 'actions') {
+      const els = (b.elements ?? []) as Json[];
+      if (els.length > 25) out.push(`${where}: actions over 25 elements`);
+      const actionIds = new Set<string>();
+      for (const e of els) {
+        const aid = String(e.action_id ?? '');
+        if (aid.length > 255) out.push(`${where}: action_id over 255`);
+        if (actionIds.has(aid)) out.push(`${where}: duplicate action_id ${aid}`);
+        actionIds.add(aid);
+        if (e.type === 'button') {
+          if (plainLen(e.text) === 0 || plainLen(e.text) > 75) out.push(`${where}: button text length ${plainLen(e.text)} (1-75)`);
+          if (typeof e.value === 'string' && e.value.length > 2000) out.push(`${where}: button value over 2000`);
+          if (e.style !== undefined && e.style !== 'primary' && e.style !== 'danger') out.push(`${where}: button style ${String(e.style)}`);
+        }
+      }
+    }
+    if (b.type === 'input') {
+      if (plainLen(b.label) === 0 || plainLen(b.label) > 2000) out.push(`${where}: input label length ${plainLen(b.label)}`);
+      const e = (b.element ?? {}) as Json;
+      if (e.type === 'plain_text_input' && typeof e.max_length === 'number' && e.max_length > 3000) out.push(`${where}: plain_text_input max_length over 3000`);
+      if (e.type === 'static_select' && Array.isArray(e.options) && (e.options.length > 100 || e.options.some((o: Json) => plainLen(o.text) > 75 || String(o.value).length > 150))) {
+        out.push(`${where}: static_select options over Slack's limits`);
+      }
+    }
+  }
+  return out;
+}
+
+/** A modal view: its title, buttons and blocks. */
+export function viewProblems(where: string, viewArg: unknown): string[] {
+  let view: Json;
+  try {
+    view = (typeof viewArg === 'string' ? JSON.parse(viewArg) : viewArg) as Json;
+  } catch {
+    return [`${where}: view is not JSON`];
+  }
+  const out: string[] = [];
+  for (const k of ['title', 'submit', 'close'] as const) if (view[k] !== undefined && (plainLen(view[k]) === 0 || plainLen(view[k]) > 24)) out.push(`${where}: ${k} length ${plainLen(view[k])} (1-24)`);
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) out.push(`${where}: private_metadata over 3000`);
+  if (typeof view.callback_id === 'string' && view.callback_id.length > 255) out.push(`${where}: callback_id over 255`);
+  return [...out, ...blockKitProblems(where, view.blocks, 'modal')];
+}

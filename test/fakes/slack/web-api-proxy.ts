@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkCall, GENERIC_ERRORS, loadMethodSpecs } from './method-specs.ts';
+import { blockKitProblems, checkCall, GENERIC_ERRORS, loadMethodSpecs, viewProblems } from './method-specs.ts';
 
 export interface RecordedCall {
   method: string;
@@ -92,6 +92,8 @@ export class SlackApiProxy {
     // views.generateTriggerId is the emulator's own test helper, not a Slack method.
     if (method !== 'views.generateTriggerId') {
       const problems = checkCall(this.specs, method, args, Boolean(req.headers.authorization));
+      if (args.blocks !== undefined) problems.push(...blockKitProblems(method, args.blocks));
+      if (args.view !== undefined) problems.push(...viewProblems(method, args.view));
       if (problems.length) {
         this.violations.push(...problems);
         const answer = { ok: false, error: 'invalid_arguments', problems };

@@ -38,6 +38,15 @@ describe('Slack /imagine over HTTP', () => {
     const thread = await h.fake.replies(msg.ts);
     const files = thread.flatMap((m) => m.files ?? []);
     expect(files.map((f) => f.title)).toEqual(['Grid', 'Image 1', 'Image 2', 'Image 3', 'Image 4']);
+    // The buttons arrive only after the files are shared into the thread.
+    const calls = h.fake.proxy.calls;
+    const complete = calls.findIndex((c) => c.method === 'files.completeUploadExternal' && c.args.thread_ts === msg.ts);
+    const firstWithButtons = calls.findIndex((c) => c.method === 'chat.update' && c.args.ts === msg.ts && String(c.args.blocks).includes('a:upscale:1:'));
+    expect(complete).toBeGreaterThanOrEqual(0);
+    expect(firstWithButtons).toBeGreaterThan(complete);
+    // At most one edit of the message every 2 s.
+    const edits = calls.filter((c) => c.method === 'chat.update' && c.args.ts === msg.ts).map((c) => c.at);
+    for (let i = 1; i < edits.length; i++) expect(edits[i]! - edits[i - 1]!).toBeGreaterThanOrEqual(2000);
     expect(h.fake.proxy.violations).toEqual([]);
   });
 
