@@ -194,16 +194,23 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
   // ---- work ----
   async function processJob(bullJob: BullJob<Entry>, _token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     const { jobId } = bullJob.data;
+    const jlog = log.child({ jobId });
     const current = await opts.store.getJob(jobId);
     if (!current || isFinal(current.state)) return;
     if (current.state === 'running') {
       // It was running in a process that died: BullMQ handed it to us; the runner resumes from its intent.
       await writeJob(opts, jobId, (j) => (j.state === 'running' ? { ...j, attempts: j.attempts + 1, progress: { stage: 'Resuming on another worker' } } : undefined));
-      log.info({ jobId, attempt: bullJob.attemptsMade + 1 }, 'resuming an interrupted job');
+      jlog.info({ attempt: bullJob.attemptsMade + 1 }, 'resuming an interrupted job');
     }
     runningJobs.set(jobId, bullJob);
+    const t0 = Date.now();
+    jlog.debug({ attempt: bullJob.attemptsMade + 1, waitedMs: t0 - current.createdAt }, 'job started on this worker');
     try {
       await opts.run(jobId, signal ?? new AbortController().signal);
+      jlog.info({ ms: Date.now() - t0 }, 'job ran');
+    } catch (err) {
+      jlog.warn({ err, attempt: bullJob.attemptsMade + 1 }, 'job run threw; BullMQ retries it with backoff');
+      throw err;
     } finally {
       runningJobs.delete(jobId);
     }

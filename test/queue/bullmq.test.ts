@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { JobEvents } from '../../src/core/events.ts';
+import type { Logger } from '../../src/core/ports.ts';
 import { isFinal, type Actor, type Job, type Where } from '../../src/core/job.ts';
 import type { ImageProvider } from '../../src/core/provider.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
@@ -141,7 +142,16 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     await store.migrate();
     const events = new JobEvents();
     const calls = new Map<string, number>();
+    const logged: Record<string, unknown>[] = [];
+    const logger: Logger = {
+      debug: (o) => logged.push(o as Record<string, unknown>),
+      info: (o) => logged.push(o as Record<string, unknown>),
+      warn: (o) => logged.push(o as Record<string, unknown>),
+      error: (o) => logged.push(o as Record<string, unknown>),
+      child: (b) => ({ ...logger, debug: (o) => logged.push({ ...b, ...o }), info: (o) => logged.push({ ...b, ...o }), warn: (o) => logged.push({ ...b, ...o }), error: (o) => logged.push({ ...b, ...o }) }),
+    };
     const queue = createBullQueue({
+      logger,
       redisUrl: REDIS_URL!,
       prefix,
       store,
@@ -182,5 +192,7 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     expect(broken.state).toBe('failed');
     expect(broken.error?.code).toBe('INTERNAL');
     expect(calls.get('broken')).toBe(3);
+    // Every line about a job carries its id: two retried throws of 'broken', then the give-up.
+    expect(logged.filter((l) => l['jobId'] === 'broken' && l['err'])).toHaveLength(4);
   });
 });
