@@ -36,10 +36,6 @@ export class ChannelFeed {
     this.keepAlive.unref();
   }
 
-  get size(): number {
-    return this.clients.size;
-  }
-
   /** Takes over the response as an event stream and sends the channel so far. */
   open(res: ServerResponse, userId: string, hello: FeedEvent): void {
     res.writeHead(200, {

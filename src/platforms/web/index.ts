@@ -10,11 +10,6 @@ import { userSchema } from './identity.ts';
 export { PLAYGROUND } from './api.ts';
 export { isLoopback, PlaygroundAccessError } from './access.ts';
 
-/** The URL to print: with `?token=` left for the operator to fill in, never the token itself (logs). */
-export function playgroundUrl(serverUrl: string, tokenRequired: boolean): string {
-  return `${serverUrl}/${tokenRequired ? '?token=<PLAYGROUND_TOKEN>' : ''}`;
-}
-
 /**
  * The playground: a shared channel in the browser, a third platform adapter over the same core.
  * Mounts the page, its API and a live feed on the one HTTP server. Throws `PlaygroundAccessError`
@@ -80,7 +75,7 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
 
   /** A stored image at full size; `?download=1` saves it. Private jobs' images only for their owner. */
   async function image(req: RawRequest): Promise<RawResponse> {
-    const id = decodeURIComponent(req.path.slice('/api/images/'.length));
+    const id = decodePart(req.path.slice('/api/images/'.length));
     const meta = await atelier.store.getImage(id);
     const job = meta && (await atelier.getJob(meta.jobId));
     if (!meta || !job || (job.private && job.owner.userId !== req.query.get('user'))) return notFound('That image is gone: its job was deleted.');
@@ -95,7 +90,7 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   }
 
   async function preview(req: RawRequest): Promise<RawResponse> {
-    const job = await atelier.getJob(decodeURIComponent(req.path.slice('/api/previews/'.length)));
+    const job = await atelier.getJob(decodePart(req.path.slice('/api/previews/'.length)));
     const key = job?.progress.previewKey;
     if (!job || !key || (job.private && job.owner.userId !== req.query.get('user'))) return notFound('No preview for that job.');
     const bytes = await atelier.blobs.get(key);
@@ -114,6 +109,15 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
       feed.close();
     },
   };
+}
+
+/** A malformed escape ("%E0%A4%A") names nothing, rather than failing the request. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return '';
+  }
 }
 
 const notFound = (message: string): RawResponse => ({ status: 404, body: { error: { code: 'NOT_FOUND', message } } });

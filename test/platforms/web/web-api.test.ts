@@ -188,6 +188,7 @@ describe('the playground API', () => {
     expect(download.headers.get('content-disposition')).toBe(`attachment; filename="atelier-${done.id}-2.png"`);
     expect((await download.arrayBuffer()).byteLength).toBeGreaterThan(1000);
     expect((await fetch(`${pg.url}/api/images/nope`)).status).toBe(404);
+    expect((await fetch(`${pg.url}/api/images/%E0%A4%A`)).status).toBe(404);
 
     const details = await post(pg, '/api/press', { user: bob, id: `a:details:0:${done.id}` });
     expect(details.data).toMatchObject({ type: 'text', ephemeral: true });
