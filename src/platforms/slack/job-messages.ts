@@ -80,7 +80,18 @@ export class JobMessages {
     if (existing) return { ok: true, ref: existing };
     const snapshot = this.newest(job, this.early.get(job.id));
     const payload = await this.render(snapshot, false);
-    const channel = job.where.channelId;
+    let channel = job.where.channelId;
+    // A private job lives in a direct message with its requester: Slack cannot show files to one
+    // person inside a channel, and ephemeral messages cannot be edited.
+    if (job.private) {
+      try {
+        const dm = await withRetryAfter(() => this.deps.client.conversations.open({ users: job.owner.userId }));
+        if (!dm.channel?.id) return { ok: false, code: 'dm_unavailable' };
+        channel = dm.channel.id;
+      } catch (err) {
+        return { ok: false, code: slackErrorCode(err) ?? 'dm_unavailable' };
+      }
+    }
     let ts: string;
     try {
       ts = await this.post(channel, payload);

@@ -11,7 +11,7 @@ import type { JobMessages } from './job-messages.ts';
 import { IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
 import { parseCommandText, usageHint } from './parse-command-text.ts';
 import { replyEphemeral, replyInChannel, type ReplyTarget } from './reply.ts';
-import { slackErrorCode, withRetryAfter } from './web-client.ts';
+import { slackErrorCode } from './web-client.ts';
 
 export interface ListenerDeps {
   atelier: Atelier;
@@ -47,15 +47,15 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   /** A new job's message; when the bot cannot post here the job is withdrawn and the user told why. */
   const showJob = async (job: Job, to: ReplyTarget): Promise<void> => {
-    if (job.private) {
-      await replyEphemeral(client, logger, to, `Working on it privately (job ${job.id}). Slack cannot show files to one person, so use \`/info --job ${job.id}\` when it is done.`);
+    const opened = await messages.open(job);
+    if (opened.ok) {
+      if (job.private) await replyEphemeral(client, logger, to, 'Working on it privately: the result arrives in our direct messages.');
       return;
     }
-    const opened = await messages.open(job);
-    if (opened.ok) return;
     await atelier.cancel(job.id, { ...job.owner }).catch(() => undefined);
-    const why =
-      opened.code === 'not_in_channel' || opened.code === 'channel_not_found' || opened.code === 'cannot_join'
+    const why = job.private
+      ? `I could not open a direct message with you (Slack said \`${opened.code}\`), so the private job was canceled. Try again without --private.`
+      : opened.code === 'not_in_channel' || opened.code === 'channel_not_found' || opened.code === 'cannot_join'
         ? INVITE_HINT
         : `I could not post in this channel (Slack said \`${opened.code}\`), so the job was canceled.`;
     await replyEphemeral(client, logger, to, why);
@@ -196,7 +196,12 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
           return;
         case 'remix': {
           const view = remixModal(formatPrompt(job.request), { channelId: channel, jobId: job.id, ...(where.serverId ? { teamId: where.serverId } : {}) });
-          await withRetryAfter(() => client.views.open({ trigger_id: body.trigger_id, view: view as never }), 1);
+          try {
+            await client.views.open({ trigger_id: body.trigger_id, view: view as never });
+          } catch (err) {
+            // trigger_id lives 3 s and works once: a slow or repeated press cannot open the form.
+            await replyEphemeral(client, logger, to, `⚠️ The remix form could not open (Slack said \`${slackErrorCode(err) ?? 'error'}\`). Press ✏️ Remix again.`);
+          }
           return;
         }
         default:

@@ -50,7 +50,7 @@ export class SlackFake {
       // Upload URLs the emulator hands out point at the proxy too, so uploads are seen and checked.
       baseUrl: this.proxy.url,
       seed: {
-        tokens: { [BOT_TOKEN]: { login: 'atelier', scopes: ['chat:write', 'files:write', 'channels:join', 'channels:read', 'users:read', 'commands'] } },
+        tokens: { [BOT_TOKEN]: { login: 'atelier', scopes: ['chat:write', 'files:write', 'channels:join', 'channels:read', 'users:read', 'commands', 'im:write'] } },
         slack: {
           team: { name: 'Atelier Test', domain: 'atelier-test' },
           users: [{ name: 'alice', real_name: 'Alice' }, { name: 'bob', real_name: 'Bob' }, { name: 'mod', real_name: 'Mod', is_admin: true }, { name: 'atelier', real_name: 'Atelier' }],

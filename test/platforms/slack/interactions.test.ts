@@ -104,6 +104,18 @@ describe('channel membership', () => {
   });
 });
 
+describe('private jobs', () => {
+  it('run in a direct message with the requester, files and all; the channel sees nothing', async () => {
+    const { response } = await command('a hidden orchid --private --provider local --count 1');
+    expect(await answerTo(response.id, 'private notice')).toMatch(/direct messages/);
+    const dm = String(((await h.fake.direct('conversations.open', { users: h.fake.users.alice.id })).channel as { id: string }).id);
+    const msgs = await eventually(() => h.fake.history(dm), (ms) => ms.some((m) => textOf(m).includes('a hidden orchid') && /in the thread/.test(textOf(m))), 'private result in the DM');
+    const msg = msgs.find((m) => textOf(m).includes('a hidden orchid'))!;
+    expect((await h.fake.replies(msg.ts, dm)).flatMap((m) => m.files ?? []).map((f) => f.title)).toEqual(['Image 1']);
+    expect((await h.fake.history()).some((m) => textOf(m).includes('a hidden orchid'))).toBe(false);
+  });
+});
+
 describe('rate limits', () => {
   it('waits out chat.update Retry-After and still lands the final state', async () => {
     h.fake.proxy.failNext('chat.update', { retryAfter: 1 });
