@@ -21,9 +21,13 @@ export interface GridOptions {
   background?: { r: number; g: number; b: number };
 }
 
+/**
+ * JPEG by default: the grid is an overview shown beside the full-size PNGs, and at quality 90 with full
+ * chroma it is a tenth of the PNG's bytes and about half its encoding time.
+ */
 export const GRID_DEFAULTS = {
   maxSide: 2048,
-  format: 'png',
+  format: 'jpeg',
   background: { r: 24, g: 24, b: 27 },
 } as const satisfies Required<GridOptions>;
 
@@ -71,14 +75,26 @@ export async function composeGrid(
   const first = await probeImage(images[0]!);
   const cell = cellSize(images.length, first.width, first.height, maxSide);
   const layout = gridLayout(images.length, cell.width, cell.height);
+  // Raw tiles: composing them costs no second decode.
   const tiles = await Promise.all(
     images.map((bytes) =>
-      sharp(bytes).autoOrient().resize(cell.width, cell.height, { fit: 'cover', kernel: 'lanczos3' }).removeAlpha().png({ compressionLevel: 0 }).toBuffer(),
+      sharp(bytes)
+        .autoOrient()
+        .resize(cell.width, cell.height, { fit: 'cover', kernel: 'lanczos3' })
+        .flatten({ background })
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
     ),
   );
   const canvas = sharp({ create: { width: layout.width, height: layout.height, channels: 3, background } }).composite(
-    tiles.map((input, i) => ({ input, left: layout.cells[i]!.left, top: layout.cells[i]!.top })),
+    tiles.map(({ data, info }, i) => ({
+      input: data,
+      raw: { width: info.width, height: info.height, channels: info.channels },
+      left: layout.cells[i]!.left,
+      top: layout.cells[i]!.top,
+    })),
   );
-  const bytes = format === 'png' ? await canvas.png({ compressionLevel: 6 }).toBuffer() : await canvas.jpeg({ quality: 90, mozjpeg: true }).toBuffer();
+  const bytes = format === 'png' ? await canvas.png({ compressionLevel: 6 }).toBuffer() : await canvas.jpeg({ quality: 90, chromaSubsampling: '4:4:4' }).toBuffer();
   return { bytes, mime: format === 'png' ? 'image/png' : 'image/jpeg', width: layout.width, height: layout.height };
 }

@@ -49,7 +49,13 @@ export function disc(canvas: Canvas, cx: number, cy: number, radius: number, col
   const outer2 = outer * outer;
   for (let y = y0; y <= y1; y++) {
     const dy = y + 0.5 - cy;
-    for (let x = x0; x <= x1; x++) {
+    const rest = outer2 - dy * dy;
+    if (rest <= 0) continue;
+    // Only the chord of the circle on this row.
+    const half = Math.sqrt(rest);
+    const from = Math.max(x0, Math.floor(cx - half - 0.5));
+    const to = Math.min(x1, Math.ceil(cx + half - 0.5));
+    for (let x = from; x <= to; x++) {
       const dx = x + 0.5 - cx;
       const d2 = dx * dx + dy * dy;
       if (d2 >= outer2) continue;

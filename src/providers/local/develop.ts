@@ -22,56 +22,90 @@ interface NoiseShape {
   seed: number;
 }
 
-/** Smooth value noise in [0, 1], measured in fractions of the width, so it looks the same at any size. */
-function valueNoise(width: number, height: number, shape: NoiseShape): Float32Array {
+/**
+ * Multiplies every pixel by 1 + depth × (noise − ½), where the noise is smooth value noise measured in
+ * fractions of the width, so the pattern looks the same at any size.
+ */
+function modulate(canvas: Canvas, shape: NoiseShape, depth: number): void {
+  const { width, height, data } = canvas;
   const k = shape.cells / width;
   const cos = Math.cos(shape.angle) * k;
   const sin = Math.sin(shape.angle) * k;
   const along = 1 / shape.stretch;
-  const out = new Float32Array(width * height);
+  // Neighbouring pixels mostly share a lattice cell: hash its corners only when the cell changes.
+  let cu = NaN;
+  let cv = NaN;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
   for (let y = 0; y < height; y++) {
-    for (let x = 0, o = y * width; x < width; x++, o++) {
+    for (let x = 0, i = y * width * 3; x < width; x++, i += 3) {
       const u = (x * cos + y * sin) * along + 1000;
       const v = y * cos - x * sin + 1000;
       const iu = Math.floor(u);
       const iv = Math.floor(v);
+      if (iu !== cu || iv !== cv) {
+        cu = iu;
+        cv = iv;
+        a = latticeValue(iu, iv, shape.seed);
+        b = latticeValue(iu + 1, iv, shape.seed);
+        c = latticeValue(iu, iv + 1, shape.seed);
+        d = latticeValue(iu + 1, iv + 1, shape.seed);
+      }
       const fu = u - iu;
       const fv = v - iv;
       const tu = fu * fu * (3 - 2 * fu);
       const tv = fv * fv * (3 - 2 * fv);
-      const a = latticeValue(iu, iv, shape.seed);
-      const b = latticeValue(iu + 1, iv, shape.seed);
-      const c = latticeValue(iu, iv + 1, shape.seed);
-      const d = latticeValue(iu + 1, iv + 1, shape.seed);
-      out[o] = a + (b - a) * tu + (c - a + (a - b - c + d) * tu) * tv;
+      const f = 1 + depth * (a + (b - a) * tu + (c - a + (a - b - c + d) * tu) * tv - 0.5);
+      data[i] = data[i]! * f;
+      data[i + 1] = data[i + 1]! * f;
+      data[i + 2] = data[i + 2]! * f;
     }
   }
-  return out;
 }
 
-/** Moves every pixel along a slow sine field: the painterly swirl that grows with stylize. */
+/**
+ * Moves every pixel along a slow sine field: the painterly swirl that grows with stylize. Rows shift
+ * sideways by an amount that depends on the row, then columns up and down by one that depends on the
+ * column, so each half is a one-dimensional resampling.
+ */
 function warp(canvas: Canvas, amount: number, fx: number, fy: number, phase: number): void {
   const { width, height, data } = canvas;
-  const src = data.slice();
-  const shiftY = Float32Array.from({ length: width }, (_, x) => amount * 0.6 * Math.cos((fx * x * Math.PI * 2) / width + phase));
+  const line = new Float32Array(width * 3 + 3);
   for (let y = 0; y < height; y++) {
-    const dx = amount * Math.sin((fy * y * Math.PI * 2) / height + phase);
-    for (let x = 0, o = y * width * 3; x < width; x++, o += 3) {
-      const sxf = Math.min(width - 1.001, Math.max(0, x + dx));
-      const syf = Math.min(height - 1.001, Math.max(0, y + shiftY[x]!));
-      const x0 = sxf | 0;
-      const y0 = syf | 0;
-      const tx = sxf - x0;
-      const ty = syf - y0;
-      const i00 = (y0 * width + x0) * 3;
-      const i01 = i00 + width * 3;
-      const w00 = (1 - tx) * (1 - ty);
-      const w10 = tx * (1 - ty);
-      const w01 = (1 - tx) * ty;
-      const w11 = tx * ty;
-      data[o] = src[i00]! * w00 + src[i00 + 3]! * w10 + src[i01]! * w01 + src[i01 + 3]! * w11;
-      data[o + 1] = src[i00 + 1]! * w00 + src[i00 + 4]! * w10 + src[i01 + 1]! * w01 + src[i01 + 4]! * w11;
-      data[o + 2] = src[i00 + 2]! * w00 + src[i00 + 5]! * w10 + src[i01 + 2]! * w01 + src[i01 + 5]! * w11;
+    const row = y * width * 3;
+    line.set(data.subarray(row, row + width * 3));
+    const shift = amount * Math.sin((fy * y * Math.PI * 2) / height + phase);
+    for (let x = 0, o = row; x < width; x++, o += 3) {
+      const s = Math.min(width - 1.001, Math.max(0, x + shift));
+      const p = (s | 0) * 3;
+      const t = s - (s | 0);
+      data[o] = line[p]! + (line[p + 3]! - line[p]!) * t;
+      data[o + 1] = line[p + 1]! + (line[p + 4]! - line[p + 1]!) * t;
+      data[o + 2] = line[p + 2]! + (line[p + 5]! - line[p + 2]!) * t;
+    }
+  }
+  // Columns: each has its own whole and fractional shift; walking row by row keeps memory access sequential.
+  const whole = new Int32Array(width);
+  const frac = new Float32Array(width);
+  for (let x = 0; x < width; x++) {
+    const shift = amount * 0.6 * Math.cos((fx * x * Math.PI * 2) / width + phase);
+    whole[x] = Math.floor(shift);
+    frac[x] = shift - Math.floor(shift);
+  }
+  const src = data.slice();
+  const stride = width * 3;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0, o = y * stride; x < width; x++, o += 3) {
+      const y0 = Math.min(height - 1, Math.max(0, y + whole[x]!));
+      const y1 = Math.min(height - 1, y0 + 1);
+      const t = frac[x]!;
+      const p0 = y0 * stride + x * 3;
+      const p1 = y1 * stride + x * 3;
+      data[o] = src[p0]! + (src[p1]! - src[p0]!) * t;
+      data[o + 1] = src[p0 + 1]! + (src[p1 + 1]! - src[p0 + 1]!) * t;
+      data[o + 2] = src[p0 + 2]! + (src[p1 + 2]! - src[p0 + 2]!) * t;
     }
   }
 }
@@ -81,32 +115,17 @@ const FINE_CELLS = 60;
 
 /** Brush texture: blotches of light and shade. */
 export function paintBrushwork(canvas: Canvas, scene: Scene): void {
-  const { width, height, data } = canvas;
-  const coarse = valueNoise(width, height, { cells: scene.texture.cells, angle: 0.6, stretch: 1.6, seed: scene.texture.seed });
-  const k = scene.texture.amount * 2;
-  for (let p = 0, i = 0; p < coarse.length; p++, i += 3) {
-    const f = 1 + k * (coarse[p]! - 0.5);
-    data[i] = data[i]! * f;
-    data[i + 1] = data[i + 1]! * f;
-    data[i + 2] = data[i + 2]! * f;
-  }
+  modulate(canvas, { cells: scene.texture.cells, angle: 0.6, stretch: 1.6, seed: scene.texture.seed }, scene.texture.amount * 2);
 }
 
 /**
- * The painterly swirl that grows with stylize, fog and mist, and the final tone, plus fine grain when `detail`. Everything is measured in fractions of the
- * picture, so the same call develops the full canvas and, for a preview, a small copy of an unfinished one.
+ * The painterly swirl that grows with stylize, fog and mist, and the final tone, plus fine brush strokes
+ * when `detail`. Everything is measured in fractions of the picture, so the same call develops the full
+ * canvas and, for a preview, a small copy of an unfinished one.
  */
 export function develop(canvas: Canvas, scene: Scene, detail: boolean): void {
   const { width, height, data } = canvas;
-  if (detail) {
-    const fine = valueNoise(width, height, { cells: FINE_CELLS, angle: -0.45, stretch: 5, seed: scene.texture.seed ^ 0x5bd1e995 });
-    for (let p = 0, i = 0; p < fine.length; p++, i += 3) {
-      const f = 1 + 0.1 * (fine[p]! - 0.5);
-      data[i] = data[i]! * f;
-      data[i + 1] = data[i + 1]! * f;
-      data[i + 2] = data[i + 2]! * f;
-    }
-  }
+  if (detail) modulate(canvas, { cells: FINE_CELLS, angle: -0.45, stretch: 5, seed: scene.texture.seed ^ 0x5bd1e995 }, 0.1);
 
   const swirl = scene.warp.amount * (width / scene.width);
   if (swirl >= 0.25) warp(canvas, swirl, scene.warp.fx, scene.warp.fy, scene.warp.phase);

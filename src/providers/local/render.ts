@@ -28,31 +28,32 @@ export function previewLayout(count: number, width: number, height: number, side
   return gridLayout(count, Math.max(1, Math.floor(width * scale)), Math.max(1, Math.floor(height * scale)));
 }
 
-/** Area-average downsampling of the float canvas. */
+/** Downsampling for previews: the mean of up to 2×2 evenly spread samples per output pixel, cheap and good enough. */
 function downsample(canvas: Canvas, w: number, h: number): Canvas {
   const { width, height, data } = canvas;
   const out = createCanvas(w, h);
+  const sx = width / w;
+  const sy = height / h;
+  const n = sx >= 2 && sy >= 2 ? 2 : 1;
+  const xs = Array.from({ length: w * n }, (_, k) => Math.min(width - 1, Math.floor((Math.floor(k / n) + (k % n + 0.5) / n) * sx)) * 3);
   for (let oy = 0; oy < h; oy++) {
-    const y0 = Math.floor((oy * height) / h);
-    const y1 = Math.max(y0 + 1, Math.floor(((oy + 1) * height) / h));
-    for (let ox = 0; ox < w; ox++) {
-      const x0 = Math.floor((ox * width) / w);
-      const x1 = Math.max(x0 + 1, Math.floor(((ox + 1) * width) / w));
+    for (let ox = 0, o = oy * w * 3; ox < w; ox++, o += 3) {
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0, i = (y * width + x0) * 3; x < x1; x++, i += 3) {
-          r += data[i]!;
-          g += data[i + 1]!;
-          b += data[i + 2]!;
+      for (let j = 0; j < n; j++) {
+        const row = Math.min(height - 1, Math.floor((oy + (j + 0.5) / n) * sy)) * width * 3;
+        for (let i = 0; i < n; i++) {
+          const p = row + xs[ox * n + i]!;
+          r += data[p]!;
+          g += data[p + 1]!;
+          b += data[p + 2]!;
         }
       }
-      const n = (y1 - y0) * (x1 - x0);
-      const o = (oy * w + ox) * 3;
-      out.data[o] = r / n;
-      out.data[o + 1] = g / n;
-      out.data[o + 2] = b / n;
+      const inv = 1 / (n * n);
+      out.data[o] = r * inv;
+      out.data[o + 1] = g * inv;
+      out.data[o + 2] = b * inv;
     }
   }
   return out;
@@ -86,9 +87,13 @@ async function previewOf(canvases: readonly Canvas[], scenes: readonly Scene[], 
 }
 
 /** Rounds the float canvas once, at the very end, to 8-bit RGB. */
-function toBytes(canvas: Canvas): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(canvas.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = canvas.data[i]! * 255;
+function toBytes(canvas: Canvas): Uint8Array {
+  const { data } = canvas;
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = data[i]! * 255 + 0.5;
+    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+  }
   return out;
 }
 
