@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { RawRequest } from '../../server.ts';
+import { ConfigError } from '../../config.ts';
 
 /** Whether only this machine can reach a server bound to `host`. */
 export function isLoopback(host: string): boolean {
@@ -10,9 +11,8 @@ export function isLoopback(host: string): boolean {
   return h.startsWith('::ffff:127.');
 }
 
-export class PlaygroundAccessError extends Error {
-  override readonly name = 'PlaygroundAccessError';
-}
+/** A configuration problem: the CLI prints it as one line, like any other bad setting. */
+export class PlaygroundAccessError extends ConfigError {}
 
 /**
  * The playground can spend every configured provider, so anything beyond this machine needs a token.
@@ -22,7 +22,7 @@ export function requiredToken(host: string, token: string | undefined): string |
   if (token) return token;
   if (isLoopback(host)) return undefined;
   throw new PlaygroundAccessError(
-    `The playground would be reachable on HOST=${host} without a password: set PLAYGROUND_TOKEN to a long random value, bind HOST=127.0.0.1, or set PLAYGROUND=off.`,
+    `The playground would be reachable on HOST=${host} without an access token: set PLAYGROUND_TOKEN to a long random value, bind HOST=127.0.0.1, or set PLAYGROUND=off.`,
   );
 }
 
