@@ -42,7 +42,7 @@ const VARY_PULL = 0.12;
 const MAX_UPSCALED_SIDE = 4096;
 
 /** How far each image of a job strays from the job's shared composition: a little even at chaos 0. */
-export const pullFor = (chaos: number | undefined): number => 0.12 + 0.88 * ((chaos ?? 0) / 100);
+export const pullFor = (chaos: number | undefined): number => 0.25 + 0.75 * ((chaos ?? 0) / 100);
 
 /** Exact size: width × height when both are set, one of them completed from the aspect ratio, or the aspect ratio at `longSide`. */
 export function sizeFor(request: GenerationRequest, longSide: number): { width: number; height: number } {
