@@ -230,7 +230,11 @@ export class JobMessages {
         const name = h.meta.kind === 'grid' ? 'grid' : `image-${h.meta.index}`;
         files.push({ filename: `${job.id}-${name}.${ext}`, title: h.meta.kind === 'grid' ? 'Grid' : `Image ${h.meta.index}`, bytes: fitted.bytes, altText: job.request.prompt });
       }
-      if (files.length) await uploadFiles(this.deps.client, files, { channelId: t.channel, threadTs: t.ts });
+      // A long job's mention rides on the file message itself: a separate reply could land before the
+      // files, because Slack shares uploads only after scanning them.
+      const comment = shouldPing(job) ? `${mention(job.owner.userId)} your images are ready.` : undefined;
+      if (files.length) await uploadFiles(this.deps.client, files, { channelId: t.channel, threadTs: t.ts, ...(comment ? { comment } : {}) });
+      if (files.length && comment) t.pinged = true;
       t.uploaded = true;
       await this.persist(t);
     } catch (err) {

@@ -14,7 +14,7 @@ export interface UploadFile {
  * `files.completeUploadExternal` for all of them. Completing them in one call keeps them in one
  * message, in this order (grid first): separate calls finish in whatever order Slack's scanning does.
  */
-export async function uploadFiles(client: WebClient, files: readonly UploadFile[], where: { channelId: string; threadTs?: string }): Promise<string[]> {
+export async function uploadFiles(client: WebClient, files: readonly UploadFile[], where: { channelId: string; threadTs?: string; comment?: string }): Promise<string[]> {
   const done: { id: string; title: string }[] = [];
   for (const f of files) {
     const slot = await withRetryAfter(() =>
@@ -29,6 +29,7 @@ export async function uploadFiles(client: WebClient, files: readonly UploadFile[
     files: done as [{ id: string; title: string }, ...{ id: string; title: string }[]],
     channel_id: where.channelId,
     ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+    ...(where.comment ? { initial_comment: where.comment } : {}),
   };
   await withRetryAfter(() => client.files.completeUploadExternal(args));
   return done.map((d) => d.id);
