@@ -107,6 +107,7 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
   const bridge: EventBridge = createEventBridge({ pub: redis, sub, channel: `${prefix}:${QUEUE_NAME}:events`, events: opts.events, logger: log });
   const servedKey = `${prefix}:${QUEUE_NAME}:served`;
   const servedSeqKey = `${prefix}:${QUEUE_NAME}:served-seq`;
+  const dirtyKey = `${prefix}:${QUEUE_NAME}:dispatch-dirty`;
   const lease = new RedisLease(redis, `${prefix}:${QUEUE_NAME}:dispatch-lease`, 15_000);
   const runningJobs = new Map<string, BullJob<Entry>>();
   let worker: Worker<Entry> | undefined;
@@ -141,27 +142,43 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
     await redis.hset(servedKey, Object.fromEntries(seqOf));
   }
 
+  /**
+   * One pass under the lease. A process that finds the lease taken marks the queue dirty, and the
+   * holder runs again before letting go, so a change made during someone else's pass is not left
+   * waiting for a timer.
+   */
   async function pass(): Promise<boolean> {
-    if (!(await lease.acquire())) return false;
+    if (!(await lease.acquire())) {
+      await redis.set(dirtyKey, '1', 'PX', 5_000);
+      return false;
+    }
     try {
-      const inflight = (await queue.getJobs([...IN_FLIGHT], 0, -1, true)).filter((b): b is BullJob<Entry> => Boolean(b?.data));
-      const scheduler = new FairScheduler(opts.limits);
-      const handed = new Set<string>();
-      for (const b of inflight) {
-        handed.add(b.data.jobId);
-        scheduler.markRunning(b.data);
-      }
-      for (const e of await waitingInTurn(handed)) scheduler.add(e);
-      const picks: Entry[] = [];
-      for (let e = scheduler.next(); e; e = scheduler.next()) picks.push(e);
-      if (picks.length) {
-        await queue.addBulk(picks.map((e) => ({ name: 'run', data: e, opts: { jobId: bullId(e.jobId) } })));
-        await rememberServed(picks);
-        log.debug({ jobIds: picks.map((p) => p.jobId) }, 'dispatched');
+      for (let round = 0; round < 5; round++) {
+        await redis.del(dirtyKey);
+        await passOnce();
+        if (!(await redis.get(dirtyKey))) break;
       }
       return true;
     } finally {
       await lease.release().catch(() => undefined);
+    }
+  }
+
+  async function passOnce(): Promise<void> {
+    const inflight = (await queue.getJobs([...IN_FLIGHT], 0, -1, true)).filter((b): b is BullJob<Entry> => Boolean(b?.data));
+    const scheduler = new FairScheduler(opts.limits);
+    const handed = new Set<string>();
+    for (const b of inflight) {
+      handed.add(b.data.jobId);
+      scheduler.markRunning(b.data);
+    }
+    for (const e of await waitingInTurn(handed)) scheduler.add(e);
+    const picks: Entry[] = [];
+    for (let e = scheduler.next(); e; e = scheduler.next()) picks.push(e);
+    if (picks.length) {
+      await queue.addBulk(picks.map((e) => ({ name: 'run', data: e, opts: { jobId: bullId(e.jobId) } })));
+      await rememberServed(picks);
+      log.debug({ jobIds: picks.map((p) => p.jobId) }, 'dispatched');
     }
   }
 
@@ -174,11 +191,11 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
     passing = pass()
       .then((done) => {
         if (!done && !stopped && !retry) {
-          // Another process holds the lease and may have read the state before our change: come back soon.
+          // The holder normally sees our dirty mark; this covers a mark that landed just after its last look.
           retry = setTimeout(() => {
             retry = undefined;
             requestDispatch();
-          }, 50 + Math.random() * 100);
+          }, 200 + Math.random() * 200);
         }
       })
       .catch((err: unknown) => log.warn({ err }, 'dispatch pass failed'))
