@@ -148,11 +148,12 @@ export function createApi(deps: ApiDeps) {
 
     /** The channel so far, oldest first; private jobs only for their owner. */
     history: async (userId: string): Promise<(JobMessage | TextMessage)[]> => {
-      // The store lists oldest first and has no "newest N", so the tail is cut here.
-      const jobs = await atelier.store.listJobs({ platform: PLAYGROUND.platform, channelId: PLAYGROUND.channelId });
+      // Newest first from the store, with room for others' private jobs that this user does not see.
+      const jobs = await atelier.store.listJobs({ platform: PLAYGROUND.platform, channelId: PLAYGROUND.channelId, order: 'newest', limit: HISTORY * 3 });
       const visible = jobs
         .filter((j) => !j.private || j.owner.userId === userId)
-        .slice(-HISTORY)
+        .slice(0, HISTORY)
+        .reverse()
         .map(render);
       return [...visible, ...deps.texts].sort((a, b) => a.createdAt - b.createdAt);
     },
