@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { composeGrid, gridLayout } from '../../src/images/grid.ts';
 import { createImageTools } from '../../src/images/image-tools.ts';
 import { probeImage } from '../../src/images/probe.ts';
-import { pixelAt, solidPng } from './helpers.ts';
+import { noisyPng, pixelAt, solidPng } from './helpers.ts';
 
-/** JPEG moves a solid colour by a level or two. */
+/** Resampling and JPEG move a solid colour by a level or two. */
 function expectColour(actual: [number, number, number], expected: [number, number, number]): void {
   actual.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(3));
 }
@@ -33,8 +33,8 @@ describe('grid', () => {
   ])('composes %i images into %i×%i', async (count, width, height) => {
     const images = await Promise.all(colours.slice(0, count).map((c) => solidPng(64, 64, c)));
     const grid = await createImageTools().grid(images);
-    expect(grid).toMatchObject({ mime: 'image/jpeg', width, height });
-    expect(await probeImage(grid.bytes)).toMatchObject({ mime: 'image/jpeg', width, height });
+    expect(grid).toMatchObject({ mime: 'image/png', width, height });
+    expect(await probeImage(grid.bytes)).toMatchObject({ mime: 'image/png', width, height });
     const layout = gridLayout(count, 64, 64);
     for (let i = 0; i < count; i++) {
       const { left, top } = layout.cells[i]!;
@@ -68,12 +68,19 @@ describe('grid', () => {
     expectColour(await pixelAt(grid.bytes, 66 + 32, 32), [0, 255, 0]);
   });
 
-  it('writes lossless PNG when asked', async () => {
-    const grid = await createImageTools({ grid: { format: 'png' } }).grid([await solidPng(64, 64, colours[7]!), await solidPng(64, 64, colours[4]!)]);
-    expect(grid.mime).toBe('image/png');
-    expect((await probeImage(grid.bytes)).mime).toBe('image/png');
+  it('is lossless as PNG', async () => {
+    const grid = await createImageTools().grid([await solidPng(64, 64, colours[7]!), await solidPng(64, 64, colours[4]!)]);
     expect(await pixelAt(grid.bytes, 32, 32)).toEqual([128, 64, 0]);
     expect(await pixelAt(grid.bytes, 66 + 32, 32)).toEqual([0, 255, 255]);
+  });
+
+  it('writes JPEG when asked, much smaller', async () => {
+    const images = await Promise.all(colours.slice(0, 4).map(async (c, i) => (i % 2 ? solidPng(64, 64, c) : noisyPng(64, 64))));
+    const [png, jpeg] = await Promise.all([createImageTools().grid(images), createImageTools({ grid: { format: 'jpeg' } }).grid(images)]);
+    expect(jpeg.mime).toBe('image/jpeg');
+    expect((await probeImage(jpeg.bytes)).mime).toBe('image/jpeg');
+    expect(jpeg.bytes.length).toBeLessThan(png.bytes.length / 2);
+    expectColour(await pixelAt(jpeg.bytes, 66 + 32, 32), [0, 255, 0]);
   });
 
   it('takes greyscale and transparent images beside colour ones', async () => {
