@@ -14,7 +14,7 @@ import { createLocalProvider } from './providers/local/index.ts';
 import { createProvidersFromConfig } from './providers/index.ts';
 import { createInProcessQueue } from './queue/in-process.ts';
 import { createBullQueue, type BullQueue, type BullQueueOptions } from './queue/bullmq.ts';
-import { isRemoteEvent } from './queue/event-bridge.ts';
+import { localOnly } from './queue/event-bridge.ts';
 import { createMetrics, mountObservability } from './observability/index.ts';
 import { createServer, type HttpServer } from './server.ts';
 import { createStoreFromConfig, isPostgresUrl, pruneImages } from './store/index.ts';
@@ -174,8 +174,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const detach: (() => void)[] = [metrics.stop];
   /** A bus with only the events that happened in this process (none bridged in from others). */
   const localEvents = (): JobEvents => {
-    const bus = new JobEvents();
-    detach.push(events.subscribe((e) => !isRemoteEvent(e) && bus.emit(e)));
+    const { bus, detach: off } = localOnly(events);
+    detach.push(off);
     return bus;
   };
   let retention: NodeJS.Timeout | undefined;

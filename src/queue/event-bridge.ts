@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { JobEvent, JobEvents } from '../core/events.ts';
+import { JobEvents, type JobEvent } from '../core/events.ts';
 import type { Logger } from '../core/ports.ts';
 
 /** Events re-emitted from another process: they are never published again, so nothing echoes. */
@@ -8,6 +8,18 @@ const remote = new WeakSet<JobEvent>();
 
 /** True when the event happened in another process and arrived through the Redis bridge. */
 export const isRemoteEvent = (event: JobEvent): boolean => remote.has(event);
+
+/**
+ * A bus that carries only the events that happened in this process: what a platform subscribes to when
+ * another process (the job's worker) is the writer of its messages. Returns the bus and its unsubscribe.
+ */
+export function localOnly(events: JobEvents): { bus: JobEvents; detach: () => void } {
+  const bus = new JobEvents();
+  const detach = events.subscribe((e) => {
+    if (!remote.has(e)) bus.emit(e);
+  });
+  return { bus, detach };
+}
 
 interface Envelope {
   origin: string;
