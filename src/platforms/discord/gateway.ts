@@ -4,12 +4,14 @@ import { GatewayDispatchEvents, Routes, type APIInteraction, type GatewayDispatc
 import type { Logger } from '../../core/ports.ts';
 import type { Handled } from './interactions.ts';
 import { REST_DEFAULTS } from './rest.ts';
+import type { WorkQueue } from './work-queue.ts';
 
 export interface GatewayOptions {
   token: string;
   api: string;
   rest: REST;
   handle: (i: APIInteraction) => Promise<Handled>;
+  work: WorkQueue;
   logger: Logger;
   /** Called with the application id from READY, for deployments that did not set DISCORD_APPLICATION_ID. */
   onReady?: (applicationId: string) => void;
@@ -31,7 +33,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Client> {
     void (async () => {
       const handled = await opts.handle(i);
       await opts.rest.post(Routes.interactionCallback(i.id, i.token), { body: handled.response, auth: false });
-      await handled.after?.();
+      if (handled.after) opts.work.push(handled.after);
     })().catch((err: unknown) => opts.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'discord: interaction failed'));
   });
   client.once(Events.ClientReady, (c) => {

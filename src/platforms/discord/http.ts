@@ -3,6 +3,7 @@ import type { Logger } from '../../core/ports.ts';
 import type { HttpServer, RawRequest, RawResponse } from '../../server.ts';
 import type { Handled } from './interactions.ts';
 import { createVerifier } from './verify.ts';
+import type { WorkQueue } from './work-queue.ts';
 
 export const INTERACTIONS_PATH = '/discord/interactions';
 
@@ -10,7 +11,7 @@ export const INTERACTIONS_PATH = '/discord/interactions';
  * `POST /discord/interactions`: verify, answer, then work. The answer goes out as this request's
  * response (Discord waits 3 s for it); the work starts only after the response has been written.
  */
-export function mountInteractions(server: HttpServer, publicKey: string, handle: (i: APIInteraction) => Promise<Handled>, logger: Logger): void {
+export function mountInteractions(server: HttpServer, publicKey: string, handle: (i: APIInteraction) => Promise<Handled>, work: WorkQueue, logger: Logger): void {
   const verify = createVerifier(publicKey);
   server.route('POST', INTERACTIONS_PATH, async (req: RawRequest): Promise<RawResponse> => {
     const checked = verify({ signature: header(req, 'x-signature-ed25519'), timestamp: header(req, 'x-signature-timestamp') }, req.body);
@@ -27,9 +28,7 @@ export function mountInteractions(server: HttpServer, publicKey: string, handle:
     const handled = await handle(interaction);
     if (handled.after) {
       const after = handled.after;
-      req.raw.res.once('finish', () => {
-        after().catch((err: unknown) => logger.error({ err }, 'discord: interaction work failed'));
-      });
+      req.raw.res.once('finish', () => work.push(after));
     }
     return { status: 200, body: handled.response };
   });

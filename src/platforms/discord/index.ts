@@ -5,11 +5,15 @@ import { mountInteractions } from './http.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { JobMessages } from './job-messages.ts';
 import { createRest } from './rest.ts';
+import { WorkQueue } from './work-queue.ts';
 
 export { registerCommands, toDiscordCommand } from './register.ts';
 export { render } from './render.ts';
 export { createRest } from './rest.ts';
 export { INTERACTIONS_PATH } from './http.ts';
+
+/** Interactions whose work runs at once; the rest wait their turn (see WorkQueue). */
+const WORK_CONCURRENCY = 8;
 
 /** A started Discord adapter; `messages` lets tests and shutdown wait for pending edits. */
 export interface RunningDiscord extends RunningPlatform {
@@ -28,18 +32,19 @@ export async function startDiscord(ctx: PlatformContext): Promise<RunningDiscord
   let applicationId = config.DISCORD_APPLICATION_ID ?? '';
   const messages = new JobMessages({ rest, atelier, images: ctx.images, logger, budget: new ChannelBudget(), hasBotToken: Boolean(config.DISCORD_TOKEN) });
   const unsubscribe = atelier.events.subscribe((e) => messages.onEvent(e));
+  const work = new WorkQueue(WORK_CONCURRENCY, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'discord: interaction work failed'));
   const handle = createInteractionHandler({ atelier, commands: ctx.commands, rest, logger, messages, applicationId: () => applicationId });
 
   if (config.DISCORD_PUBLIC_KEY) {
     if (!applicationId) throw new Error('DISCORD_APPLICATION_ID: required with DISCORD_PUBLIC_KEY (interaction webhooks are addressed by it)');
-    mountInteractions(ctx.server, config.DISCORD_PUBLIC_KEY, handle, logger);
+    mountInteractions(ctx.server, config.DISCORD_PUBLIC_KEY, handle, work, logger);
     logger.info({}, 'discord: HTTP interactions at /discord/interactions');
     return {
       name: 'discord-http',
       messages,
       async stop() {
         unsubscribe();
-        await messages.idle();
+        await drain(messages);
       },
     };
   }
@@ -49,6 +54,7 @@ export async function startDiscord(ctx: PlatformContext): Promise<RunningDiscord
     api: config.DISCORD_API_URL,
     rest,
     handle,
+    work,
     logger,
     onReady: (id) => {
       applicationId ||= id;
@@ -59,8 +65,15 @@ export async function startDiscord(ctx: PlatformContext): Promise<RunningDiscord
     messages,
     async stop() {
       unsubscribe();
-      await messages.idle();
+      await drain(messages);
       await client.destroy();
     },
   };
+}
+
+/** Shutdown gives pending edits a bounded moment; what is left is redrawn from the store after the restart. */
+async function drain(messages: JobMessages, ms = 5_000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([messages.idle(), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sign } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { Pool } from 'undici';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLocalProvider, LOCAL_CAPABILITIES } from '../src/providers/local/index.ts';
+import type { ImageProvider } from '../src/core/provider.ts';
+import type { HttpServer } from '../src/server.ts';
+import { FakeDiscord } from '../test/fakes/discord/fake-discord.ts';
+import { slashCommand } from '../test/fakes/discord/interactions.ts';
+import { fmt, percentile } from './stats.ts';
+
+/**
+ * Ack latency of HTTP interactions under a burst: `count` signed /imagine interactions from distinct
+ * users, spread evenly over one second, against the real app (verification, parsing, the deferred
+ * answer) while the jobs they queue render in the background. Two figures: in-process, from the
+ * route's first look at the request to the answer being handed to the socket ("receipt to answer"),
+ * and the client's round trip on loopback.
+ */
+export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 'idle'): Promise<Record<string, number>> {
+  // The fake's keys and interaction builders are used here; Discord's REST side is a plain responder in a
+  // worker thread, so the bot's process carries only its own work (the tests do the validating).
+  const fake = new FakeDiscord();
+  const rest = await startResponder();
+  const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-discord-'));
+  const config = loadConfig({
+    DATA_DIR: dir,
+    PORT: '0',
+    PLAYGROUND: 'off',
+    DISCORD_API_URL: rest.url,
+    DISCORD_TOKEN: fake.botToken,
+    DISCORD_APPLICATION_ID: fake.applicationId,
+    DISCORD_PUBLIC_KEY: fake.keys.publicKeyHex,
+    MAX_QUEUED_PER_USER: '1000',
+  });
+  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), idleProvider] });
+  const inProcess: number[] = [];
+  timeRoutes(app.server, inProcess);
+  await app.start({ listen: true, platforms: true });
+  const url = new URL(app.server.url);
+  const pool = new Pool(url.origin, { connections: 32, pipelining: 1 });
+
+  // Signing is Discord's work, not ours: done before the clock starts.
+  const requests = Array.from({ length: count }, (_, n) => {
+    const i = slashCommand(fake.applicationId, { id: String(100000000000000000n + BigInt(n)), name: `user${n}` }, 'imagine', { prompt: `bench lighthouse ${n}`, provider, count: 1 });
+    fake.register(i);
+    const body = JSON.stringify(i);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return { body, timestamp, signature: sign(null, Buffer.from(timestamp + body), fake.keys.privateKey).toString('hex') };
+  });
+
+  // Warm-up: a few interactions end to end, so lazy module loading happens before the clock starts.
+  fake.interactionsUrl = `${app.server.url}/discord/interactions`;
+  for (let w = 0; w < 5; w++) await fake.post(slashCommand(fake.applicationId, { id: String(90 + w), name: 'warm' }, 'imagine', { prompt: 'warm-up', provider, count: 1 }));
+  await new Promise((r) => setTimeout(r, 500));
+  inProcess.length = 0;
+
+  const roundTrip: number[] = [];
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    requests.map(async (r, n) => {
+      const due = t0 + (n * 1000) / count;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      const s = performance.now();
+      const res = await pool.request({ path: '/discord/interactions', method: 'POST', headers: { 'content-type': 'application/json', 'x-signature-ed25519': r.signature, 'x-signature-timestamp': r.timestamp }, body: r.body });
+      const text = await res.body.text();
+      roundTrip.push(performance.now() - s);
+      if (res.statusCode !== 200 || JSON.parse(text).type !== 5) failed++;
+    }),
+  );
+  const wall = performance.now() - t0;
+
+  const figures = {
+    interactions: count,
+    failed,
+    burstSeconds: wall / 1000,
+    ackP50Ms: percentile(inProcess, 50),
+    ackP99Ms: percentile(inProcess, 99),
+    roundTripP50Ms: percentile(roundTrip, 50),
+    roundTripP99Ms: percentile(roundTrip, 99),
+  };
+  console.log(
+    `discord ack: ${count} /imagine in ${fmt(wall / 1000)} s, ${failed} failed; receipt->answer p50 ${fmt(figures.ackP50Ms)} ms, p99 ${fmt(figures.ackP99Ms)} ms (target p99 <= 25 ms); loopback round trip p50 ${fmt(figures.roundTripP50Ms)} ms, p99 ${fmt(figures.roundTripP99Ms)} ms`,
+  );
+  await pool.close();
+  await app.stop();
+  await rest.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return figures;
+}
+
+/** Wraps the interactions route so each answer's time from the handler's start is recorded. */
+function timeRoutes(server: HttpServer, out: number[]): void {
+  const route = server.route.bind(server);
+  server.route = (method, path, handler) =>
+    route(method, path, async (req) => {
+      if (path !== '/discord/interactions') return handler(req);
+      const s = performance.now();
+      const answer = await handler(req);
+      out.push(performance.now() - s);
+      return answer;
+    });
+}
+
+/** A provider that takes no CPU: it waits until canceled, so the figures are the adapter's and the core's. */
+const idleProvider: ImageProvider = {
+  id: 'idle',
+  displayName: 'Idle',
+  capabilities: { ...LOCAL_CAPABILITIES },
+  generate: (_req, ctx) => new Promise((_res, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('canceled')))),
+};
+
+/** Answers every REST call as Discord would in shape (a message, or 204), from a worker thread. */
+async function startResponder(): Promise<{ url: string; stop: () => Promise<number> }> {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const http = require('node:http');
+    let n = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'DELETE') { res.writeHead(204); res.end(); return; }
+        const id = String(600000000000000000n + BigInt(++n));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id, channel_id: '1', content: '', attachments: [], components: [], type: 0 }));
+      });
+    });
+    server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+    parentPort.on('message', () => server.close(() => process.exit(0)));
+  `;
+  const worker = new Worker(code, { eval: true });
+  const port = await new Promise<number>((r) => worker.once('message', r));
+  return { url: `http://127.0.0.1:${port}/api`, stop: () => (worker.postMessage('stop'), new Promise((r) => worker.once('exit', r))) };
+}
