@@ -25,7 +25,7 @@ const MIN_SIDE = 16;
  */
 export async function fitToBytes(bytes: Uint8Array, maxBytes: number): Promise<FittedImage> {
   const info = await probeImage(bytes);
-  if (bytes.length <= maxBytes && info.mime !== 'image/gif') return { bytes, mime: info.mime, width: info.width, height: info.height };
+  if (bytes.length <= maxBytes) return { bytes, mime: info.mime, width: info.width, height: info.height };
 
   const upright = sharp(bytes).autoOrient();
   const png = await upright.clone().png({ compressionLevel: 9 }).toBuffer();

@@ -12,6 +12,11 @@ describe('fit', () => {
     expect(fitted).toEqual({ bytes: png, mime: 'image/png', width: 300, height: 200 });
   });
 
+  it('keeps a GIF that fits, so an animation stays one', async () => {
+    const gif = await sharp(await solidPng(40, 40, { r: 200, g: 10, b: 10 })).gif().toBuffer();
+    expect(await fitToBytes(gif, gif.length)).toEqual({ bytes: gif, mime: 'image/gif', width: 40, height: 40 });
+  });
+
   it('re-encodes lossy at full size when PNG is too big', async () => {
     const png = await noisyPng(512, 512);
     const cap = Math.floor(png.length / 3);

@@ -60,7 +60,7 @@ function paintComposition(canvas: Canvas, scene: Scene): void {
   }
 }
 
-/** Far shapes and the weather of the sky between them, back to front. */
+/** Back to front: clouds and suns, the sky's own weather in front of them, then the far ranges. */
 function paintForms(canvas: Canvas, scene: Scene): void {
   const far = scene.items.filter((i) => i.depth < NEAR);
   const clouds = far.filter((i) => i.depth < 0.3);

@@ -69,7 +69,7 @@ export function planScene(input: SceneInput): Scene {
   const d = drawsFor(input.chain, 'scene');
   const hueJitter = (d() - 0.5) * 70;
   const palette = paletteFor(motifs, input.timeOfDay, input.weather, hueJitter);
-  // Low stylize keeps a calm, centred composition; high stylize spreads it out and tilts the horizon band.
+  // Low stylize keeps a calm, centred composition; high stylize scatters more copies and lets the horizon roam.
   const horizon = 0.6 + (d() - 0.5) * (0.16 + 0.34 * style);
   const spread = 0.25 + 0.45 * style;
   const copies = 1 + Math.round(style * 2);

@@ -84,3 +84,13 @@ describe('local renderer: upscale and vary', () => {
     expect(await meanDistanceTo(source.bytes, varied.images)).toBeLessThan((await meanDistanceTo(source.bytes, fresh.images)) * 0.6);
   });
 });
+
+describe('local renderer: upscale when canceled', () => {
+  it('does not start', async () => {
+    const result = await generate({ count: 1, width: 64, height: 64 });
+    const ctx = testContext();
+    ctx.controller.abort();
+    await expect(provider.upscale!(sourceOf(result, 1), ctx)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(ctx.updates).toEqual([]);
+  });
+});
