@@ -160,8 +160,26 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     }
   });
 
+  /**
+   * Presses on one job run one after another: acks come first, so 🗑️ then 🔄 in quick succession
+   * would otherwise race, and the reroll could start from a job that is being deleted.
+   */
+  const perJob = new Map<string, Promise<void>>();
+  const serial = (key: string, fn: () => Promise<void>): Promise<void> => {
+    const next = (perJob.get(key) ?? Promise.resolve()).then(fn, fn);
+    perJob.set(key, next);
+    void next.finally(() => {
+      if (perJob.get(key) === next) perJob.delete(key);
+    });
+    return next;
+  };
+
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: /^a:/ }, async ({ ack, body, action }) => {
     await ack();
+    await serial(decodeButtonId(action.action_id)?.jobId ?? '', () => press(body, action));
+  });
+
+  const press = async (body: BlockAction<ButtonAction>, action: ButtonAction): Promise<void> => {
     const channel = body.channel?.id ?? body.container?.channel_id;
     const to: ReplyTarget = { channel: channel ?? '', user: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
     try {
@@ -210,7 +228,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     } catch (err) {
       await fail(to, err);
     }
-  });
+  };
 
   app.error(async (err) => {
     logger.error({ err: err.message, code: (err as { code?: string }).code }, 'slack: unhandled listener error');
