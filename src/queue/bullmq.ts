@@ -173,7 +173,15 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
       scheduler.markRunning(b.data);
     }
     for (const e of await waitingInTurn(handed)) scheduler.add(e);
-    const picks: Entry[] = [];
+    // Running in the store yet unknown to BullMQ: BullMQ gave up on it while the store was unreachable, so
+    // it could not be marked failed. Handing it over again is safe: the runner resumes from its intent.
+    const orphans: Entry[] = [];
+    for (const job of await opts.store.listJobs({ states: ['running'] })) {
+      if (handed.has(job.id) || (await queue.getJob(bullId(job.id)))) continue;
+      orphans.push(entryOf(job));
+      scheduler.markRunning(entryOf(job));
+    }
+    const picks: Entry[] = [...orphans];
     for (let e = scheduler.next(); e; e = scheduler.next()) picks.push(e);
     if (picks.length) {
       await queue.addBulk(picks.map((e) => ({ name: 'run', data: e, opts: { jobId: bullId(e.jobId) } })));

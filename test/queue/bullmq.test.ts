@@ -135,7 +135,7 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     expect((await web!.atelier.getJob(second.id))?.state).toBe('canceled');
   });
 
-  it('retries with backoff when running a job throws, and fails it visibly once the attempts are spent', async () => {
+  it('retries with backoff when running a job throws, fails it visibly once the attempts are spent, and repairs a job BullMQ forgot', async () => {
     const prefix = uniquePrefix('retry');
     const dir = mkdtempSync(join(tmpdir(), 'atelier-bull-'));
     const store = createSqliteStore(join(dir, 'a.db'));
@@ -178,6 +178,8 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     const base = { action: { kind: 'imagine' as const }, state: 'queued' as const, provider: 'x', request: { mode: 'simple' as const, prompt: 'p' }, owner: actor('ana'), where: here, private: false, createdAt: Date.now(), progress: {}, attempts: 0, notes: [], version: 0 };
     await store.createJob({ ...base, id: 'flaky' } as Job);
     await store.createJob({ ...base, id: 'broken' } as Job);
+    // Running in the store, unknown to BullMQ: what a give-up leaves when the store was down at that moment.
+    await store.createJob({ ...base, id: 'orphan', state: 'running', startedAt: Date.now() } as Job);
     await queue.start();
     const finalOf = async (id: string) => {
       for (;;) {
@@ -192,6 +194,10 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     expect(broken.state).toBe('failed');
     expect(broken.error?.code).toBe('INTERNAL');
     expect(calls.get('broken')).toBe(3);
+    const orphan = await finalOf('orphan');
+    expect(orphan.state).toBe('succeeded');
+    expect(orphan.attempts).toBe(1);
+    expect(calls.get('orphan')).toBe(1);
     // Every line about a job carries its id: two retried throws of 'broken', then the give-up.
     expect(logged.filter((l) => l['jobId'] === 'broken' && l['err'])).toHaveLength(4);
   });
