@@ -50,9 +50,9 @@ export class SocketModeFake {
   }
 
   /** Resolves once a client is connected and greeted. */
-  async connected(timeoutMs = 10_000): Promise<void> {
+  async connected(timeoutMs = 10_000, atLeast = 1): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (this.sockets.size === 0) {
+    while (this.sockets.size === 0 || this.connections < atLeast) {
       if (Date.now() > end) throw new Error('no Socket Mode connection');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -74,6 +74,11 @@ export class SocketModeFake {
       });
       ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api' }));
     });
+  }
+
+  /** Slack asks clients to reconnect (e.g. `refresh_requested` every few hours); they must come back. */
+  requestReconnect(reason = 'refresh_requested'): void {
+    for (const ws of this.sockets) ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-socket-mode' } }));
   }
 
   async close(): Promise<void> {

@@ -79,6 +79,16 @@ describe('Slack over Socket Mode', () => {
     await eventually(() => h.fake.history(), (ms) => ms.some((m) => /Reroll by bob/.test(textOf(m))), 'reroll by bob');
   });
 
+  it('reconnects when Slack asks it to, through a fresh apps.connections.open', async () => {
+    const opens = h.fake.proxy.callsOf('apps.connections.open').length;
+    const connections = socket.connections;
+    socket.requestReconnect();
+    await socket.connected(10_000, connections + 1);
+    expect(h.fake.proxy.callsOf('apps.connections.open').length).toBeGreaterThan(opens);
+    // Only the new socket is left; a command over it is acked.
+    await eventually(async () => socket.send('slash_commands', slashCommand('a second harbour --count 0')).catch(() => undefined), (ack) => Boolean(ack?.payload), 'ack after reconnect');
+  });
+
   it('made only calls the method specs allow', () => {
     expect(h.fake.proxy.violations).toEqual([]);
   });
