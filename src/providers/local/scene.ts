@@ -108,7 +108,8 @@ export function planScene(input: SceneInput): Scene {
     style,
     items,
     texture: { seed: detailSeedFor(input.chain, 'texture'), cells: 5 + d() * 6, amount: 0.03 + 0.09 * style },
-    warp: { amount: style * 0.045 * Math.min(width, height), fx: 1 + d() * 2.5, fy: 1 + d() * 2.5, phase: d() * Math.PI * 2 },
+    // The swirl starts above Midjourney's default stylize (100): a default picture keeps straight lines.
+    warp: { amount: Math.max(0, style - 0.1) * 0.05 * Math.min(width, height), fx: 1 + d() * 2.5, fy: 1 + d() * 2.5, phase: d() * Math.PI * 2 },
     weatherSeed: detailSeedFor(input.chain, 'weather'),
     starSeed: detailSeedFor(input.chain, 'stars'),
   };
