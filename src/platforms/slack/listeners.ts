@@ -94,7 +94,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     }
     await ack();
     try {
-      const actor = await actorFor(command.user_id, command.user_name, def.name === 'settings');
+      // Admin status costs a users.info call (cached): only the commands that check it ask.
+      const actor = await actorFor(command.user_id, command.user_name, def.name === 'settings' || def.name === 'cancel');
       const where: Where = { platform: PLATFORM, serverId: command.team_id, channelId: command.channel_id };
       await present(await def.run(input as never, { atelier, actor, where }), to);
     } catch (err) {
