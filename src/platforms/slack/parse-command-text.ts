@@ -24,8 +24,17 @@ interface JsonProp {
   anyOf?: JsonProp[];
 }
 
+const shapesCache = new WeakMap<CommandDefinition, OptionShape[]>();
+
 /** The command's options, read once from its zod schema; the same source as Discord's option list. */
 export function optionShapes(def: CommandDefinition): OptionShape[] {
+  let shapes = shapesCache.get(def);
+  // Converting a schema is slow next to a slash command's 3 s budget; definitions never change.
+  if (!shapes) shapesCache.set(def, (shapes = readShapes(def)));
+  return shapes;
+}
+
+function readShapes(def: CommandDefinition): OptionShape[] {
   const schema = z.toJSONSchema(def.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonProp>; required?: string[] };
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {}).map(([name, raw]) => {
