@@ -259,8 +259,10 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
     bullJob.updateProgress({ percent: job.progress.percent ?? 0, stage: job.progress.stage ?? '', version: job.version }).catch(() => undefined);
   });
 
+  // BullMQ tracks a job's AbortController from the moment this worker takes it, before our processor has
+  // read the store: a cancel in that window still lands. Workers that do not hold the job ignore it.
   const onCancel = (channel: string, jobId: string) => {
-    if (channel === cancelChannel && worker && runningJobs.has(jobId)) worker.cancelJob(bullId(jobId), 'canceled');
+    if (channel === cancelChannel && worker) worker.cancelJob(bullId(jobId), 'canceled');
   };
 
   const self: BullQueue = {
