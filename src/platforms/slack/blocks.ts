@@ -42,7 +42,7 @@ const ACTION_EMOJI: Partial<Record<Job['action']['kind'], string>> = { reroll: '
  * status, and the buttons the provider allows. Names are plain text, not mentions: a posted mention
  * notifies, and only long jobs should. Pure: a restart re-renders any message from the stored job.
  */
-export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCount: number, extra?: { imagesNote?: string }): MessagePayload {
+export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCount: number, extra?: { imagesNote?: string; previewFileId?: string }): MessagePayload {
   const prompt = formatPrompt(job.request);
   const what = actionText(job);
   const who = escapeMrkdwn(job.owner.displayName);
@@ -64,6 +64,8 @@ export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCoun
     { type: 'section', block_id: 'prompt', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(prompt)}*`, SECTION_MAX) } },
     { type: 'context', block_id: 'status', elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 2000) }] },
   ];
+  // The grid inline, from the file already uploaded into the thread (no public URL needed).
+  if (extra?.previewFileId) blocks.splice(1, 0, { type: 'image', block_id: 'grid', slack_file: { id: extra.previewFileId }, alt_text: clip(prompt, 2000) });
   buttonRows(job, caps, imageCount).forEach((row, i) => {
     blocks.push({ type: 'actions', block_id: `buttons-${i}`, elements: row.map(slackButton) });
   });

@@ -15,6 +15,8 @@ export interface SlackMessageRef {
   ts: string;
   team: string;
   uploaded: boolean;
+  /** The uploaded grid (or single image), shown inline in the job message. */
+  previewFileId?: string;
 }
 
 interface Tracked extends SlackMessageRef {
@@ -79,7 +81,7 @@ export class JobMessages {
     const existing = this.tracked.get(job.id);
     if (existing) return { ok: true, ref: existing };
     const snapshot = this.newest(job, this.early.get(job.id));
-    const payload = await this.render(snapshot, false);
+    const payload = await this.render(snapshot, { uploaded: false });
     let channel = job.where.channelId;
     // A private job lives in a direct message with its requester: Slack cannot show files to one
     // person inside a channel, and ephemeral messages cannot be edited.
@@ -122,7 +124,13 @@ export class JobMessages {
     if (t) return t;
     const stored = (await this.deps.atelier.store.getMessageRef(jobId, PLATFORM)) as Partial<SlackMessageRef> | undefined;
     if (!stored || typeof stored.channel !== 'string' || typeof stored.ts !== 'string') return undefined;
-    return { channel: stored.channel, ts: stored.ts, team: stored.team ?? 'default', uploaded: Boolean(stored.uploaded) };
+    return {
+      channel: stored.channel,
+      ts: stored.ts,
+      team: stored.team ?? 'default',
+      uploaded: Boolean(stored.uploaded),
+      ...(typeof stored.previewFileId === 'string' ? { previewFileId: stored.previewFileId } : {}),
+    };
   }
 
   /** Resolves when nothing is waiting to be sent (tests, shutdown). */
@@ -191,8 +199,15 @@ export class JobMessages {
     this.deps.budget
       .submit(t.team, `${t.channel}:${t.ts}`, async () => {
         if (t.deleted) return;
-        const payload = await this.render(job, t.uploaded);
-        await this.deps.client.chat.update({ channel: t.channel, ts: t.ts, text: payload.text, blocks: payload.blocks as never });
+        const payload = await this.render(job, t);
+        try {
+          await this.deps.client.chat.update({ channel: t.channel, ts: t.ts, text: payload.text, blocks: payload.blocks as never });
+        } catch (err) {
+          // Slack may refuse an image block for a file it is still processing: the thread has the files.
+          if (slackErrorCode(err) !== 'invalid_blocks' || !t.previewFileId) throw err;
+          const plain = await this.render(job, { ...t, previewFileId: undefined });
+          await this.deps.client.chat.update({ channel: t.channel, ts: t.ts, text: plain.text, blocks: plain.blocks as never });
+        }
       }, final)
       .then(() => (final && shouldPing(job) ? this.ping(t, job) : undefined))
       .catch((err: unknown) => this.deps.logger.warn({ jobId: t.jobId, code: slackErrorCode(err) ?? String(err) }, 'slack: job message update failed'));
@@ -206,7 +221,7 @@ export class JobMessages {
     await withRetryAfter(() => this.deps.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text }));
   }
 
-  private async render(job: Job, uploaded: boolean): Promise<MessagePayload> {
+  private async render(job: Job, shown: Pick<SlackMessageRef, 'uploaded' | 'previewFileId'>): Promise<MessagePayload> {
     let caps = NO_CAPS;
     try {
       caps = this.deps.atelier.providers.get(job.provider).capabilities;
@@ -214,8 +229,8 @@ export class JobMessages {
       // A provider removed from the configuration: show the job without its provider's buttons.
     }
     const count = job.result?.imageIds.length ?? 0;
-    const note = job.state === 'succeeded' && count > 0 ? (uploaded ? `${count} image${count === 1 ? '' : 's'} in the thread` : 'Uploading images…') : undefined;
-    return renderJobMessage(job, caps, count, note ? { imagesNote: note } : undefined);
+    const note = job.state === 'succeeded' && count > 0 ? (shown.uploaded ? `${count} image${count === 1 ? '' : 's'} in the thread` : 'Uploading images…') : undefined;
+    return renderJobMessage(job, caps, count, { ...(note ? { imagesNote: note } : {}), ...(shown.uploaded && shown.previewFileId ? { previewFileId: shown.previewFileId } : {}) });
   }
 
   private async upload(t: Tracked, job: Job): Promise<void> {
@@ -233,7 +248,10 @@ export class JobMessages {
       // A long job's mention rides on the file message itself: a separate reply could land before the
       // files, because Slack shares uploads only after scanning them.
       const comment = shouldPing(job) ? `${mention(job.owner.userId)} your images are ready.` : undefined;
-      if (files.length) await uploadFiles(this.deps.client, files, { channelId: t.channel, threadTs: t.ts, ...(comment ? { comment } : {}) });
+      if (files.length) {
+        const ids = await uploadFiles(this.deps.client, files, { channelId: t.channel, threadTs: t.ts, ...(comment ? { comment } : {}) });
+        t.previewFileId = ids[0];
+      }
       if (files.length && comment) t.pinged = true;
       t.uploaded = true;
       await this.persist(t);
@@ -273,7 +291,7 @@ export class JobMessages {
   }
 
   private async persist(t: Tracked): Promise<void> {
-    const ref: SlackMessageRef = { channel: t.channel, ts: t.ts, team: t.team, uploaded: t.uploaded };
+    const ref: SlackMessageRef = { channel: t.channel, ts: t.ts, team: t.team, uploaded: t.uploaded, ...(t.previewFileId ? { previewFileId: t.previewFileId } : {}) };
     try {
       await this.deps.atelier.store.setMessageRef(t.jobId, PLATFORM, { ...ref });
     } catch (err) {

@@ -64,6 +64,11 @@ export function blockKitProblems(where: string, blocksArg: unknown, kind: 'messa
       ids.add(id);
     }
     if (b.type === 'section' && plainLen(b.text) > 3000) out.push(`${where}: section text over 3000`);
+    if (b.type === 'image') {
+      const src = Number(typeof b.image_url === 'string') + Number(typeof (b.slack_file as Json | undefined)?.id === 'string' || typeof (b.slack_file as Json | undefined)?.url === 'string');
+      if (src !== 1) out.push(`${where}: image needs exactly one of image_url and slack_file`);
+      if (typeof b.alt_text !== 'string' || b.alt_text.length === 0 || b.alt_text.length > 2000) out.push(`${where}: image alt_text length (1-2000)`);
+    }
     if (b.type === 'context' && Array.isArray(b.elements) && b.elements.length > 10) out.push(`${where}: context over 10 elements`);
     if (b.type === 'actions') {
       const els = (b.elements ?? []) as Json[];

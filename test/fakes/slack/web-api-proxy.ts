@@ -11,7 +11,10 @@ export interface RecordedCall {
   at: number;
 }
 
-export type Fault = { retryAfter: number } | { error: string };
+export type Fault = ({ retryAfter: number } | { error: string }) & {
+  /** Only calls whose arguments match; others pass through untouched. */
+  when?: (args: Record<string, unknown>) => boolean;
+};
 
 /**
  * A loopback proxy in front of the emulator: every Web API call is checked against the vendored
@@ -101,7 +104,9 @@ export class SlackApiProxy {
         return json(answer);
       }
     }
-    const fault = this.faults.get(method)?.shift();
+    const queue = this.faults.get(method) ?? [];
+    const at2 = queue.findIndex((f) => !f.when || f.when(args));
+    const fault = at2 >= 0 ? queue.splice(at2, 1)[0] : undefined;
     if (fault) {
       if ('retryAfter' in fault) {
         const answer = { ok: false, error: 'ratelimited' };

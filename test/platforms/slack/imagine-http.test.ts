@@ -38,6 +38,9 @@ describe('Slack /imagine over HTTP', () => {
     const thread = await h.fake.replies(msg.ts);
     const files = thread.flatMap((m) => m.files ?? []);
     expect(files.map((f) => f.title)).toEqual(['Grid', 'Image 1', 'Image 2', 'Image 3', 'Image 4']);
+    // The grid shows inline, from the file uploaded into the thread.
+    const grid = thread.flatMap((m) => m.files ?? []).find((f) => f.title === 'Grid')!;
+    expect((msg.blocks ?? []).find((b) => b.type === 'image')).toMatchObject({ slack_file: { id: grid.id } });
     // The buttons arrive only after the files are shared into the thread.
     const calls = h.fake.proxy.calls;
     const complete = calls.findIndex((c) => c.method === 'files.completeUploadExternal' && c.args.thread_ts === msg.ts);
@@ -48,6 +51,19 @@ describe('Slack /imagine over HTTP', () => {
     const edits = calls.filter((c) => c.method === 'chat.update' && c.args.ts === msg.ts).map((c) => c.at);
     for (let i = 1; i < edits.length; i++) expect(edits[i]! - edits[i - 1]!).toBeGreaterThanOrEqual(2000);
     expect(h.fake.proxy.violations).toEqual([]);
+  });
+
+  it('falls back to the message without the inline grid when Slack refuses the image block', async () => {
+    const updates = h.fake.proxy.callsOf('chat.update').length;
+    h.fake.proxy.failNext('chat.update', { error: 'invalid_blocks', when: (args) => String(args.blocks).includes('slack_file') });
+    await command('a quiet pond --provider local --count 1');
+    const done = await eventually(() => h.fake.history(), (ms) => ms.some((m) => textOf(m).includes('a quiet pond') && /in the thread/.test(textOf(m))), 'final without image');
+    const msg = done.find((m) => textOf(m).includes('a quiet pond'))!;
+    const refused = h.fake.proxy.callsOf('chat.update').slice(updates).find((c) => c.answer.error === 'invalid_blocks');
+    // The refused edit was the one with the image; the retry carried the buttons without it.
+    expect(String(refused?.args.blocks)).toContain('slack_file');
+    expect((msg.blocks ?? []).some((b) => b.type === 'image')).toBe(false);
+    expect((msg.blocks ?? []).some((b) => b.type === 'actions')).toBe(true);
   });
 
   it('refuses a bad option in the ack itself, naming the option; nothing queued', async () => {
