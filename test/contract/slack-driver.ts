@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStoreFromConfig } from '../../src/store/index.ts';
 import { alice, bob, mod, type Ack, type ContractDriver, type TestUser, type ViewButton, type ViewMessage } from './driver.ts';
+import { SocketModeFake } from '../fakes/slack/socket-mode-fake.ts';
 import { BOT_TOKEN, SIGNING_SECRET, SlackFake, blockActionBody, postSigned, slashCommandBody, viewSubmissionBody, type FakeUser, type SlackMessage } from '../fakes/slack/slack-fake.ts';
 
 interface OpenedView {
@@ -18,8 +19,9 @@ interface OpenedView {
  * spec-checking proxy. Commands, presses and submissions are POSTed signed, as Slack sends them; what
  * users see is read back from the emulator (channel, threads) and the proxy (ephemeral answers).
  */
-export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
+export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDriver & { fake: SlackFake } {
   const fake = new SlackFake();
+  const socket = mode === 'socket' ? new SocketModeFake() : undefined;
   let dataDir = '';
   let child: ChildProcess | undefined;
   let eventsUrl = '';
@@ -45,7 +47,9 @@ export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: fake.apiUrl,
+      ...(socket ? { SLACK_APP_TOKEN: 'xapp-1-A000000001-contract' } : {}),
     };
+    const connectionsBefore = socket?.connections ?? 0;
     const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../platforms/slack/app-process.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let stderr = '';
@@ -67,6 +71,20 @@ export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
       });
     });
     eventsUrl = `${url}/slack/events`;
+    await socket?.connected(30_000, connectionsBefore + 1);
+  }
+
+  /**
+   * One request as Slack delivers it: a signed HTTP POST, or in Socket Mode an envelope whose ack
+   * payload plays the part of the HTTP answer.
+   */
+  async function deliver(formBody: string): Promise<{ status: number; body: string }> {
+    if (!socket) return postSigned(eventsUrl, formBody);
+    const form = Object.fromEntries(new URLSearchParams(formBody));
+    const interactive = typeof form.payload === 'string';
+    const ack = await socket.send(interactive ? 'interactive' : 'slash_commands', interactive ? (JSON.parse(form.payload!) as Record<string, unknown>) : form);
+    const payload = ack.payload ?? {};
+    return { status: 200, body: Object.keys(payload).length ? JSON.stringify(payload) : '' };
   }
 
   const textOf = (m: SlackMessage): string =>
@@ -147,11 +165,12 @@ export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
   }
 
   const driver: ContractDriver & { fake: SlackFake } = {
-    name: 'slack',
+    name: socket ? 'slack (socket mode)' : 'slack',
     fake,
-    capabilities: { modals: true, signatures: true, tokenExpiry: false, restart: true },
+    capabilities: { modals: true, signatures: !socket, tokenExpiry: false, restart: true },
     async start() {
       await fake.start();
+      if (socket) fake.proxy.socketUrl = await socket.listen();
       dataDir = await mkdtemp(join(tmpdir(), 'atelier-slack-contract-'));
       await launch();
       poller = setInterval(() => void refresh().catch(() => undefined), 150);
@@ -163,6 +182,7 @@ export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
         child.kill('SIGTERM');
         await exited;
       }
+      await socket?.close();
       await fake.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
@@ -171,7 +191,7 @@ export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
       responseOwners.set(response.id, user);
       const u = fakeUser(user);
       const body = slashCommandBody({ command: `/${name}`, text: commandText(options), user: u, teamId: fake.teamId, channel: fake.channel, triggerId: await fake.triggerFor(u.id), responseUrl: response.url });
-      return commandAck(await postSigned(eventsUrl, body), user);
+      return commandAck(await deliver(body), user);
     },
     async press(user, message, button) {
       const response = fake.responseUrl();
@@ -179,7 +199,7 @@ export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
       const u = fakeUser(user);
       const viewsBefore = fake.proxy.callsOf('views.open').length;
       const body = blockActionBody({ user: u, teamId: fake.teamId, channel: fake.channel, messageTs: message.id, actionId: button.id, triggerId: await fake.triggerFor(u.id), responseUrl: response.url });
-      const res = await postSigned(eventsUrl, body);
+      const res = await deliver(body);
       if (res.status !== 200) return { kind: 'rejected', status: res.status };
       if (button.emoji === '✏️') {
         const view = await waitForNewView(viewsBefore);
@@ -197,7 +217,7 @@ export function createSlackDriver(): ContractDriver & { fake: SlackFake } {
       if (!view) throw new Error(`no open modal ${modal.modalId}`);
       const state: Record<string, Record<string, unknown>> = {};
       for (const [k, v] of Object.entries({ ...modal.fields, ...values })) state[k] = { [k]: { type: 'plain_text_input', value: v } };
-      const res = await postSigned(eventsUrl, viewSubmissionBody({ user: fakeUser(user), teamId: fake.teamId, view, values: state }));
+      const res = await deliver(viewSubmissionBody({ user: fakeUser(user), teamId: fake.teamId, view, values: state }));
       if (res.status !== 200) return { kind: 'rejected', status: res.status };
       if (!res.body) return { kind: 'deferred' };
       const body = JSON.parse(res.body) as { errors?: Record<string, string> };

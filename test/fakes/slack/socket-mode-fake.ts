@@ -60,7 +60,8 @@ export class SocketModeFake {
 
   /** Delivers one envelope (`slash_commands`, `interactive`, `events_api`) and waits for its ack. */
   send(type: string, payload: Record<string, unknown>, timeoutMs = 3_000): Promise<EnvelopeAck> {
-    const ws = [...this.sockets][0];
+    // The newest open connection: after a reconnect or a restart the old one may linger a moment.
+    const ws = [...this.sockets].reverse().find((x) => x.readyState === x.OPEN);
     if (!ws) return Promise.reject(new Error('no Socket Mode connection'));
     const envelope_id = randomUUID();
     return new Promise((resolve, reject) => {
