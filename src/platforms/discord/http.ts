@@ -28,7 +28,8 @@ export function mountInteractions(server: HttpServer, publicKey: string, handle:
     const handled = await handle(interaction);
     if (handled.after) {
       const after = handled.after;
-      req.raw.res.once('finish', () => work.push(after));
+      // 'close' fires after the answer is flushed, and also if Discord hung up first: the work runs either way.
+      req.raw.res.once('close', () => work.push(after));
     }
     return { status: 200, body: handled.response };
   });

@@ -14,7 +14,7 @@ import {
 } from 'discord-api-types/v10';
 import type { Atelier } from '../../core/atelier.ts';
 import type { CommandDefinition, CommandResult } from '../../core/command.ts';
-import { classifyError, formatZodIssues } from '../../core/errors.ts';
+import { UserError, classifyError, formatZodIssues } from '../../core/errors.ts';
 import type { Actor, Where } from '../../core/job.ts';
 import type { Logger } from '../../core/ports.ts';
 import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
@@ -89,14 +89,13 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
       response: { type: InteractionResponseType.DeferredChannelMessageWithSource, ...(ephemeral ? { data: { flags: MessageFlags.Ephemeral } } : {}) },
       after: async () => {
         const ctx = { atelier, actor: actorOf(i), where: whereOf(i) };
-        let result: CommandResult;
         try {
-          result = await def.run(parsed.data, ctx);
+          const result: CommandResult = await def.run(parsed.data, ctx);
+          await present(i, result, ephemeral, receivedAt);
         } catch (err) {
+          // Whatever failed, the "thinking…" the user sees is replaced by what went wrong.
           await replaceOriginal(i, ephemeral, errorText(err));
-          return;
         }
-        await present(i, result, ephemeral, receivedAt);
       },
     };
   }
@@ -249,7 +248,10 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
   }
 
   function errorText(err: unknown): string {
-    return classifyError(err, (incidentId, e) => logger.error({ incidentId, err: e }, 'discord: incident')).message;
+    const shown = classifyError(err, (incidentId, e) => logger.error({ incidentId, err: e }, 'discord: incident')).message;
+    // A refusal says who refused: the server's rules, the channel's NSFW policy, or the provider itself.
+    const by = err instanceof UserError ? err.details.blockedBy : undefined;
+    return by ? `${shown}\n-# Blocked by ${by}.` : shown;
   }
 }
 
