@@ -71,7 +71,7 @@ export async function startSlack(ctx: PlatformContext, tuning: SlackTuning = {})
 
   const messages = new JobMessages({ atelier: ctx.atelier, client, images: ctx.images, budget: new UpdateBudget(tuning.budget), logger });
   messages.start();
-  registerListeners(app, { atelier: ctx.atelier, commands: ctx.commands, messages, client, logger, isAdmin });
+  registerListeners(app, { atelier: ctx.atelier, commands: ctx.commands, messages, client, logger, isAdmin, apiUrl: config.SLACK_API_URL });
   await app.start();
   logger.info({ mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'slack started');
 

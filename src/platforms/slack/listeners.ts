@@ -21,6 +21,8 @@ export interface ListenerDeps {
   logger: Logger;
   /** Workspace admins and owners manage channel settings and anyone's jobs. */
   isAdmin(userId: string): Promise<boolean>;
+  /** The Web API base URL: a response_url on its origin (tests, proxies) is trusted like Slack's own. */
+  apiUrl: string;
 }
 
 const PLATFORM = 'slack' as const;
@@ -32,6 +34,17 @@ const INVITE_HINT = 'I am not in this channel. Invite me with `/invite @Atelier`
  */
 export function registerListeners(app: App, deps: ListenerDeps): void {
   const byName = new Map(deps.commands.map((c) => [c.name, c]));
+  const apiOrigin = new URL(deps.apiUrl).origin;
+  /** Only Slack's own hosts get our POSTs: a response_url is a place we send user-visible text. */
+  const trusted = (url: string | undefined): { responseUrl: string } | Record<string, never> => {
+    if (!url) return {};
+    try {
+      const u = new URL(url);
+      return (u.protocol === 'https:' && (u.hostname === 'slack.com' || u.hostname.endsWith('.slack.com'))) || u.origin === apiOrigin ? { responseUrl: url } : {};
+    } catch {
+      return {};
+    }
+  };
   const { atelier, client, logger, messages } = deps;
 
   const fail = async (to: ReplyTarget, err: unknown): Promise<void> => {
@@ -74,7 +87,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await ack({ response_type: 'ephemeral', text: `Atelier has no ${command.command} command. Try /help.` });
       return;
     }
-    const to: ReplyTarget = { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url };
+    const to: ReplyTarget = { channel: command.channel_id, user: command.user_id, ...trusted(command.response_url) };
     if (def.positional === 'prompt' && def.name === 'imagine' && !command.text.trim()) {
       await ack();
       await openImagineModal(def, command);
@@ -109,7 +122,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await client.views.open({ trigger_id: command.trigger_id, view: view as never });
     } catch (err) {
       logger.warn({ code: slackErrorCode(err) }, 'slack: views.open failed');
-      await replyEphemeral(client, logger, { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url }, `⚠️ I could not open the options form (${slackErrorCode(err) ?? 'error'}). Type it instead: /imagine ${usageHint(def)}`);
+      await replyEphemeral(client, logger, { channel: command.channel_id, user: command.user_id, ...trusted(command.response_url) }, `⚠️ I could not open the options form (${slackErrorCode(err) ?? 'error'}). Type it instead: /imagine ${usageHint(def)}`);
     }
   };
 
@@ -182,7 +195,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   const press = async (body: BlockAction<ButtonAction>, action: ButtonAction): Promise<void> => {
     const channel = body.channel?.id ?? body.container?.channel_id;
-    const to: ReplyTarget = { channel: channel ?? '', user: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
+    const to: ReplyTarget = { channel: channel ?? '', user: body.user.id, ...trusted(body.response_url) };
     try {
       const decoded = decodeButtonId(action.action_id);
       if (!decoded || !channel) throw new UserError('INVALID_OPTIONS', 'That button is not one of mine.');

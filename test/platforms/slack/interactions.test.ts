@@ -151,6 +151,15 @@ describe('shared commands and policy', () => {
     expect(await answerTo(c.response.id, 'cancel')).toMatch(/Cancel|nothing/i);
   });
 
+  it('never POSTs to a response_url outside Slack; answers with chat.postEphemeral instead', async () => {
+    const before = h.fake.proxy.callsOf('chat.postEphemeral').length;
+    const user = h.fake.users.bob;
+    const body = slashCommandBody({ command: '/help', text: '', user, teamId: h.fake.teamId, channel: h.fake.channel, triggerId: 'unused', responseUrl: 'https://attacker.example/collect' });
+    expect((await postSigned(h.eventsUrl, body)).status).toBe(200);
+    const sent = await eventually(async () => h.fake.proxy.callsOf('chat.postEphemeral').slice(before), (cs) => cs.length > 0, 'ephemeral fallback');
+    expect(sent[0]!.args).toMatchObject({ user: user.id, channel: h.fake.channel });
+  });
+
   it('an unknown command and stray text are answered in the ack', async () => {
     const unknown = await command('x', h.fake.users.alice, '/paint');
     expect(JSON.parse(unknown.res.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/no \/paint command/) });
