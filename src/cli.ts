@@ -150,7 +150,11 @@ async function startCommand(config: Config): Promise<number> {
   }
   const names = app.platforms.map((p) => p.name);
   process.stdout.write(`Atelier is listening on ${app.server.url} (${names.join(', ') || 'no platforms'})\n`);
-  if (names.includes('web')) process.stdout.write(`Playground: ${app.server.url.replace('127.0.0.1', 'localhost')}/\n`);
+  if (names.includes('web')) {
+    // The token itself is a secret and is not printed; say where it goes.
+    const hint = config.PLAYGROUND_TOKEN ? ' (add ?token=<PLAYGROUND_TOKEN> to open it)' : '';
+    process.stdout.write(`Playground: ${app.server.url.replace('127.0.0.1', 'localhost')}/${hint}\n`);
+  }
   const notConfigured = (['discord', 'slack'] as const).filter((n) => !names.includes(n));
   if (notConfigured.length) process.stdout.write(`Not configured: ${notConfigured.join(', ')} (run "npm run atelier -- doctor" for what to set)\n`);
   await new Promise<void>((resolveStop) => {
