@@ -70,6 +70,18 @@ describe('Discord slash commands other than /imagine, and refusals', () => {
     expect((await run(alice, 'info')).text).toMatch(/a queue of geese/);
   });
 
+  it('a user whose default is private gets an ephemeral result although the answer was deferred publicly', async () => {
+    const carol: FakeMember = { id: '100000000000000004', name: 'carol' };
+    expect((await run(carol, 'settings', { private: true })).text).toMatch(/private: true/);
+    const res = await h.imagine(carol, { prompt: 'a private pond', provider: 'local', count: 1 });
+    expect(res.body).toEqual({ type: 5 });
+    const m = await h.waitFor((x) => x.content.includes('a private pond') && x.content.includes('Done in'), 'private result');
+    expect(m.ephemeral).toBe(true);
+    expect(m.visibleTo).toBe(carol.id);
+    expect([...h.fake.messages.values()].some((x) => !x.deleted && !x.ephemeral && x.content.includes('a private pond'))).toBe(false);
+    expect([...h.fake.messages.values()].some((x) => !x.deleted && x.loading)).toBe(false);
+  });
+
   it('an unknown command says how to fix it', async () => {
     const r = await run(alice, 'dream');
     expect(r.text).toMatch(/atelier register/);
