@@ -17,13 +17,14 @@ export interface SlackMessageRef {
   uploaded: boolean;
   /** The uploaded grid (or single image), shown inline in the job message. */
   previewFileId?: string;
+  /** The requester of a long job was notified: never twice, even after a restart. */
+  pinged?: boolean;
 }
 
 interface Tracked extends SlackMessageRef {
   jobId: string;
   latest?: Job;
   deleted?: boolean;
-  pinged?: boolean;
   uploading?: Promise<void>;
 }
 
@@ -32,6 +33,7 @@ export type OpenResult = { ok: true; ref: SlackMessageRef } | { ok: false; code:
 /** Slack takes files up to 1 GB; a cap keeps memory bounded and uploads quick. */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 const EARLY_MAX = 500;
+const FINISHED_MAX = 5_000;
 const PLATFORM = 'slack';
 
 const NO_CAPS: ProviderCapabilities = {
@@ -63,6 +65,8 @@ export class JobMessages {
   private readonly tracked = new Map<string, Tracked>();
   /** Snapshots of jobs whose message is not open yet (events can beat the command handler). */
   private readonly early = new Map<string, Job>();
+  /** Where finished jobs' messages are, most recent last: the store drops a job's refs with the job. */
+  private readonly finished = new Map<string, SlackMessageRef>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly deps: JobMessagesDeps) {}
@@ -120,7 +124,7 @@ export class JobMessages {
 
   /** The message of a job, from memory or the store (after a restart). */
   async ref(jobId: string): Promise<SlackMessageRef | undefined> {
-    const t = this.tracked.get(jobId);
+    const t = this.tracked.get(jobId) ?? this.finished.get(jobId);
     if (t) return t;
     const stored = (await this.deps.atelier.store.getMessageRef(jobId, PLATFORM)) as Partial<SlackMessageRef> | undefined;
     if (!stored || typeof stored.channel !== 'string' || typeof stored.ts !== 'string') return undefined;
@@ -130,7 +134,23 @@ export class JobMessages {
       team: stored.team ?? 'default',
       uploaded: Boolean(stored.uploaded),
       ...(typeof stored.previewFileId === 'string' ? { previewFileId: stored.previewFileId } : {}),
+      ...(stored.pinged ? { pinged: true } : {}),
     };
+  }
+
+  /**
+   * Where a job's message is, as a button press reports it: deleting a job deletes its stored ref, so
+   * the press tells us which message to remove even after a restart.
+   */
+  locate(jobId: string, channel: string, ts: string): void {
+    if (this.tracked.has(jobId) || this.finished.has(jobId)) return;
+    this.keepFinished(jobId, { channel, ts, team: 'default', uploaded: true });
+  }
+
+  private keepFinished(jobId: string, ref: SlackMessageRef): void {
+    this.finished.delete(jobId);
+    this.finished.set(jobId, ref);
+    if (this.finished.size > FINISHED_MAX) this.finished.delete(this.finished.keys().next().value!);
   }
 
   /** Resolves when nothing is waiting to be sent (tests, shutdown). */
@@ -210,13 +230,26 @@ export class JobMessages {
         }
       }, final)
       .then(() => (final && shouldPing(job) ? this.ping(t, job) : undefined))
+      .then(() => this.forget(t, job))
       .catch((err: unknown) => this.deps.logger.warn({ jobId: t.jobId, code: slackErrorCode(err) ?? String(err) }, 'slack: job message update failed'));
+  }
+
+  /**
+   * A finished job's message needs nothing more from memory: a later event (a delete, a note) adopts it
+   * again from the stored ref, so the map does not grow with every job ever run.
+   */
+  private forget(t: Tracked, job: Job): void {
+    if (!isFinal(job.state) || t.uploading || t.latest?.version !== job.version || this.tracked.get(t.jobId) !== t) return;
+    this.tracked.delete(t.jobId);
+    const { channel, ts, team, uploaded, previewFileId, pinged } = t;
+    this.keepFinished(t.jobId, { channel, ts, team, uploaded, ...(previewFileId ? { previewFileId } : {}), ...(pinged ? { pinged } : {}) });
   }
 
   /** A long job's requester hears about the result: a thread reply notifies, an edit does not. */
   private async ping(t: Tracked, job: Job): Promise<void> {
     if (t.pinged || t.deleted) return;
     t.pinged = true;
+    await this.persist(t);
     const text = job.state === 'succeeded' ? `${mention(job.owner.userId)} your images are ready.` : `${mention(job.owner.userId)} your job failed: ${escapeMrkdwn(job.error?.message ?? 'unknown error')}`;
     await withRetryAfter(() => this.deps.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text }));
   }
@@ -272,6 +305,7 @@ export class JobMessages {
       this.deps.logger.warn({ jobId: job.id, code: slackErrorCode(err) }, 'slack: deleting the job message failed');
     }
     this.tracked.delete(job.id);
+    this.finished.delete(job.id);
   }
 
   private async post(channel: string, payload: MessagePayload): Promise<string> {
@@ -291,7 +325,14 @@ export class JobMessages {
   }
 
   private async persist(t: Tracked): Promise<void> {
-    const ref: SlackMessageRef = { channel: t.channel, ts: t.ts, team: t.team, uploaded: t.uploaded, ...(t.previewFileId ? { previewFileId: t.previewFileId } : {}) };
+    const ref: SlackMessageRef = {
+      channel: t.channel,
+      ts: t.ts,
+      team: t.team,
+      uploaded: t.uploaded,
+      ...(t.previewFileId ? { previewFileId: t.previewFileId } : {}),
+      ...(t.pinged ? { pinged: true } : {}),
+    };
     try {
       await this.deps.atelier.store.setMessageRef(t.jobId, PLATFORM, { ...ref });
     } catch (err) {

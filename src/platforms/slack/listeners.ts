@@ -223,9 +223,12 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         case 'cancel':
           await atelier.cancel(job.id, actor);
           return;
-        case 'delete':
+        case 'delete': {
+          const ts = body.container?.message_ts ?? body.message?.ts;
+          if (ts) messages.locate(job.id, channel, ts);
           await atelier.delete(job.id, actor);
           return;
+        }
         case 'remix': {
           const view = remixModal(formatPrompt(job.request), { channelId: channel, jobId: job.id, ...(where.serverId ? { teamId: where.serverId } : {}) });
           try {

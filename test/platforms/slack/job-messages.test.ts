@@ -100,4 +100,20 @@ describe('JobMessages', () => {
     await eventually(async () => fake.proxy.callsOf('chat.delete').filter((c) => c.args.ts === opened.ref.ts && c.answer.ok), (cs) => cs.length === 1, 'delete of the stored message');
     m2.stop();
   });
+
+  it('deletes a finished job message the store no longer knows, located by the press', async () => {
+    const first = stubAtelier();
+    const m1 = messagesFor(first.atelier);
+    const j = job({ id: 'job_located', createdAt: Date.now(), startedAt: Date.now() });
+    const opened = await m1.open(j);
+    if (!opened.ok) throw new Error(opened.code);
+    m1.stop();
+    // A new process, and the store dropped the job's refs with the job (ON DELETE CASCADE).
+    const second = stubAtelier(new Map());
+    const m2 = messagesFor(second.atelier);
+    m2.locate(j.id, opened.ref.channel, opened.ref.ts);
+    second.events.emit({ type: 'job.deleted', job: { ...j, state: 'succeeded', version: 9 } });
+    await eventually(async () => fake.proxy.callsOf('chat.delete').filter((c) => c.args.ts === opened.ref.ts && c.answer.ok), (cs) => cs.length === 1, 'delete of the located message');
+    m2.stop();
+  });
 });
