@@ -158,7 +158,7 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out waiting for ${description}; messages:\n${messages().map((m) => `  [${m.id}${m.ephemeral ? ' ephemeral' : ''}] ${m.text.replace(/\n/g, ' | ')} {${m.buttons.map((b) => b.emoji ?? b.label).join(' ')}} files:${m.files.length}`).join('\n')}\nviolations: ${fake.violations.join('\n')}`));
+          reject(new Error(`timed out waiting for ${description}; messages:\n${messages().map((m) => `  [${m.id}${m.ephemeral ? ' ephemeral' : ''}] ${m.text.replace(/\n/g, ' | ')} {${m.buttons.map((b) => b.emoji ?? b.label).join(' ')}} files:${m.files.length}`).join('\n')}\nviolations: ${fake.violations.join('\n')}\nlast requests:\n${fake.requests.slice(-25).map((r) => `  ${r.method} ${r.path.slice(0, 90)} ${r.status}`).join('\n')}`));
         }, timeoutMs);
         waiters.add(check);
         check();

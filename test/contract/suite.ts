@@ -115,6 +115,7 @@ export function contractSuite(makeDriver: () => ContractDriver): void {
     it('a job that no longer exists gets a private explanation', async () => {
       const gone = await imagineDone('a vanishing cat');
       await expectAcked(await driver.press(alice, gone, findButton(gone, '🗑️')));
+      await waitUntil(() => !driver.messages().some((m) => m.id === gone.id), 'message deleted');
       const ack = await driver.press(alice, gone, findButton(gone, '🔄'));
       await ackMessage(ack, (m) => m.ephemeral && /no longer|not found|deleted/i.test(m.text), 'gone explanation');
     });
