@@ -20,6 +20,7 @@ import type { Logger } from '../../core/ports.ts';
 import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 import { DEFAULT_ATTACHMENT_LIMIT, type DiscordMessageRef } from './message-ref.ts';
+import { settled } from './rest.ts';
 import type { JobMessages } from './job-messages.ts';
 import { clip, notice } from './render.ts';
 
@@ -240,7 +241,8 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
   /** Interaction-webhook calls after the answer: a failure is logged, never thrown into the void. */
   async function webhook(call: () => Promise<unknown>): Promise<APIMessage | undefined> {
     try {
-      return (await call()) as APIMessage;
+      // Called only in the work after an answer, so the token is at most seconds old.
+      return (await settled(call, now(), now)) as APIMessage;
     } catch (err) {
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'discord: interaction webhook call failed');
       return undefined;

@@ -8,7 +8,7 @@ import type { ChannelBudget } from './channel-budget.ts';
 import { previewFile, resultFiles } from './job-files.ts';
 import { saveRef, type DiscordMessageRef } from './message-ref.ts';
 import { render, type DiscordPayload, type RenderFile } from './render.ts';
-import { CODES, discordCode, httpStatus, isRateLimit } from './rest.ts';
+import { CODES, discordCode, httpStatus, isRateLimit, settled } from './rest.ts';
 
 /** Discord: interaction tokens live 15 minutes; we stop using one a minute early so no write races its death. */
 export const TOKEN_LIFETIME_MS = 15 * 60_000;
@@ -145,7 +145,7 @@ export class JobMessage {
     const fresh = final && (payload.allowed_mentions.users?.length ?? 0) > 0 && !this.ref.ephemeral;
     if (this.tokenAlive()) {
       try {
-        await this.withFallbacks(payload, (p) => this.writeWebhook(p, fresh));
+        await this.withFallbacks(payload, (p) => settled(() => this.writeWebhook(p, fresh), this.ref.tokenIssuedAt, this.now));
         return;
       } catch (err) {
         if (!tokenRefused(err)) throw err;

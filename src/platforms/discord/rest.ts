@@ -115,3 +115,22 @@ export const CODES = {
   entityTooLarge: 40005,
   alreadyAcknowledged: 40060,
 } as const;
+
+/** How long after an interaction a 10015 counts as "not settled yet" rather than "gone". */
+const SETTLE_MS = 10_000;
+
+/**
+ * Runs an interaction-webhook call, retrying briefly while the token is young: a follow-up can reach
+ * Discord before it has processed our HTTP answer, and Discord sometimes answers 10015 Unknown Webhook
+ * for a token it just issued (discord-api-docs#6851). Only after that does 10015 mean the token is dead.
+ */
+export async function settled<T>(call: () => Promise<T>, issuedAt: number, now: () => number = Date.now): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (discordCode(err) !== CODES.unknownWebhook || attempt >= 4 || now() - issuedAt > SETTLE_MS) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}
