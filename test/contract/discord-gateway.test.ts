@@ -10,4 +10,6 @@ it('sent Discord only requests it accepts, and identified on the gateway', () =>
   expect(driver.fake.gateway.identified.length).toBeGreaterThan(0);
   expect(driver.fake.requests.some((r) => r.route === '/interactions/{interaction_id}/{interaction_token}/callback' && r.status === 204)).toBe(true);
   expect(driver.fake.violations).toEqual([]);
+  // Nothing was left at the deferred "thinking…" state.
+  expect(driver.messages().filter((m) => m.text === 'Atelier is thinking…')).toEqual([]);
 });

@@ -9,4 +9,6 @@ contractSuite(() => driver);
 it('sent Discord only requests it accepts', () => {
   expect(driver.fake.requests.length).toBeGreaterThan(0);
   expect(driver.fake.violations).toEqual([]);
+  // Nothing was left at the deferred "thinking…" state.
+  expect(driver.messages().filter((m) => m.text === 'Atelier is thinking…')).toEqual([]);
 });
