@@ -9,7 +9,7 @@ import { decodeButtonId, detailsText } from '../../core/present.ts';
 import { formatPrompt, isKnownFlag } from '../../core/prompt.ts';
 import type { JobMessages } from './job-messages.ts';
 import { IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
-import { parseCommandText, usageHint } from './parse-command-text.ts';
+import { parseCommandText, usageHint } from '../command-text.ts';
 import { replyEphemeral, replyInChannel, type ReplyTarget } from './reply.ts';
 import { slackErrorCode } from './web-client.ts';
 

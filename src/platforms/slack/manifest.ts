@@ -1,7 +1,7 @@
 import type { AppsManifestCreateArguments } from '@slack/web-api';
 import type { CommandDefinition } from '../../core/command.ts';
 import type { Config } from '../../config.ts';
-import { usageHint } from './parse-command-text.ts';
+import { usageHint } from '../command-text.ts';
 
 export type SlackManifest = AppsManifestCreateArguments['manifest'];
 

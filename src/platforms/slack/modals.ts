@@ -1,5 +1,5 @@
 import type { CommandDefinition } from '../../core/command.ts';
-import { optionShapes, type OptionShape } from './parse-command-text.ts';
+import { optionShapes, type OptionShape } from '../command-text.ts';
 import type { Block } from './blocks.ts';
 
 export const IMAGINE_MODAL = 'atelier:imagine';

@@ -164,7 +164,7 @@ describe('shared commands and policy', () => {
     const unknown = await command('x', h.fake.users.alice, '/paint');
     expect(JSON.parse(unknown.res.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/no \/paint command/) });
     const stray = await command('hello there', h.fake.users.alice, '/queue');
-    expect(JSON.parse(stray.res.body).text).toMatch(/does not take free text/);
+    expect(JSON.parse(stray.res.body).text).toMatch(/takes no free text/);
   });
 });
 

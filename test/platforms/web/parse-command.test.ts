@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../../commands/index.ts';
 import { UserError } from '../../../src/core/errors.ts';
-import { parseCommand, tokenize } from '../../../src/platforms/web/parse-command.ts';
+import { parseCommand } from '../../../src/platforms/web/parse-command.ts';
+import { tokenize } from '../../../src/platforms/command-text.ts';
 import { describeCommand } from '../../../src/platforms/web/command-schema.ts';
 
 const parse = (text: string) => parseCommand(text, commands);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineCommand } from '../../../src/core/command.ts';
-import { imagineOptionsSchema } from '../../../src/core/imagine-options.ts';
-import { isKnownFlag } from '../../../src/core/prompt.ts';
-import { UserError } from '../../../src/core/errors.ts';
-import { optionShapes, parseCommandText, tokenize, usageHint } from '../../../src/platforms/slack/parse-command-text.ts';
+import { defineCommand } from '../../src/core/command.ts';
+import { imagineOptionsSchema } from '../../src/core/imagine-options.ts';
+import { isKnownFlag } from '../../src/core/prompt.ts';
+import { UserError } from '../../src/core/errors.ts';
+import { optionShapes, parseCommandText, tokenize, usageHint } from '../../src/platforms/command-text.ts';
 
 const imagine = defineCommand({
   name: 'imagine',
@@ -34,7 +34,11 @@ describe('tokenize', () => {
     ['"unclosed quote stays', ['"unclosed', 'quote', 'stays']],
     ['', []],
   ])('%j', (text, words) => {
-    expect(tokenize(text)).toEqual(words);
+    expect(tokenize(text).map((t) => t.value)).toEqual(words);
+  });
+
+  it('keeps the raw text, quotes included, for free text', () => {
+    expect(tokenize('say "hello world" it\'s').map((t) => t.raw)).toEqual(['say', '"hello world"', "it's"]);
   });
 });
 
@@ -53,22 +57,19 @@ describe('parseCommandText for /imagine', () => {
     expect(parseCommandText(imagine, text, flags)).toEqual(expected);
   });
 
-  it('leaves a wrong number for zod to name', () => {
-    const raw = parseCommandText(imagine, 'a fox --count many', flags);
-    expect(raw).toEqual({ prompt: 'a fox', count: 'many' });
-    const parsed = imagine.options.safeParse(raw);
-    expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues[0]?.path).toEqual(['count']);
+  it('names a value that is not a number, with the range', () => {
+    expect(() => parseCommandText(imagine, 'a fox --count many', flags)).toThrow(/--count takes a number from 1 to 8, not "many"/);
+  });
+
+  it('reads --name=value and refuses an option given twice', () => {
+    expect(parseCommandText(imagine, 'a fox --count=3', flags)).toEqual({ prompt: 'a fox', count: 3 });
+    expect(() => parseCommandText(imagine, 'a fox --count 2 --count 3', flags)).toThrow(/given twice/);
   });
 
   it('says which option lacks a value and how to use it', () => {
     expect(() => parseCommandText(imagine, 'a fox --weather', flags)).toThrow(/--weather needs a value: one of sunny, cloudy/);
-    try {
-      parseCommandText(imagine, 'a fox --count --private', flags);
-    } catch (err) {
-      expect(err).toBeInstanceOf(UserError);
-      expect((err as UserError).message).toContain('Usage: /imagine <prompt>');
-    }
+    expect(() => parseCommandText(imagine, 'a fox --count --private', flags)).toThrow(UserError);
+    expect(() => parseCommandText(imagine, 'a fox --count --private', flags)).toThrow(/--count needs a value from 1 to 8/);
   });
 });
 
@@ -78,7 +79,7 @@ describe('parseCommandText for a command without free text', () => {
   });
   it('refuses an unknown option and stray words', () => {
     expect(() => parseCommandText(settings, '--colour red')).toThrow(/no option --colour/);
-    expect(() => parseCommandText(settings, 'hello')).toThrow(/does not take free text/);
+    expect(() => parseCommandText(settings, 'hello')).toThrow(/takes no free text/);
   });
 });
 

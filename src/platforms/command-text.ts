@@ -1,17 +1,23 @@
 import { z } from 'zod';
-import type { CommandDefinition } from '../../core/command.ts';
-import { UserError } from '../../core/errors.ts';
+import type { CommandDefinition } from '../core/command.ts';
+import { UserError } from '../core/errors.ts';
+
+/**
+ * Command text -> typed input, for the platforms where commands arrive as text (Slack, the playground).
+ * Discord sends typed options and does not need this. One parser, so `/imagine a fox --count 2` means
+ * the same wherever it is typed.
+ */
 
 /** One option of a command as JSON Schema describes it (with `io: 'input'`, defaulted fields are optional). */
 export interface OptionShape {
   name: string;
   type: 'string' | 'integer' | 'number' | 'boolean';
+  description: string;
+  required: boolean;
   enum?: readonly string[];
   minimum?: number;
   maximum?: number;
   maxLength?: number;
-  description?: string;
-  required: boolean;
 }
 
 interface JsonProp {
@@ -44,14 +50,21 @@ function readShapes(def: CommandDefinition): OptionShape[] {
     return {
       name,
       type,
+      description: raw.description ?? p.description ?? '',
+      required: required.has(name),
       ...(p.enum ? { enum: p.enum.map(String) } : {}),
       ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
       ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),
       ...(p.maxLength !== undefined ? { maxLength: p.maxLength } : {}),
-      ...(p.description ? { description: p.description } : {}),
-      required: required.has(name),
     };
   });
+}
+
+export interface Token {
+  /** Quotes removed: for typed option values. */
+  value: string;
+  /** As typed: for the free text, so a prompt keeps its quotes. */
+  raw: string;
 }
 
 const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '„': '“', '‘': '’', '«': '»' };
@@ -59,28 +72,29 @@ const QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', '„'
 /**
  * Splits command text into words. A quote opens a group only at the start of a word and closes only at
  * the end of one, so apostrophes ("a cat's hat") stay as typed; an unclosed quote is kept literally.
- * Slack clients auto-correct quotes into curly ones, so those count too.
+ * Slack clients and phones auto-correct quotes into curly ones, so those count too.
  */
-export function tokenize(text: string): string[] {
-  const out: string[] = [];
+export function tokenize(text: string): Token[] {
+  const out: Token[] = [];
   const words = text.trim().split(/\s+/).filter(Boolean);
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const close = QUOTES[w[0]!];
     if (!close) {
-      out.push(w);
+      out.push({ value: w, raw: w });
       continue;
     }
     if (w.length > 1 && w.endsWith(close)) {
-      out.push(w.slice(1, -1));
+      out.push({ value: w.slice(1, -1), raw: w });
       continue;
     }
     const end = words.findIndex((x, j) => j > i && x.endsWith(close));
     if (end === -1) {
-      out.push(w);
+      out.push({ value: w, raw: w });
       continue;
     }
-    out.push([w.slice(1), ...words.slice(i + 1, end), words[end]!.slice(0, -1)].join(' '));
+    const group = words.slice(i, end + 1).join(' ');
+    out.push({ value: group.slice(1, -1), raw: group });
     i = end;
   }
   return out;
@@ -94,66 +108,87 @@ export interface ParseOptions {
   keepInText?: (name: string) => boolean;
 }
 
+const TRUE = new Set(['true', 'yes', 'on', '1']);
+const FALSE = new Set(['false', 'no', 'off', '0']);
+const FLAG = /^--([a-zA-Z][\w-]*)(?:=(.*))?$/;
+
 /**
- * Slack text -> the command's raw input, before zod: `--option value` pairs for typed options, every
- * other word into the `positional` option. Throws a UserError naming the option and the usage on
- * anything it cannot place.
+ * Text -> the command's raw input, before zod: `--option value` (or `--option=value`) for typed options,
+ * every other word into the `positional` option. Throws a UserError naming the option on anything it
+ * cannot place; callers add the usage line once, for this and for zod's complaints alike.
  */
 export function parseCommandText(def: CommandDefinition, text: string, opts: ParseOptions = {}): Record<string, unknown> {
   const shapes = new Map(optionShapes(def).map((s) => [s.name, s]));
+  // Phones and some keyboards turn "--" into a dash.
   const tokens = tokenize(text.replace(/[—–](?=[a-zA-Z])/g, '--'));
   const out: Record<string, unknown> = {};
   const free: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
-    const m = /^--([a-zA-Z][\w-]*)$/.exec(tok);
+    const m = FLAG.exec(tok.raw);
     const name = m?.[1]?.toLowerCase();
-    const shape = name ? shapes.get(name) : undefined;
+    const shape = name === undefined ? undefined : shapes.get(name);
     // `--prompt a cat` names the free text explicitly: the marker goes, the words stay free.
-    if (shape && shape.name === def.positional) continue;
-    if (!m || !name || opts.keepInText?.(name) || !shape) {
-      if (m && name && !shape && !opts.keepInText && !def.positional) {
-        throw new UserError('INVALID_OPTIONS', `/${def.name} has no option --${name}. Usage: /${def.name} ${usageHint(def)}`);
-      }
-      free.push(tok);
+    if (shape && shape.name === def.positional && m?.[2] === undefined) continue;
+    // Midjourney flags belong to the prompt even where a typed option shares the name (--no, --seed).
+    if (name === undefined || opts.keepInText?.(name) || (!shape && def.positional && opts.keepInText)) {
+      free.push(tok.raw);
       continue;
     }
+    if (!shape || shape.name === def.positional) {
+      const known = [...shapes.keys()].filter((n) => n !== def.positional).map((n) => `--${n}`);
+      throw new UserError('INVALID_OPTIONS', `/${def.name} has no option --${name}.${known.length ? ` Options: ${known.join(', ')}.` : ''}`);
+    }
+    if (shape.name in out) throw new UserError('CONFLICT', `--${shape.name} is given twice: keep one.`);
+    let raw = m?.[2];
     const next = tokens[i + 1];
-    if (shape.type === 'boolean') {
-      const b = next === undefined ? undefined : parseBoolean(next);
-      if (b === undefined) out[name] = true;
-      else {
-        out[name] = b;
+    if (raw === undefined && shape.type === 'boolean') {
+      if (next && (TRUE.has(next.value.toLowerCase()) || FALSE.has(next.value.toLowerCase()))) {
+        raw = next.value;
         i++;
-      }
-      continue;
+      } else raw = 'true';
+    } else if (raw === undefined) {
+      if (!next || FLAG.test(next.raw)) throw new UserError('INVALID_OPTIONS', `--${shape.name} needs a value${valueHint(shape)}.`);
+      raw = next.value;
+      i++;
     }
-    if (next === undefined || /^--[a-zA-Z]/.test(next)) {
-      throw new UserError('INVALID_OPTIONS', `--${name} needs a value${shape.enum ? `: one of ${shape.enum.join(', ')}` : ''}. Usage: /${def.name} ${usageHint(def)}`);
-    }
-    i++;
-    out[name] = shape.type === 'integer' || shape.type === 'number' ? toNumber(next) : next;
+    out[shape.name] = coerce(shape, raw);
   }
   if (free.length) {
     if (!def.positional) {
-      throw new UserError('INVALID_OPTIONS', `/${def.name} does not take free text ("${free.join(' ').slice(0, 60)}"). Usage: /${def.name} ${usageHint(def)}`);
+      throw new UserError('INVALID_OPTIONS', `/${def.name} takes no free text ("${free.join(' ').slice(0, 60)}"): use --options.`);
     }
     out[def.positional] = free.join(' ');
   }
   return out;
 }
 
-/** Numbers stay strings when they are not numbers, so zod names the option and says what it expects. */
-const toNumber = (s: string): number | string => (/^-?\d+(\.\d+)?$/.test(s) ? Number(s) : s);
-
-function parseBoolean(s: string): boolean | undefined {
-  const v = s.toLowerCase();
-  if (['true', 'yes', 'on', '1'].includes(v)) return true;
-  if (['false', 'no', 'off', '0'].includes(v)) return false;
-  return undefined;
+function valueHint(s: OptionShape): string {
+  if (s.enum) return `: one of ${s.enum.join(', ')}`;
+  if (s.minimum !== undefined && s.maximum !== undefined) return ` from ${s.minimum} to ${s.maximum}`;
+  return '';
 }
 
-/** `[prompt] --format 1:1|16:9 --count 1-8 --private`: Slack's usage hint, from the option schema. */
+function coerce(s: OptionShape, raw: string): unknown {
+  switch (s.type) {
+    case 'boolean': {
+      const v = raw.toLowerCase();
+      if (TRUE.has(v)) return true;
+      if (FALSE.has(v)) return false;
+      throw new UserError('INVALID_OPTIONS', `--${s.name} is yes or no, not "${raw}".`);
+    }
+    case 'integer':
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new UserError('INVALID_OPTIONS', `--${s.name} takes a number${valueHint(s)}, not "${raw}".`);
+      return n;
+    }
+    default:
+      return raw;
+  }
+}
+
+/** `<prompt> [--format 1:1|16:9] [--count 1-8] [--private]`: the usage hint, from the option schema. */
 export function usageHint(def: CommandDefinition): string {
   const parts: string[] = [];
   for (const s of optionShapes(def)) {
