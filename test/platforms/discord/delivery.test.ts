@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../../src/core/job.ts';
 import { ChannelBudget } from '../../../src/platforms/discord/channel-budget.ts';
@@ -53,6 +54,18 @@ describe('Discord job messages: throttle, final state, rate limits, token expiry
     const writes = writesTo(ref, before);
     expect(writes.map((w) => w.method)).toEqual(['PATCH', 'PATCH']);
     expect(h.fake.messages.get(message.id)!.content).toContain('Done in');
+  });
+
+  it('a running job shows the provider\'s preview image with its progress', async () => {
+    const { job, ref, message } = await runningJob('a preview of dawn');
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#c04020' } }).png().toBuffer();
+    await h.app.atelier.blobs.put(`jobs/${job.id}/preview-test.png`, new Uint8Array(png));
+    const msg = new JobMessage(deps, job.id, ref);
+    msg.push(snapshot(job, 1, { progress: { percent: 50, stage: 'light', previewKey: `jobs/${job.id}/preview-test.png` } }));
+    await msg.idle();
+    const m = h.fake.messages.get(message.id)!;
+    expect(m.content).toContain('light ▰▰▰▰▰▱▱▱▱▱ 50%');
+    expect(m.attachments.map((a) => a.filename)).toEqual([expect.stringMatching(/^preview\./)]);
   });
 
   it('never lets a late progress snapshot overwrite the final state', async () => {
