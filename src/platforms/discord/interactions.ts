@@ -250,7 +250,8 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
   }
 
   function errorText(err: unknown): string {
-    const shown = classifyError(err, (incidentId, e) => logger.error({ incidentId, err: e }, 'discord: incident')).message;
+    // Name, message and stack only: a REST error's own fields carry the request URL, and with it the interaction token.
+    const shown = classifyError(err, (incidentId, e) => logger.error({ incidentId, err: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e) }, 'discord: incident')).message;
     // A refusal says who refused: the server's rules, the channel's NSFW policy, or the provider itself.
     const by = err instanceof UserError ? err.details.blockedBy : undefined;
     return by ? `${shown}\n-# Blocked by ${by}.` : shown;
