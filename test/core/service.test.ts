@@ -314,3 +314,12 @@ async function vi_waitFor(check: () => Promise<boolean>, ms = 5000): Promise<voi
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('provider registry', () => {
+  it('offers no capabilities for a provider that is no longer configured', async () => {
+    const { ProviderRegistry, NO_CAPABILITIES } = await import('../../src/core/registry.ts');
+    const r = new ProviderRegistry();
+    expect(r.capabilities('gone')).toBe(NO_CAPABILITIES);
+    expect(NO_CAPABILITIES).toMatchObject({ upscale: false, variations: false });
+  });
+});

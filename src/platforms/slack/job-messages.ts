@@ -3,7 +3,6 @@ import type { Atelier } from '../../core/atelier.ts';
 import type { JobEvent } from '../../core/events.ts';
 import { isFinal, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
-import type { ProviderCapabilities } from '../../core/provider.ts';
 import { escapeMrkdwn, mention, renderJobMessage, shouldPing, type MessagePayload } from './blocks.ts';
 import type { UpdateBudget } from './update-budget.ts';
 import { uploadFiles, type UploadFile } from './uploads.ts';
@@ -36,17 +35,6 @@ const EARLY_MAX = 500;
 const FINISHED_MAX = 5_000;
 const PLATFORM = 'slack';
 
-const NO_CAPS: ProviderCapabilities = {
-  modes: ['simple'],
-  fields: [],
-  aspectRatios: 'any',
-  maxCount: 1,
-  upscale: false,
-  variations: false,
-  progressPercent: false,
-  previews: false,
-  webhooks: false,
-};
 
 export interface JobMessagesDeps {
   atelier: Atelier;
@@ -255,12 +243,7 @@ export class JobMessages {
   }
 
   private async render(job: Job, shown: Pick<SlackMessageRef, 'uploaded' | 'previewFileId'>): Promise<MessagePayload> {
-    let caps = NO_CAPS;
-    try {
-      caps = this.deps.atelier.providers.get(job.provider).capabilities;
-    } catch {
-      // A provider removed from the configuration: show the job without its provider's buttons.
-    }
+    const caps = this.deps.atelier.providers.capabilities(job.provider);
     const count = job.result?.imageIds.length ?? 0;
     const note = job.state === 'succeeded' && count > 0 ? (shown.uploaded ? `${count} image${count === 1 ? '' : 's'} in the thread` : 'Uploading images…') : undefined;
     return renderJobMessage(job, caps, count, { ...(note ? { imagesNote: note } : {}), ...(shown.uploaded && shown.previewFileId ? { previewFileId: shown.previewFileId } : {}) });

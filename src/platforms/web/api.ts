@@ -44,8 +44,7 @@ export function createApi(deps: ApiDeps) {
   const { atelier, feed } = deps;
 
   const render = (job: Job): JobMessage => {
-    const caps = atelier.providers.has(job.provider) ? atelier.providers.get(job.provider).capabilities : undefined;
-    return renderJob(job, caps);
+    return renderJob(job, atelier.providers.capabilities(job.provider));
   };
 
   /** One funnel: what the user can fix is a 4xx with the message; anything else an incident id. */

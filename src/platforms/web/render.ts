@@ -42,13 +42,13 @@ export const imageUrl = (id: string, download = false): string => `/api/images/$
  * Pure: a job snapshot -> its message. Every state the core knows renders the same way after a
  * restart, because nothing here depends on what the page saw before.
  */
-export function renderJob(job: Job, caps: ProviderCapabilities | undefined): JobMessage {
+export function renderJob(job: Job, caps: ProviderCapabilities): JobMessage {
   const images = (job.result?.imageIds ?? []).map((id, i) => ({ id, index: i + 1, url: imageUrl(id), downloadUrl: imageUrl(id, true) }));
   const what = actionText(job);
   const emoji = ACTION_EMOJI[job.action.kind];
   const attribution = [emoji, what, `by ${job.owner.displayName}`].filter(Boolean).join(' ');
   // Without capabilities (a provider removed since) the message still shows, with only what needs none.
-  const rows = buttonRows(job, caps ?? NO_CAPS, images.length);
+  const rows = buttonRows(job, caps, images.length);
   return {
     kind: 'job',
     id: job.id,
@@ -82,14 +82,3 @@ function footerText(job: Job): string {
   return [job.provider, seed !== undefined ? `seed ${seed}` : undefined].filter(Boolean).join(' · ');
 }
 
-const NO_CAPS: ProviderCapabilities = {
-  modes: ['simple'],
-  fields: [],
-  aspectRatios: 'any',
-  maxCount: 1,
-  upscale: false,
-  variations: false,
-  progressPercent: false,
-  previews: false,
-  webhooks: false,
-};
