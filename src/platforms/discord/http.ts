@@ -1,4 +1,5 @@
-import type { APIInteraction } from 'discord-api-types/v10';
+import { InteractionResponseType, type APIInteraction } from 'discord-api-types/v10';
+import { notice } from './render.ts';
 import type { Logger } from '../../core/ports.ts';
 import type { HttpServer, RawRequest, RawResponse } from '../../server.ts';
 import type { Handled } from './interactions.ts';
@@ -25,7 +26,11 @@ export function mountInteractions(server: HttpServer, publicKey: string, handle:
     } catch {
       return { status: 400, body: { error: 'body is not JSON' } };
     }
-    const handled = await handle(interaction);
+    const handled = await handle(interaction).catch((err: unknown): Handled => {
+      // Even a failed read answers Discord, so the user sees why instead of "The application did not respond".
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'discord: could not answer an interaction');
+      return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: notice('Something went wrong answering that. Please try again in a moment.') } };
+    });
     if (handled.after) {
       const after = handled.after;
       // 'close' fires after the answer is flushed, and also if Discord hung up first: the work runs either way.
