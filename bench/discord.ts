@@ -16,9 +16,11 @@ import { fmt, percentile } from './stats.ts';
 /**
  * Ack latency of HTTP interactions under a burst: `count` signed /imagine interactions from distinct
  * users, spread evenly over one second, against the real app (verification, parsing, the deferred
- * answer) while the jobs they queue render in the background. Two figures: in-process, from the
- * route's first look at the request to the answer being handed to the socket ("receipt to answer"),
- * and the client's round trip on loopback.
+ * answer), while the work behind each answer (persisting and queueing the job, its message) runs in
+ * the same process. The default `idle` provider takes no CPU, so the figures are the adapter's and the
+ * core's; pass 'local' to add rendering. Two figures: in-process, from the route handler receiving the
+ * (fully read) request to the answer being returned ("receipt to answer"), and the client's round trip
+ * on loopback, which also counts socket and event-loop queueing (the client shares the process).
  */
 export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 'idle'): Promise<Record<string, number>> {
   // The fake's keys and interaction builders are used here; Discord's REST side is a plain responder in a
