@@ -129,25 +129,26 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
       after: async () => {
         const actor = actorOf(i);
         try {
-          switch (b.kind) {
-            case 'details': {
-              const job = await atelier.getJob(b.jobId);
-              if (!job) return await followUp(i, gone(), true);
-              if (!(await atelier.mayPress(job, { kind: 'details' }, actor))) return await followUp(i, 'You are not allowed to see the details of this job.', true);
+          // State comes from the store, never from the message: the button works after a restart and
+          // long after its token expired, and a deleted job is explained rather than half-acted on.
+          const job = await atelier.getJob(b.jobId);
+          if (!job) return await followUp(i, gone(), true);
+          const action = b.kind === 'details' || b.kind === 'cancel' || b.kind === 'delete' ? { kind: b.kind } : buttonAction(b.kind, b.index);
+          if (!action) return await followUp(i, 'This button does nothing here.', true);
+          if (!(await atelier.mayPress(job, action, actor))) return await followUp(i, refusal(job.owner.displayName, action.kind), true);
+          switch (action.kind) {
+            case 'details':
               return await followUp(i, detailsText(job), true);
-            }
             case 'cancel':
-              await atelier.cancel(b.jobId, actor);
+              await atelier.cancel(job.id, actor);
               return;
             case 'delete':
-              await atelier.delete(b.jobId, actor);
-              deps.messages.forget(b.jobId);
+              await atelier.delete(job.id, actor);
+              deps.messages.forget(job.id);
               await deleteOriginal(i);
               return;
             default: {
-              const action = buttonAction(b.kind, b.index);
-              if (!action) return await followUp(i, 'This button does nothing here.', true);
-              const child = await atelier.act(b.jobId, action, actor, whereOf(i));
+              const child = await atelier.act(job.id, action, actor, whereOf(i));
               await deps.messages.track(child, refFor(i, receivedAt, child.private, undefined));
             }
           }
@@ -260,6 +261,12 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
 
 function reply(text: string): Handled {
   return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: notice(text) } };
+}
+
+function refusal(owner: string, kind: string): string {
+  if (kind === 'cancel' || kind === 'delete') return `Only ${owner} or a member who can manage messages can ${kind} this job.`;
+  if (kind === 'details') return 'You are not allowed to see the details of this job.';
+  return `Only ${owner} can use the buttons on this job here (this channel's policy), or you lack a role allowed to generate.`;
 }
 
 const gone = () => 'That job no longer exists (it may have been deleted). Run /imagine again.';

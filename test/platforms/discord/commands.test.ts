@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slashCommand, ping, type FakeMember } from '../../fakes/discord/interactions.ts';
+import { buttonPress, slashCommand, ping, type FakeMember } from '../../fakes/discord/interactions.ts';
 import { alice, bob, startHarness, type Harness } from './harness.ts';
 
 const mod: FakeMember = { id: '100000000000000003', name: 'mod', canManage: true };
@@ -80,6 +80,23 @@ describe('Discord slash commands other than /imagine, and refusals', () => {
     expect(m.visibleTo).toBe(carol.id);
     expect([...h.fake.messages.values()].some((x) => !x.deleted && !x.ephemeral && x.content.includes('a private pond'))).toBe(false);
     expect([...h.fake.messages.values()].some((x) => !x.deleted && x.loading)).toBe(false);
+  });
+
+  it('with the channel policy "owner", another member\'s 🔄 is refused privately and nothing is queued', async () => {
+    await run(alice, 'cancel');
+    expect((await run(mod, 'settings', { scope: 'channel', buttons: 'owner' })).text).toMatch(/buttons: owner/);
+    await h.imagine(alice, { prompt: 'a guarded tower', provider: 'local', count: 1 });
+    const grid = await h.waitFor((m) => m.content.includes('a guarded tower') && m.content.includes('Done in'), 'guarded result');
+    await h.discord.messages.idle();
+    const before = (await h.app.atelier.store.listJobs({})).length;
+    const reroll = grid.components.flatMap((r) => r.components).find((c) => c.emoji?.name === '🔄')!;
+    const press = buttonPress(h.fake.applicationId, bob, h.fake.apiMessage(grid.id), reroll.custom_id!);
+    expect((await h.fake.post(press)).body).toEqual({ type: 6 });
+    const refusal = await h.waitFor((m) => m.token === press.token && m.ephemeral, 'refusal');
+    expect(refusal.visibleTo).toBe(bob.id);
+    expect(refusal.content).toMatch(/Only alice can use the buttons/);
+    expect((await h.app.atelier.store.listJobs({})).length).toBe(before);
+    await run(mod, 'settings', { scope: 'channel', buttons: 'anyone' });
   });
 
   it('an unknown command says how to fix it', async () => {
