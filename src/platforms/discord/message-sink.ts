@@ -3,7 +3,6 @@ import { Routes, type APIMessage, type APIChannel } from 'discord-api-types/v10'
 import type { Atelier } from '../../core/atelier.ts';
 import { isFinal, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
-import type { ProviderCapabilities } from '../../core/provider.ts';
 import type { ChannelBudget } from './channel-budget.ts';
 import { previewFile, resultFiles } from './job-files.ts';
 import { saveRef, type DiscordMessageRef } from './message-ref.ts';
@@ -30,8 +29,6 @@ export interface SinkDeps {
 }
 
 /** Capabilities used to draw buttons when a job's provider is no longer configured: offer nothing it can't do. */
-const NO_CAPS: ProviderCapabilities = { modes: ['simple'], fields: [], aspectRatios: 'any', maxCount: 1, upscale: false, variations: false, progressPercent: false, previews: false, webhooks: false };
-
 /**
  * One job's message on Discord. Job snapshots are pushed in; at most one write is in flight and at most
  * one happens per `minIntervalMs`, always of the newest snapshot. Once a final state is written nothing
@@ -131,9 +128,7 @@ export class JobMessage {
       const p = await previewFile(atelier, images, job, this.ref.attachmentLimit).catch(() => undefined);
       if (p) files = [p];
     }
-    let caps = NO_CAPS;
-    if (atelier.providers.has(job.provider)) caps = atelier.providers.get(job.provider).capabilities;
-    return render(job, files, caps);
+    return render(job, files, atelier.providers.capabilities(job.provider));
   }
 
   private tokenAlive(): boolean {
