@@ -6,9 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLocalProvider, LOCAL_CAPABILITIES } from '../src/providers/local/index.ts';
-import type { ImageProvider } from '../src/core/provider.ts';
-import type { HttpServer } from '../src/server.ts';
+import { createLocalProvider } from '../src/providers/local/index.ts';
+import { idleProvider, timeRoute } from './ack-helpers.ts';
 import { FakeDiscord } from '../test/fakes/discord/fake-discord.ts';
 import { slashCommand } from '../test/fakes/discord/interactions.ts';
 import { fmt, percentile } from './stats.ts';
@@ -40,7 +39,7 @@ export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 
   });
   const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), idleProvider] });
   const inProcess: number[] = [];
-  timeRoutes(app.server, inProcess);
+  timeRoute(app.server, '/discord/interactions', inProcess);
   await app.start({ listen: true, platforms: true });
   const url = new URL(app.server.url);
   const pool = new Pool(url.origin, { connections: 32, pipelining: 1 });
@@ -95,27 +94,6 @@ export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 
   rmSync(dir, { recursive: true, force: true });
   return figures;
 }
-
-/** Wraps the interactions route so each answer's time from the handler's start is recorded. */
-function timeRoutes(server: HttpServer, out: number[]): void {
-  const route = server.route.bind(server);
-  server.route = (method, path, handler) =>
-    route(method, path, async (req) => {
-      if (path !== '/discord/interactions') return handler(req);
-      const s = performance.now();
-      const answer = await handler(req);
-      out.push(performance.now() - s);
-      return answer;
-    });
-}
-
-/** A provider that takes no CPU: it waits until canceled, so the figures are the adapter's and the core's. */
-const idleProvider: ImageProvider = {
-  id: 'idle',
-  displayName: 'Idle',
-  capabilities: { ...LOCAL_CAPABILITIES },
-  generate: (_req, ctx) => new Promise((_res, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('canceled')))),
-};
 
 /** Answers every REST call as Discord would in shape (a message, or 204), from a worker thread. */
 async function startResponder(): Promise<{ url: string; stop: () => Promise<number> }> {

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLocalProvider, LOCAL_CAPABILITIES } from '../src/providers/local/index.ts';
-import type { ImageProvider } from '../src/core/provider.ts';
-import type { HttpServer } from '../src/server.ts';
+import { createLocalProvider } from '../src/providers/local/index.ts';
+import { idleProvider, timeRoute } from './ack-helpers.ts';
 import { signSlackRequest } from '../src/platforms/slack/signature.ts';
 import { spawn } from 'node:child_process';
 import { BOT_TOKEN, SIGNING_SECRET, slashCommandBody } from '../test/fakes/slack/slack-fake.ts';
@@ -33,7 +32,7 @@ export async function benchSlackAck(count = 500): Promise<Record<string, number>
   });
   const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), idleProvider] });
   const inProcess: number[] = [];
-  timeRoute(app.server, inProcess);
+  timeRoute(app.server, '/slack/events', inProcess);
   await app.start({ listen: true, platforms: true });
   const url = new URL(app.server.url);
   const pool = new Pool(url.origin, { connections: 32, pipelining: 1 });
@@ -131,23 +130,3 @@ async function startFakeProcess(): Promise<FakeProcess> {
   };
 }
 
-/** Wraps the Slack route so each answer's time from the handler's start is recorded. */
-function timeRoute(server: HttpServer, out: number[]): void {
-  const route = server.route.bind(server);
-  server.route = (method, path, handler) =>
-    route(method, path, async (req) => {
-      if (path !== '/slack/events') return handler(req);
-      const s = performance.now();
-      const answer = await handler(req);
-      out.push(performance.now() - s);
-      return answer;
-    });
-}
-
-/** A provider that takes no CPU: it waits until canceled, so the figures are the adapter's and the core's. */
-const idleProvider: ImageProvider = {
-  id: 'idle',
-  displayName: 'Idle',
-  capabilities: { ...LOCAL_CAPABILITIES },
-  generate: (_req, ctx) => new Promise((_res, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('canceled')))),
-};

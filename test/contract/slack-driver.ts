@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnApp } from './spawn-app.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,26 +51,8 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
       ...(socket ? { SLACK_APP_TOKEN: 'xapp-1-A000000001-contract' } : {}),
     };
     const connectionsBefore = socket?.connections ?? 0;
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../platforms/slack/app-process.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { proc, url } = await spawnApp(env);
     child = proc;
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`app did not start within 30 s: ${stderr}`)), 30_000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /READY (\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`app exited with ${code}: ${stderr}`));
-      });
-    });
     eventsUrl = `${url}/slack/events`;
     await socket?.connected(30_000, connectionsBefore + 1);
   }

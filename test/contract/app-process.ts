@@ -1,5 +1,5 @@
 /**
- * The app as a separate process for the Discord driver, so a scenario can SIGKILL it and start it again
+ * The app as a separate process for the contract drivers, so a scenario can SIGKILL it and start it again
  * on the same DATA_DIR. Configuration comes from the environment like production; the contract
  * providers and a small `local` (256 px, so two shared cores stay responsive) are added.
  */
