@@ -26,6 +26,7 @@ export const configSchema = z.object({
   DISCORD_APPLICATION_ID: str(),
   DISCORD_PUBLIC_KEY: z.preprocess(empty, z.string().regex(/^[0-9a-f]{64}$/i, 'expects the 64-hex-digit public key from the Developer Portal').optional()),
   DISCORD_API_URL: z.preprocess(empty, z.url().default('https://discord.com/api')),
+  DISCORD_SHARDS: z.preprocess(empty, z.string().regex(/^(auto|\d+(-\d+)?\/[1-9]\d*)$/, 'expects auto, or this process\'s shard ids and the total like 0-3/8').default('auto')),
   SLACK_BOT_TOKEN: str(),
   SLACK_SIGNING_SECRET: str(),
   SLACK_APP_TOKEN: str(),

@@ -8,6 +8,8 @@ import type { WorkQueue } from './work-queue.ts';
 
 export interface GatewayOptions {
   token: string;
+  /** `DISCORD_SHARDS`: 'auto' (every shard Discord recommends, in this process) or `first-last/total`. */
+  shards?: string;
   api: string;
   rest: REST;
   handle: (i: APIInteraction) => Promise<Handled>;
@@ -18,6 +20,21 @@ export interface GatewayOptions {
 }
 
 /**
+ * discord.js sharding options from `DISCORD_SHARDS`. 'auto' asks Discord for the recommended count and runs
+ * every shard here; `0-3/8` runs shards 0 to 3 of 8, so several processes can split a large bot.
+ */
+export function shardOptions(spec = 'auto'): { shards: 'auto' } | { shards: number[]; shardCount: number } {
+  if (spec === 'auto') return { shards: 'auto' };
+  const m = /^(\d+)(?:-(\d+))?\/(\d+)$/.exec(spec);
+  if (!m) throw new Error(`DISCORD_SHARDS: expects auto, or shard ids and the total like 0-3/8, not "${spec}"`);
+  const first = Number(m[1]);
+  const last = m[2] === undefined ? first : Number(m[2]);
+  const shardCount = Number(m[3]);
+  if (last < first || last >= shardCount) throw new Error(`DISCORD_SHARDS: shards ${first}-${last} do not fit in a total of ${shardCount}`);
+  return { shards: Array.from({ length: last - first + 1 }, (_, i) => first + i), shardCount };
+}
+
+/**
  * A discord.js Client on the gateway. Interactions are taken raw from the dispatch stream and go through
  * the same handler as HTTP; the answer is the interaction callback, sent before any other work.
  */
@@ -25,6 +42,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Client> {
   const client = new Client({
     // Slash commands and buttons arrive as INTERACTION_CREATE, which needs no privileged intent.
     intents: [GatewayIntentBits.Guilds],
+    ...shardOptions(opts.shards),
     rest: { api: opts.api.replace(/\/+$/, ''), timeout: REST_DEFAULTS.timeoutMs, retries: REST_DEFAULTS.retries },
   });
   client.on(Events.Raw as never, (packet: GatewayDispatchPayload) => {

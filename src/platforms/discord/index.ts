@@ -51,6 +51,7 @@ export async function startDiscord(ctx: PlatformContext): Promise<RunningDiscord
   if (!config.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN: set it (gateway) or DISCORD_PUBLIC_KEY + DISCORD_APPLICATION_ID (HTTP interactions)');
   const client = await startGateway({
     token: config.DISCORD_TOKEN,
+    shards: config.DISCORD_SHARDS,
     api: config.DISCORD_API_URL,
     rest,
     handle,

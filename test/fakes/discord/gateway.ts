@@ -8,7 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
  */
 export class FakeGateway {
   url = '';
-  readonly identified: { token: string; intents: number }[] = [];
+  readonly identified: { token: string; intents: number; shard?: [number, number] }[] = [];
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<WebSocket>();
   private seq = 0;
@@ -54,13 +54,18 @@ export class FakeGateway {
           ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
           break;
         case 2: {
-          const d = msg.d as { token: string; intents: number };
+          const d = msg.d as { token: string; intents: number; shard?: [number, number] };
+          // Discord closes with 4010 on a shard id outside the count.
+          if (d.shard && (d.shard[0] < 0 || d.shard[1] < 1 || d.shard[0] >= d.shard[1])) {
+            ws.close(4010, 'Invalid shard.');
+            return;
+          }
           // Discord closes with 4004 on a wrong token.
           if (d.token !== this.botToken && d.token !== `Bot ${this.botToken}`) {
             ws.close(4004, 'Authentication failed.');
             return;
           }
-          this.identified.push({ token: d.token, intents: d.intents });
+          this.identified.push({ token: d.token, intents: d.intents, ...(d.shard ? { shard: d.shard } : {}) });
           this.sockets.add(ws);
           const ready = {
             v: 10,
@@ -68,7 +73,7 @@ export class FakeGateway {
             guilds: [],
             session_id: 'fake-session',
             resume_gateway_url: this.url,
-            shard: [0, 1],
+            shard: d.shard ?? [0, 1],
             application: { id: this.applicationId, flags: 0 },
           };
           ws.send(JSON.stringify({ op: 0, t: 'READY', s: ++this.seq, d: ready }));
