@@ -172,14 +172,41 @@ describe('Discord job messages: throttle, final state, rate limits, token expiry
     expect(h.fake.requests.some((r) => r.status === 403)).toBe(true);
   });
 
+  it('when Discord refuses the files as too large (40005) it retries with the grid alone, then without files, and says why', async () => {
+    const res = await h.imagine(alice, { prompt: 'an oversized lighthouse', provider: 'local', count: 2 });
+    expect(res.body).toMatchObject({ type: 5 });
+    const first = await h.waitFor((m) => m.content.includes('an oversized lighthouse') && m.content.includes('Done in'), 'local result');
+    await h.discord.messages.idle();
+    const job = (await h.app.atelier.getJob(jobIdOf(first)))!;
+    const ref = (await loadRef(h.app.atelier.store, job.id))!;
+    h.fake.expireTokens();
+    // The channel's cap is now below every file, though the interaction promised more.
+    h.fake.attachmentLimit = 64;
+    const from = h.fake.requests.length;
+    try {
+      const msg = new JobMessage(deps, job.id, ref);
+      msg.push(snapshot(job, 1));
+      await msg.idle();
+    } finally {
+      h.fake.attachmentLimit = 10 * 1024 * 1024;
+    }
+    const tooLarge = h.fake.requests.slice(from).filter((r) => r.status === 413);
+    expect(tooLarge.length).toBeGreaterThanOrEqual(2);
+    const m = h.fake.messages.get(first.id)!;
+    expect(m.content).toMatch(/larger than this channel accepts/);
+    expect(m.attachments).toEqual([]);
+    expect(m.content).toContain('an oversized lighthouse');
+  });
+
   it('fits the grid under the interaction\'s attachment_size_limit and leaves out full-size images that do not fit', async () => {
     h.fake.attachmentLimit = 40_000;
+    const from = h.fake.requests.length;
     try {
       await h.imagine(alice, { prompt: 'a tiny budget harbour', provider: 'local', count: 4 });
       const m = await h.waitFor((x) => x.content.includes('a tiny budget harbour') && x.content.includes('Done in'), 'fitted result');
       expect(m.attachments[0]!.filename).toMatch(/^grid\./);
       for (const a of m.attachments) expect(a.size).toBeLessThanOrEqual(40_000);
-      expect(h.fake.requests.some((r) => r.status === 413)).toBe(false);
+      expect(h.fake.requests.slice(from).some((r) => r.status === 413)).toBe(false);
     } finally {
       h.fake.attachmentLimit = 10 * 1024 * 1024;
     }
