@@ -100,6 +100,12 @@ export class JobMessage {
       try {
         const payload = await this.payload(job);
         if (this.deleted) return;
+        // Another process (the worker running the job) may already have written the result: a progress
+        // snapshot from here must not land on top of it.
+        if (!final && (await this.supersededInStore(job))) {
+          this.sentVersion = job.version;
+          return;
+        }
         await this.write(payload, job, final);
         break;
       } catch (err) {
@@ -118,6 +124,11 @@ export class JobMessage {
     this.sentVersion = job.version;
     if (final) this.sentFinal = true;
     this.lastWriteAt = this.now();
+  }
+
+  private async supersededInStore(job: Job): Promise<boolean> {
+    const stored = await this.deps.atelier.getJob(this.jobId).catch(() => undefined);
+    return Boolean(stored && stored.version > job.version && isFinal(stored.state));
   }
 
   private async payload(job: Job): Promise<DiscordPayload> {

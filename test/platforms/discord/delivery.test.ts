@@ -82,6 +82,22 @@ describe('Discord job messages: throttle, final state, rate limits, token expiry
     expect(h.fake.messages.get(message.id)!.content).not.toMatch(/late/);
   });
 
+  it('does not write a progress snapshot once the store holds a newer final state (another process wrote the result)', async () => {
+    const res = await h.imagine(alice, { prompt: 'a finished elsewhere', provider: 'local', count: 1 });
+    expect(res.body).toMatchObject({ type: 5 });
+    const first = await h.waitFor((m) => m.content.includes('a finished elsewhere') && m.content.includes('Done in'), 'local result');
+    await h.discord.messages.idle();
+    const job = (await h.app.atelier.getJob(jobIdOf(first)))!;
+    const ref = (await loadRef(h.app.atelier.store, job.id))!;
+    const from = h.fake.requests.length;
+    const msg = new JobMessage(deps, job.id, ref);
+    // A stale "running" snapshot, older than the succeeded job in the store.
+    msg.push({ ...job, state: 'running', version: job.version - 1, progress: { percent: 50, stage: 'Drawing' } });
+    await msg.idle();
+    expect(writesTo(ref, from)).toEqual([]);
+    expect(h.fake.messages.get(first.id)!.content).toContain('Done in');
+  });
+
   it('honours a 429 (retry_after) when another client drained the bucket, and still delivers', async () => {
     const { job, ref, message } = await runningJob('a rate limited river');
     // Another process sharing the token drains the route's bucket (5 per window in the fake).
