@@ -31,9 +31,17 @@ async function start(env: Record<string, string> = {}, roles?: AppRoles): Promis
   return app;
 }
 
+/** Resolves once the job is final; the store is asked too, since it may have finished before we listened. */
 const settle = (app: App, id: string) =>
   new Promise<Job>((resolve) => {
-    const stop = app.atelier.events.subscribe(({ job }) => job.id === id && isFinal(job.state) && (stop(), resolve(job)));
+    const check = (job: Job | undefined) => {
+      if (job?.id === id && isFinal(job.state)) {
+        stop();
+        resolve(job);
+      }
+    };
+    const stop = app.atelier.events.subscribe(({ job }) => check(job));
+    void app.atelier.getJob(id).then(check);
   });
 
 /** The value of one sample line, e.g. `atelier_jobs{state="queued"}`. */

@@ -121,8 +121,16 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     const { web } = await apps({ web: true, workers: 2 }, { MAX_CONCURRENT_JOBS: '1', MAX_CONCURRENT_PER_USER: '1' }, [rec.provider]);
     const first = await web!.atelier.imagine({ prompt: 'first', provider: 'hold', count: 1 }, actor('ana'), here);
     const second = await web!.atelier.imagine({ prompt: 'second', provider: 'hold', count: 1 }, actor('ana'), here);
+    // The job may already be running by the time we listen, so the store is asked too.
     await new Promise<void>((resolve) => {
-      const stop = web!.atelier.events.subscribe((e) => e.job.id === first.id && e.job.state === 'running' && (stop(), resolve()));
+      const check = (job: Job | undefined) => {
+        if (job?.id === first.id && job.state === 'running') {
+          stop();
+          resolve();
+        }
+      };
+      const stop = web!.atelier.events.subscribe((e) => check(e.job));
+      void web!.atelier.getJob(first.id).then(check);
     });
     const canceledQueued = await web!.atelier.cancel(second.id, actor('ana'));
     expect(canceledQueued.state).toBe('canceled');

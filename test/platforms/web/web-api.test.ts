@@ -236,13 +236,16 @@ describe('the playground API', () => {
     const { data } = await post(pg, '/api/command', { user: bob, text: '/imagine a slow sunrise --provider previewing' });
     if (data.type !== 'job') throw new Error('expected a job');
     const id = data.message.id;
+    // The first preview may already be stored by the time we listen, so the store is asked too.
     const withPreview = await new Promise<JobMessage>((resolve) => {
-      const off = pg.atelier.events.subscribe((e) => {
-        if (e.job.id === id && e.job.progress.previewKey) {
+      const check = (job: Job | undefined) => {
+        if (job?.id === id && job.state === 'running' && job.progress.previewKey) {
           off();
-          resolve(renderRunning(e.job));
+          resolve(renderRunning(job));
         }
-      });
+      };
+      const off = pg.atelier.events.subscribe((e) => check(e.job));
+      void pg.atelier.getJob(id).then(check);
     });
     expect(withPreview.previewUrl).toMatch(new RegExp(`^/api/previews/${id}\\?v=\\d+$`));
     const res = await fetch(`${pg.url}${withPreview.previewUrl}`);
