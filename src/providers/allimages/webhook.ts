@@ -1,6 +1,7 @@
 import type { RawRequest, RawResponse } from '../../server.ts';
 import type { Logger } from '../../core/ports.ts';
 import type { Notifier } from '../notifier.ts';
+import { readWebhookBody } from '../webhook-body.ts';
 import { webhookSchema } from './api.ts';
 
 /**
@@ -9,16 +10,10 @@ import { webhookSchema } from './api.ts';
  */
 export function createAllImagesWebhook(notifier: Notifier, logger?: Logger): (req: RawRequest) => Promise<RawResponse> {
   return async (req) => {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(req.body.toString('utf8'));
-    } catch {
-      return { status: 400, body: { error: 'expected a JSON body' } };
-    }
-    const parsed = webhookSchema.safeParse(payload);
-    if (!parsed.success) return { status: 400, body: { error: 'expected { type, data: { id } }' } };
-    const woke = notifier.notify(parsed.data.data.id);
-    logger?.debug({ type: parsed.data.type, generationId: parsed.data.data.id, woke }, 'all-images.ai webhook');
+    const read = readWebhookBody(req, webhookSchema, '{ type, data: { id } }');
+    if ('refusal' in read) return read.refusal;
+    const woke = notifier.notify(read.data.data.id);
+    logger?.debug({ type: read.data.type, generationId: read.data.data.id, woke }, 'all-images.ai webhook');
     return { status: 200, body: { ok: true } };
   };
 }

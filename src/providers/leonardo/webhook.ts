@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RawRequest, RawResponse } from '../../server.ts';
 import type { Logger } from '../../core/ports.ts';
 import type { Notifier } from '../notifier.ts';
+import { readWebhookBody } from '../webhook-body.ts';
 import { webhookSchema } from './api.ts';
 
 /** Compares digests, so neither the length nor the content of the secret leaks through timing. */
@@ -20,16 +21,10 @@ export function bearerMatches(header: string | string[] | undefined, token: stri
 export function createLeonardoWebhook(notifier: Notifier, token: string, logger?: Logger): (req: RawRequest) => Promise<RawResponse> {
   return async (req) => {
     if (!bearerMatches(req.headers.authorization, token)) return { status: 401, body: { error: 'unauthorized' } };
-    let payload: unknown;
-    try {
-      payload = JSON.parse(req.body.toString('utf8'));
-    } catch {
-      return { status: 400, body: { error: 'expected a JSON body' } };
-    }
-    const parsed = webhookSchema.safeParse(payload);
-    if (!parsed.success) return { status: 400, body: { error: 'expected { type, data: { object: { id } } }' } };
-    const woke = notifier.notify(parsed.data.data.object.id);
-    logger?.debug({ type: parsed.data.type, generationId: parsed.data.data.object.id, woke }, 'Leonardo webhook');
+    const read = readWebhookBody(req, webhookSchema, '{ type, data: { object: { id } } }');
+    if ('refusal' in read) return read.refusal;
+    const woke = notifier.notify(read.data.data.object.id);
+    logger?.debug({ type: read.data.type, generationId: read.data.data.object.id, woke }, 'Leonardo webhook');
     return { status: 200, body: { ok: true } };
   };
 }
