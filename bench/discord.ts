@@ -7,10 +7,9 @@ import { Pool } from 'undici';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLocalProvider } from '../src/providers/local/index.ts';
-import { idleProvider, timeRoute } from './ack-helpers.ts';
+import { ackFigures, idleProvider, timeRoute } from './ack-helpers.ts';
 import { FakeDiscord } from '../test/fakes/discord/fake-discord.ts';
 import { slashCommand } from '../test/fakes/discord/interactions.ts';
-import { fmt, percentile } from './stats.ts';
 
 /**
  * Ack latency of HTTP interactions under a burst: `count` signed /imagine interactions from distinct
@@ -76,18 +75,8 @@ export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 
   );
   const wall = performance.now() - t0;
 
-  const figures = {
-    interactions: count,
-    failed,
-    burstSeconds: wall / 1000,
-    ackP50Ms: percentile(inProcess, 50),
-    ackP99Ms: percentile(inProcess, 99),
-    roundTripP50Ms: percentile(roundTrip, 50),
-    roundTripP99Ms: percentile(roundTrip, 99),
-  };
-  console.log(
-    `discord ack: ${count} /imagine in ${fmt(wall / 1000)} s, ${failed} failed; receipt->answer p50 ${fmt(figures.ackP50Ms)} ms, p99 ${fmt(figures.ackP99Ms)} ms (target p99 <= 25 ms); loopback round trip p50 ${fmt(figures.roundTripP50Ms)} ms, p99 ${fmt(figures.roundTripP99Ms)} ms`,
-  );
+  const figures = ackFigures('discord ack', count, wall, failed, inProcess, roundTrip, 'target p99 <= 25 ms');
+
   await pool.close();
   await app.stop();
   await rest.stop();

@@ -5,11 +5,10 @@ import { Pool } from 'undici';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLocalProvider } from '../src/providers/local/index.ts';
-import { idleProvider, timeRoute } from './ack-helpers.ts';
+import { ackFigures, idleProvider, timeRoute } from './ack-helpers.ts';
 import { signSlackRequest } from '../src/platforms/slack/signature.ts';
 import { spawn } from 'node:child_process';
 import { BOT_TOKEN, SIGNING_SECRET, slashCommandBody } from '../test/fakes/slack/slack-fake.ts';
-import { fmt, percentile } from './stats.ts';
 
 /**
  * Ack latency of Slack slash commands over HTTP under a burst: `count` signed `/imagine` commands from
@@ -75,18 +74,8 @@ export async function benchSlackAck(count = 500): Promise<Record<string, number>
   );
   const wall = performance.now() - t0;
 
-  const figures = {
-    commands: count,
-    failed,
-    burstSeconds: wall / 1000,
-    ackP50Ms: percentile(inProcess, 50),
-    ackP99Ms: percentile(inProcess, 99),
-    roundTripP50Ms: percentile(roundTrip, 50),
-    roundTripP99Ms: percentile(roundTrip, 99),
-  };
-  console.log(
-    `slack ack: ${count} /imagine in ${fmt(wall / 1000)} s, ${failed} failed; receipt->ack p50 ${fmt(figures.ackP50Ms)} ms, p99 ${fmt(figures.ackP99Ms)} ms (Slack allows 3000 ms); loopback round trip p50 ${fmt(figures.roundTripP50Ms)} ms, p99 ${fmt(figures.roundTripP99Ms)} ms`,
-  );
+  const figures = ackFigures('slack ack', count, wall, failed, inProcess, roundTrip, 'Slack allows 3000 ms');
+
   await pool.close();
   await app.stop();
   await fake.stop();
