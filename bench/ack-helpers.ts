@@ -1,6 +1,9 @@
 import { fmt, percentile } from './stats.ts';
+import { Pool } from 'undici';
+import { createApp, type App } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
 import type { ImageProvider } from '../src/core/provider.ts';
-import { LOCAL_CAPABILITIES } from '../src/providers/local/index.ts';
+import { createLocalProvider, LOCAL_CAPABILITIES } from '../src/providers/local/index.ts';
 import type { HttpServer } from '../src/server.ts';
 
 /** Wraps the server so every answer on `path` records its time from the handler's start, in ms. */
@@ -39,4 +42,49 @@ export function ackFigures(label: string, count: number, wallMs: number, failed:
     `${label}: ${count} /imagine in ${fmt(wallMs / 1000)} s, ${failed} failed; receipt->answer p50 ${fmt(figures.ackP50Ms)} ms, p99 ${fmt(figures.ackP99Ms)} ms (${target}); loopback round trip p50 ${fmt(figures.roundTripP50Ms)} ms, p99 ${fmt(figures.roundTripP99Ms)} ms`,
   );
   return figures;
+}
+
+export interface BenchApp {
+  app: App;
+  pool: Pool;
+  /** Receipt-to-answer times recorded on the route, in ms. */
+  inProcess: number[];
+}
+
+/** The app with the local and idle providers, timing `path`, and a keep-alive client pool to fire at it. */
+export async function startBenchApp(env: Record<string, string>, path: string): Promise<BenchApp> {
+  const config = loadConfig({ PORT: '0', PLAYGROUND: 'off', MAX_QUEUED_PER_USER: '1000', ...env });
+  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), idleProvider] });
+  const inProcess: number[] = [];
+  timeRoute(app.server, path, inProcess);
+  await app.start({ listen: true, platforms: true });
+  const pool = new Pool(new URL(app.server.url).origin, { connections: 32, pipelining: 1 });
+  return { app, pool, inProcess };
+}
+
+export interface SignedRequest {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends the requests evenly over one second (a burst, not a flood) and times each round trip.
+ * `accepted` says from the status and body whether the platform's answer was the expected ack.
+ */
+export async function fireBurst(pool: Pool, path: string, requests: readonly SignedRequest[], accepted: (status: number, text: string) => boolean): Promise<{ wallMs: number; failed: number; roundTrip: number[] }> {
+  const roundTrip: number[] = [];
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    requests.map(async (r, n) => {
+      const wait = t0 + (n * 1000) / requests.length - performance.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      const s = performance.now();
+      const res = await pool.request({ path, method: 'POST', headers: r.headers, body: r.body });
+      const text = await res.body.text();
+      roundTrip.push(performance.now() - s);
+      if (!accepted(res.statusCode, text)) failed++;
+    }),
+  );
+  return { wallMs: performance.now() - t0, failed, roundTrip };
 }

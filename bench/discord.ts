@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { Pool } from 'undici';
-import { createApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createLocalProvider } from '../src/providers/local/index.ts';
-import { ackFigures, idleProvider, timeRoute } from './ack-helpers.ts';
+import { ackFigures, fireBurst, startBenchApp } from './ack-helpers.ts';
 import { FakeDiscord } from '../test/fakes/discord/fake-discord.ts';
 import { slashCommand } from '../test/fakes/discord/interactions.ts';
 
@@ -26,22 +22,10 @@ export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 
   const fake = new FakeDiscord();
   const rest = await startResponder();
   const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-discord-'));
-  const config = loadConfig({
-    DATA_DIR: dir,
-    PORT: '0',
-    PLAYGROUND: 'off',
-    DISCORD_API_URL: rest.url,
-    DISCORD_TOKEN: fake.botToken,
-    DISCORD_APPLICATION_ID: fake.applicationId,
-    DISCORD_PUBLIC_KEY: fake.keys.publicKeyHex,
-    MAX_QUEUED_PER_USER: '1000',
-  });
-  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), idleProvider] });
-  const inProcess: number[] = [];
-  timeRoute(app.server, '/discord/interactions', inProcess);
-  await app.start({ listen: true, platforms: true });
-  const url = new URL(app.server.url);
-  const pool = new Pool(url.origin, { connections: 32, pipelining: 1 });
+  const { app, pool, inProcess } = await startBenchApp(
+    { DATA_DIR: dir, DISCORD_API_URL: rest.url, DISCORD_TOKEN: fake.botToken, DISCORD_APPLICATION_ID: fake.applicationId, DISCORD_PUBLIC_KEY: fake.keys.publicKeyHex },
+    '/discord/interactions',
+  );
 
   // Signing is Discord's work, not ours: done before the clock starts.
   const requests = Array.from({ length: count }, (_, n) => {
@@ -49,7 +33,8 @@ export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 
     fake.register(i);
     const body = JSON.stringify(i);
     const timestamp = String(Math.floor(Date.now() / 1000));
-    return { body, timestamp, signature: sign(null, Buffer.from(timestamp + body), fake.keys.privateKey).toString('hex') };
+    const signature = sign(null, Buffer.from(timestamp + body), fake.keys.privateKey).toString('hex');
+    return { body, headers: { 'content-type': 'application/json', 'x-signature-ed25519': signature, 'x-signature-timestamp': timestamp } };
   });
 
   // Warm-up: a few interactions end to end, so lazy module loading happens before the clock starts.
@@ -58,22 +43,7 @@ export async function benchDiscordAck(count = 500, provider: 'idle' | 'local' = 
   await new Promise((r) => setTimeout(r, 500));
   inProcess.length = 0;
 
-  const roundTrip: number[] = [];
-  let failed = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    requests.map(async (r, n) => {
-      const due = t0 + (n * 1000) / count;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-      const s = performance.now();
-      const res = await pool.request({ path: '/discord/interactions', method: 'POST', headers: { 'content-type': 'application/json', 'x-signature-ed25519': r.signature, 'x-signature-timestamp': r.timestamp }, body: r.body });
-      const text = await res.body.text();
-      roundTrip.push(performance.now() - s);
-      if (res.statusCode !== 200 || JSON.parse(text).type !== 5) failed++;
-    }),
-  );
-  const wall = performance.now() - t0;
+  const { wallMs: wall, failed, roundTrip } = await fireBurst(pool, '/discord/interactions', requests, (status, text) => status === 200 && JSON.parse(text).type === 5);
 
   const figures = ackFigures('discord ack', count, wall, failed, inProcess, roundTrip, 'target p99 <= 25 ms');
 

@@ -1,11 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { createApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createLocalProvider } from '../src/providers/local/index.ts';
-import { ackFigures, idleProvider, timeRoute } from './ack-helpers.ts';
+import { ackFigures, fireBurst, startBenchApp } from './ack-helpers.ts';
 import { signSlackRequest } from '../src/platforms/slack/signature.ts';
 import { spawn } from 'node:child_process';
 import { BOT_TOKEN, SIGNING_SECRET, slashCommandBody } from '../test/fakes/slack/slack-fake.ts';
@@ -20,21 +16,7 @@ import { BOT_TOKEN, SIGNING_SECRET, slashCommandBody } from '../test/fakes/slack
 export async function benchSlackAck(count = 500): Promise<Record<string, number>> {
   const fake = await startFakeProcess();
   const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-slack-'));
-  const config = loadConfig({
-    DATA_DIR: dir,
-    PORT: '0',
-    PLAYGROUND: 'off',
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: fake.apiUrl,
-    MAX_QUEUED_PER_USER: '1000',
-  });
-  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), idleProvider] });
-  const inProcess: number[] = [];
-  timeRoute(app.server, '/slack/events', inProcess);
-  await app.start({ listen: true, platforms: true });
-  const url = new URL(app.server.url);
-  const pool = new Pool(url.origin, { connections: 32, pipelining: 1 });
+  const { app, pool, inProcess } = await startBenchApp({ DATA_DIR: dir, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl }, '/slack/events');
 
   // Signing is Slack's work, not ours: done before the clock starts.
   const requests = Array.from({ length: count }, (_, n) => {
@@ -48,31 +30,12 @@ export async function benchSlackAck(count = 500): Promise<Record<string, number>
       responseUrl: `${fake.proxyUrl}/_response/bench${n}`,
     });
     const timestamp = Math.floor(Date.now() / 1000);
-    return { body, timestamp: String(timestamp), signature: signSlackRequest(SIGNING_SECRET, timestamp, body) };
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': signSlackRequest(SIGNING_SECRET, timestamp, body), 'x-slack-request-timestamp': String(timestamp) };
+    return { body, headers };
   });
 
-  const roundTrip: number[] = [];
-  let failed = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    requests.map(async (r, n) => {
-      const due = t0 + (n * 1000) / count;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-      const s = performance.now();
-      const res = await pool.request({
-        path: '/slack/events',
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-signature': r.signature, 'x-slack-request-timestamp': r.timestamp },
-        body: r.body,
-      });
-      const text = await res.body.text();
-      roundTrip.push(performance.now() - s);
-      // An accepted command is acked with an empty 200; anything else is a refusal.
-      if (res.statusCode !== 200 || text !== '') failed++;
-    }),
-  );
-  const wall = performance.now() - t0;
+  // An accepted command is acked with an empty 200; anything else is a refusal.
+  const { wallMs: wall, failed, roundTrip } = await fireBurst(pool, '/slack/events', requests, (status, text) => status === 200 && text === '');
 
   const figures = ackFigures('slack ack', count, wall, failed, inProcess, roundTrip, 'Slack allows 3000 ms');
 
