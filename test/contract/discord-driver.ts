@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnApp } from './spawn-app.ts';
+import { countJobs, sigkill, spawnApp } from './spawn-app.ts';
+import { createMessageWatch, describeMessages } from './message-watch.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,6 @@ import type { Ack, ContractDriver, TestUser, ViewMessage } from './driver.ts';
 import { alice, bob, mod } from './driver.ts';
 import { FakeDiscord, type FakeMessage } from '../fakes/discord/fake-discord.ts';
 import { buttonPress, modalSubmit, ping, slashCommand, type FakeMember } from '../fakes/discord/interactions.ts';
-import { createStoreFromConfig } from '../../src/store/from-config.ts';
 
 export type DiscordMode = 'http' | 'gateway';
 
@@ -21,10 +21,8 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
   const fake = new FakeDiscord();
   let dataDir = '';
   let child: ChildProcess | undefined;
-  const waiters = new Set<() => void>();
-  fake.onChange = () => {
-    for (const w of [...waiters]) w();
-  };
+  const watch = createMessageWatch(() => messages());
+  fake.onChange = () => watch.changed();
   const users = new Map([alice, bob, mod].map((u) => [u.id, u]));
   const modalSource = new Map<string, string | undefined>();
 
@@ -130,35 +128,12 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
     },
     messages,
     waitFor(predicate, description, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = messages().find(predicate);
-          if (!hit) return false;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hit);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out waiting for ${description}; messages:\n${messages().map((m) => `  [${m.id}${m.ephemeral ? ' ephemeral' : ''}] ${m.text.replace(/\n/g, ' | ')} {${m.buttons.map((b) => b.emoji ?? b.label).join(' ')}} files:${m.files.length}`).join('\n')}\nviolations: ${fake.violations.join('\n')}\nlast requests:\n${fake.requests.slice(-25).map((r) => `  ${r.method} ${r.path.slice(0, 90)} ${r.status}`).join('\n')}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      const lastRequests = () => fake.requests.slice(-25).map((r) => `  ${r.method} ${r.path.slice(0, 90)} ${r.status}`).join('\n');
+      return watch.waitFor(predicate, description, timeoutMs, () => `messages:\n${describeMessages(messages())}\nviolations: ${fake.violations.join('\n')}\nlast requests:\n${lastRequests()}`);
     },
-    async jobCount() {
-      const { store } = await createStoreFromConfig({ DATA_DIR: dataDir, DATABASE_URL: undefined });
-      try {
-        return (await store.listJobs({})).length;
-      } finally {
-        await store.close();
-      }
-    },
+    jobCount: () => countJobs(dataDir),
     async killAndRestart() {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child!.kill('SIGKILL');
-      await exited;
+      await sigkill(child!);
       await launch();
     },
     expireTokens: () => fake.expireTokens(),

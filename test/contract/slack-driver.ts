@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnApp } from './spawn-app.ts';
+import { countJobs, sigkill, spawnApp } from './spawn-app.ts';
+import { describeMessages } from './message-watch.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStoreFromConfig } from '../../src/store/index.ts';
 import { alice, bob, mod, type Ack, type ContractDriver, type TestUser, type ViewButton, type ViewMessage } from './driver.ts';
 import { SocketModeFake } from '../fakes/slack/socket-mode-fake.ts';
 import { BOT_TOKEN, SIGNING_SECRET, SlackFake, blockActionBody, postSigned, slashCommandBody, viewSubmissionBody, type FakeUser, type SlackMessage } from '../fakes/slack/slack-fake.ts';
@@ -214,24 +214,14 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
         const hit = snapshot.find(predicate);
         if (hit) return hit;
         if (Date.now() > end) {
-          const seen = snapshot.map((m) => `  [${m.id}${m.ephemeral ? ' ephemeral' : ''}] ${m.text.replace(/\n/g, ' | ')} {${m.buttons.map((b) => b.emoji ?? b.label).join(' ')}} files:${m.files.length}`).join('\n');
-          throw new Error(`timed out waiting for ${description}; messages:\n${seen}\nviolations: ${fake.proxy.violations.join('\n')}`);
+          throw new Error(`timed out waiting for ${description}; messages:\n${describeMessages(snapshot)}\nviolations: ${fake.proxy.violations.join('\n')}`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    async jobCount() {
-      const { store } = await createStoreFromConfig({ DATA_DIR: dataDir, DATABASE_URL: undefined });
-      try {
-        return (await store.listJobs({})).length;
-      } finally {
-        await store.close();
-      }
-    },
+    jobCount: () => countJobs(dataDir),
     async killAndRestart() {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child!.kill('SIGKILL');
-      await exited;
+      await sigkill(child!);
       await launch();
     },
     async probeSignature(kind) {

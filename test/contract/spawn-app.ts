@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { createStoreFromConfig } from '../../src/store/index.ts';
 
 export interface SpawnedApp {
   proc: ChildProcess;
@@ -31,4 +32,21 @@ export async function spawnApp(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Prom
     });
   });
   return { proc, url, stderr: () => stderr };
+}
+
+/** Kills the app the hard way and waits until it is gone. */
+export async function sigkill(proc: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
+/** How many jobs the app's SQLite store in `dataDir` holds, read from outside the app. */
+export async function countJobs(dataDir: string): Promise<number> {
+  const { store } = await createStoreFromConfig({ DATA_DIR: dataDir, DATABASE_URL: undefined });
+  try {
+    return (await store.listJobs({})).length;
+  } finally {
+    await store.close();
+  }
 }

@@ -1,6 +1,7 @@
 import type { Ack, ContractDriver, TestUser, ViewButton, ViewMessage } from './driver.ts';
 import { alice, bob, mod } from './driver.ts';
 import { contractProviders } from './providers.ts';
+import { createMessageWatch, describeMessages } from './message-watch.ts';
 import type { FeedEvent, TextMessage } from '../../src/platforms/web/feed.ts';
 import type { JobMessage } from '../../src/platforms/web/render.ts';
 import type { ApiAnswer } from '../../src/platforms/web/api.ts';
@@ -16,10 +17,8 @@ export function createWebDriver(): ContractDriver {
   /** Insertion-ordered: oldest first. */
   const views = new Map<string, ViewMessage>();
   const versions = new Map<string, number>();
-  const waiters = new Set<() => void>();
-  const changed = () => {
-    for (const w of [...waiters]) w();
-  };
+  const watch = createMessageWatch(() => [...views.values()]);
+  const changed = () => watch.changed();
   const webId = (u: TestUser) => `test-${u.id}`;
   const webUser = (u: TestUser) => ({ id: webId(u), name: u.name, moderator: u.canManage === true });
 
@@ -176,22 +175,7 @@ export function createWebDriver(): ContractDriver {
     messages: () => [...views.values()],
 
     waitFor(predicate, description, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = [...views.values()].find(predicate);
-          if (!hit) return false;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hit);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          const seen = [...views.values()].map((m) => `  ${m.id}: ${m.text.replace(/\n/g, ' | ')}`).join('\n');
-          reject(new Error(`timed out waiting for ${description}; saw:\n${seen || '  nothing'}`));
-        }, timeoutMs);
-        if (!check()) waiters.add(check);
-      });
+      return watch.waitFor(predicate, description, timeoutMs, () => `saw:\n${describeMessages([...views.values()])}`);
     },
 
     async jobCount() {
