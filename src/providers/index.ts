@@ -9,9 +9,10 @@ import { readAllImagesError } from './allimages/api.ts';
 import { createAllImagesWebhook } from './allimages/webhook.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { createImageDownloader } from './download.ts';
-import { createHttpClient } from './http.ts';
+import { createHttpClient, type HttpClientOptions } from './http.ts';
 import type { KeyValue } from './kv.ts';
 import { Notifier } from './notifier.ts';
+import type { PollTiming } from './poll.ts';
 import { createLeonardoProvider, type LeonardoLimits } from './leonardo/adapter.ts';
 import { readLeonardoError } from './leonardo/api.ts';
 import { leonardoExtrasSchema, type LeonardoExtras } from './leonardo/body.ts';
@@ -43,10 +44,7 @@ export interface ConfiguredProviders {
 }
 
 /** Knobs tests turn down; production uses the defaults. */
-export interface ProviderTuning {
-  pollTimeoutMs?: number;
-  pollInitialDelayMs?: number;
-  pollMaxDelayMs?: number;
+export interface ProviderTuning extends PollTiming {
   headersTimeoutMs?: number;
   /** Synchronous gateways hold the request open while they render. */
   syncHeadersTimeoutMs?: number;
@@ -87,7 +85,12 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
     maxDelayMs: t.maxDelayMs,
     maxRetryAfterMs: t.maxRetryAfterMs,
   };
-  const breaker = () => new CircuitBreaker({ failureThreshold: t.breakerThreshold, cooldownMs: t.breakerCooldownMs });
+  /** One agent, breaker and retry policy per provider; closed with the rest. */
+  const client = (provider: string, baseUrl: string, headers: Record<string, string>, keySetting: string, readError: HttpClientOptions['readError']) => {
+    const http = createHttpClient({ provider, baseUrl, headers, keySetting, readError, breaker: new CircuitBreaker({ failureThreshold: t.breakerThreshold, cooldownMs: t.breakerCooldownMs }), logger, ...httpTuning });
+    closers.push(() => http.close());
+    return http;
+  };
   const downloader = (provider: string, baseUrl: string) => {
     const d = createImageDownloader({ provider, baseUrl, maxBytes: t.maxImageBytes, timeoutMs: t.downloadTimeoutMs });
     closers.push(() => d.close());
@@ -97,17 +100,7 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
 
   if (config.ALLIMAGES_API_KEY) {
     const notifier = new Notifier();
-    const http = createHttpClient({
-      provider: 'all-images.ai',
-      baseUrl: config.ALLIMAGES_API_URL,
-      headers: { 'api-key': config.ALLIMAGES_API_KEY },
-      keySetting: 'ALLIMAGES_API_KEY',
-      readError: readAllImagesError,
-      breaker: breaker(),
-      logger,
-      ...httpTuning,
-    });
-    closers.push(() => http.close());
+    const http = client('all-images.ai', config.ALLIMAGES_API_URL, { 'api-key': config.ALLIMAGES_API_KEY }, 'ALLIMAGES_API_KEY', readAllImagesError);
     providers.push(
       createAllImagesProvider({
         http,
@@ -125,17 +118,7 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
 
   if (config.LEONARDO_API_KEY) {
     const notifier = new Notifier();
-    const http = createHttpClient({
-      provider: 'Leonardo.Ai',
-      baseUrl: config.LEONARDO_API_URL,
-      headers: { authorization: `Bearer ${config.LEONARDO_API_KEY}` },
-      keySetting: 'LEONARDO_API_KEY',
-      readError: readLeonardoError,
-      breaker: breaker(),
-      logger,
-      ...httpTuning,
-    });
-    closers.push(() => http.close());
+    const http = client('Leonardo.Ai', config.LEONARDO_API_URL, { authorization: `Bearer ${config.LEONARDO_API_KEY}` }, 'LEONARDO_API_KEY', readLeonardoError);
     providers.push(
       createLeonardoProvider({
         http,
@@ -155,17 +138,7 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
   }
 
   if (config.POMELO_API_KEY && config.POMELO_API_URL) {
-    const http = createHttpClient({
-      provider: 'the Midjourney/Flux gateway',
-      baseUrl: config.POMELO_API_URL,
-      headers: { authorization: `Bearer ${config.POMELO_API_KEY}` },
-      keySetting: 'POMELO_API_KEY',
-      readError: readPomeloError,
-      breaker: breaker(),
-      logger,
-      ...httpTuning,
-    });
-    closers.push(() => http.close());
+    const http = client('the Midjourney/Flux gateway', config.POMELO_API_URL, { authorization: `Bearer ${config.POMELO_API_KEY}` }, 'POMELO_API_KEY', readPomeloError);
     const dl = downloader('the Midjourney/Flux gateway', config.POMELO_API_URL);
     providers.push(
       createMidjourneyProvider({ http, downloader: dl, generateTimeoutMs: t.syncHeadersTimeoutMs }),

@@ -3,6 +3,20 @@ import type { Notifier } from './notifier.ts';
 import { isProviderSideFailure } from './failover.ts';
 import { abortError, sleep } from './timing.ts';
 
+/** Poll timing a provider's options carry; tests turn it down. */
+export interface PollTiming {
+  pollTimeoutMs?: number;
+  pollInitialDelayMs?: number;
+  pollMaxDelayMs?: number;
+}
+
+/** Ten minutes at most for a generation, polled 2 s apart at first and at most 10 s apart later. */
+export const pollTiming = (t: PollTiming) => ({
+  timeoutMs: t.pollTimeoutMs ?? 10 * 60_000,
+  initialDelayMs: t.pollInitialDelayMs ?? 2_000,
+  maxDelayMs: t.pollMaxDelayMs ?? 10_000,
+});
+
 export interface PollOptions<T> {
   /** The provider's name, for the timeout message. */
   provider: string;

@@ -9,7 +9,7 @@ import { unknownOutcome } from '../create-once.ts';
 import type { ImageDownloader } from '../download.ts';
 import type { HttpClient } from '../http.ts';
 import type { Notifier } from '../notifier.ts';
-import { pollUntil } from '../poll.ts';
+import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { sleep } from '../timing.ts';
 import { ALLIMAGES_IMAGE_COUNT, buildAllImagesBody, type AllImagesCreateBody } from './body.ts';
@@ -19,7 +19,7 @@ export const ALLIMAGES_NAME = 'all-images.ai';
 export const WEBHOOK_KV_KEY = 'providers.allimages.webhook';
 export const WEBHOOK_EVENTS = ['print.created', 'print.active', 'print.progress', 'print.failed', 'print.completed'] as const;
 
-export interface AllImagesOptions {
+export interface AllImagesOptions extends PollTiming {
   http: HttpClient;
   downloader: ImageDownloader;
   notifier: Notifier;
@@ -27,9 +27,6 @@ export interface AllImagesOptions {
   /** Our public base URL; when set, a webhook is subscribed once and its id kept in `kv`. */
   publicUrl?: string;
   logger?: Logger;
-  pollTimeoutMs?: number;
-  pollInitialDelayMs?: number;
-  pollMaxDelayMs?: number;
   /** After a lost create answer, how long to let the generation appear in the list before looking. */
   reconcileDelayMs?: number;
 }
@@ -168,9 +165,7 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
       provider: ALLIMAGES_NAME,
       what: `generation ${id}`,
       signal: ctx.signal,
-      timeoutMs: o.pollTimeoutMs ?? 10 * 60_000,
-      initialDelayMs: o.pollInitialDelayMs ?? 2_000,
-      maxDelayMs: o.pollMaxDelayMs ?? 10_000,
+      ...pollTiming(o),
       notifier: o.notifier,
       notifyKey: id,
       fetch: () => fetchGeneration(id, ctx.signal),

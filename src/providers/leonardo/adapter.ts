@@ -3,13 +3,13 @@ import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/ports.ts';
 import { silentLogger } from '../../core/ports.ts';
 import type { GenerationRequest } from '../../core/request.ts';
-import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderResult, ProviderRunContext, SourceImage } from '../../core/provider.ts';
+import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderIntent, ProviderResult, ProviderRunContext, SourceImage } from '../../core/provider.ts';
 import { createOnce, refuseBlindResume, unknownOutcome } from '../create-once.ts';
 import type { ImageDownloader } from '../download.ts';
 import type { HttpCall, HttpClient } from '../http.ts';
 import { RateLimiter, Semaphore } from '../limiter.ts';
 import type { Notifier } from '../notifier.ts';
-import { pollUntil } from '../poll.ts';
+import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { createResponseSchema, generationResponseSchema, upscaleResponseSchema, variationResponseSchema, type LeonardoGeneration } from './api.ts';
 import { buildLeonardoBody, DEFAULT_FAMILIES, LEONARDO_FIELDS, type LeonardoExtras, type ModelFamilies } from './body.ts';
@@ -24,7 +24,7 @@ export interface LeonardoLimits {
 }
 export const DEFAULT_LEONARDO_LIMITS: LeonardoLimits = { concurrentJobs: 10, requestsPerMinute: 2000, createsPerMinute: 100 };
 
-export interface LeonardoOptions {
+export interface LeonardoOptions extends PollTiming {
   http: HttpClient;
   downloader: ImageDownloader;
   notifier: Notifier;
@@ -34,9 +34,6 @@ export interface LeonardoOptions {
   /** Whether a webhook callback is configured (LEONARDO_WEBHOOK_TOKEN); only then do we expect hints. */
   webhooks?: boolean;
   logger?: Logger;
-  pollTimeoutMs?: number;
-  pollInitialDelayMs?: number;
-  pollMaxDelayMs?: number;
   /** init_strength for V: how closely a variation follows its source (0.1–0.9). */
   variationStrength?: number;
 }
@@ -86,9 +83,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
       provider: LEONARDO_NAME,
       what: `generation ${id}`,
       signal: ctx.signal,
-      timeoutMs: o.pollTimeoutMs ?? 10 * 60_000,
-      initialDelayMs: o.pollInitialDelayMs ?? 2_000,
-      maxDelayMs: o.pollMaxDelayMs ?? 10_000,
+      ...pollTiming(o),
       notifier: o.notifier,
       notifyKey: id,
       fetch: () => fetchGeneration(id, ctx.signal),
@@ -132,23 +127,29 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     };
   }
 
+  /**
+   * The Leonardo job id for this run: the one recorded before a restart, or one create, recorded with its
+   * intent first. A create whose answer was lost fails visibly: Leonardo cannot be asked what it made.
+   */
+  async function createOrResume<B>(ctx: ProviderRunContext, what: string, operation: ProviderIntent['operation'], makeBody: () => B, create: (body: B) => Promise<string>): Promise<string> {
+    if (ctx.resume?.providerJobId) return ctx.resume.providerJobId;
+    refuseBlindResume(LEONARDO_NAME, ctx, what);
+    const body = makeBody();
+    return createOnce(
+      ctx,
+      { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation, body },
+      () => create(body),
+      async (err) => {
+        throw unknownOutcome(LEONARDO_NAME, what, err);
+      },
+    );
+  }
+
   async function runGeneration(req: GenerationRequest, ctx: ProviderRunContext, operation: 'generate' | 'vary'): Promise<ProviderResult> {
-    let id = ctx.resume?.providerJobId;
-    if (!id) {
-      refuseBlindResume(LEONARDO_NAME, ctx, 'this generation');
-      const body = buildLeonardoBody(req, o.extras, families);
-      id = await createOnce(
-        ctx,
-        { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation, body },
-        async () => {
-          const raw = await api({ method: 'POST', path: '/generations', json: body, idempotent: false, signal: ctx.signal }, generationCreates);
-          return parse(createResponseSchema, raw, 'create answer', true).sdGenerationJob.generationId;
-        },
-        async (err) => {
-          throw unknownOutcome(LEONARDO_NAME, 'this generation', err);
-        },
-      );
-    }
+    const id = await createOrResume(ctx, 'this generation', operation, () => buildLeonardoBody(req, o.extras, families), async (body) => {
+      const raw = await api({ method: 'POST', path: '/generations', json: body, idempotent: false, signal: ctx.signal }, generationCreates);
+      return parse(createResponseSchema, raw, 'create answer', true).sdGenerationJob.generationId;
+    });
     ctx.progress({ stage: `rendering at ${LEONARDO_NAME}` });
     return collect(await waitGeneration(id, ctx), ctx);
   }
@@ -179,31 +180,17 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     upscale(source: SourceImage, ctx) {
       return withSlot(ctx, async () => {
         if (!source.providerImageId) throw new UserError('UNSUPPORTED', `This image has no ${LEONARDO_NAME} id, so it cannot be upscaled there.`);
-        let id = ctx.resume?.providerJobId;
-        if (!id) {
-          refuseBlindResume(LEONARDO_NAME, ctx, 'this upscale');
-          const body = { id: source.providerImageId };
-          id = await createOnce(
-            ctx,
-            { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation: 'upscale', body },
-            async () => {
-              const raw = await api({ method: 'POST', path: '/variations/upscale', json: body, idempotent: false, signal: ctx.signal }, upscaleCreates);
-              return parse(upscaleResponseSchema, raw, 'upscale answer', true).sdUpscaleJob.id;
-            },
-            async (err) => {
-              throw unknownOutcome(LEONARDO_NAME, 'this upscale', err);
-            },
-          );
-        }
+        const id = await createOrResume(ctx, 'this upscale', 'upscale', () => ({ id: source.providerImageId }), async (body) => {
+          const raw = await api({ method: 'POST', path: '/variations/upscale', json: body, idempotent: false, signal: ctx.signal }, upscaleCreates);
+          return parse(upscaleResponseSchema, raw, 'upscale answer', true).sdUpscaleJob.id;
+        });
         ctx.progress({ stage: `upscaling at ${LEONARDO_NAME}` });
         const variationId = id;
         const done = await pollUntil({
           provider: LEONARDO_NAME,
           what: `upscale ${variationId}`,
           signal: ctx.signal,
-          timeoutMs: o.pollTimeoutMs ?? 10 * 60_000,
-          initialDelayMs: o.pollInitialDelayMs ?? 2_000,
-          maxDelayMs: o.pollMaxDelayMs ?? 10_000,
+          ...pollTiming(o),
           notifier: o.notifier,
           notifyKey: variationId,
           fetch: async () =>
