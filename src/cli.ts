@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp, platformsToStart, type App } from './app.ts';
 import { classifyError, UserError } from './core/errors.ts';
+import { imagineOptionsSchema } from './core/imagine-options.ts';
 import type { Job } from './core/job.ts';
 import { isFinal } from './core/job.ts';
 import { progressBar, statusText } from './core/present.ts';
@@ -80,14 +81,18 @@ async function imagineCommand(config: Config, args: string[]): Promise<number> {
   try {
     await app.start();
     const user = userInfo().username || 'cli';
-    const options = { prompt: opts.prompt, provider: opts.provider, mode: opts.mode, count: opts.count };
-    const job = await app.atelier.imagine(options as never, { platform: 'cli', userId: user, displayName: user }, { platform: 'cli', channelId: 'cli' });
+    // The same schema as every platform's /imagine: a bad --mode or --count is named like a bad option.
+    const options = imagineOptionsSchema.parse({ prompt: opts.prompt, provider: opts.provider, mode: opts.mode, count: opts.count });
+    const job = await app.atelier.imagine(options, { platform: 'cli', userId: user, displayName: user }, { platform: 'cli', channelId: 'cli' });
     const tty = process.stderr.isTTY && !opts.json;
     const final = await waitForFinal(app, job.id, (j) => {
       if (tty) process.stderr.write(`\r${j.state === 'running' && j.progress.percent !== undefined ? progressBar(j.progress.percent, 20) : statusText(j)}`.padEnd(60));
     });
     if (tty) process.stderr.write('\n');
-    if (final.state !== 'succeeded') throw new UserError(final.error?.code === 'INTERNAL' ? 'PROVIDER_UNAVAILABLE' : ((final.error?.code ?? 'CANCELED') as never), statusText(final));
+    if (final.state !== 'succeeded') {
+      process.stderr.write(`${statusText(final)}\n`);
+      return 1;
+    }
     const outDir = resolve(opts.out);
     await mkdir(outDir, { recursive: true });
     const paths: string[] = [];
