@@ -16,6 +16,7 @@ const USAGE = `Usage: atelier <command>
   imagine "<prompt>" [--provider P] [--mode simple|advanced] [--count N] [--out DIR] [--json]
   doctor                    what is configured, and what is missing
   register [--guild ID]     register slash commands on Discord; print the Slack manifest
+  invite                    print the URL that adds the Discord bot to a server, and why each permission
   worker                    run jobs from Redis without a chat connection (needs REDIS_URL)`;
 
 /** CLI flags of `imagine`; everything else on the line is the prompt, Midjourney flags included. */
@@ -181,10 +182,25 @@ async function registerCommand(config: Config, args: string[]): Promise<number> 
     const rest = createRest({ api: config.DISCORD_API_URL, token: config.DISCORD_TOKEN });
     const result = await registerCommands({ rest, applicationId: config.DISCORD_APPLICATION_ID, guildId: values.guild, commands });
     process.stdout.write(`${result.summary}\n`);
+    // After a first registration the next step is adding the bot to a server.
+    if (result.added.length) process.stdout.write(`${await inviteLines(config.DISCORD_APPLICATION_ID)}\n`);
   } else {
     process.stdout.write('Discord: skipped (set DISCORD_TOKEN and DISCORD_APPLICATION_ID to register commands)\n');
   }
   process.stdout.write(`Slack app manifest (paste into https://api.slack.com/apps → Create New App → From a manifest):\n${JSON.stringify(renderManifest(commands, config), null, 2)}\n`);
+  return 0;
+}
+
+async function inviteLines(applicationId: string): Promise<string> {
+  const { inviteText } = await import('./platforms/discord/permissions.ts');
+  return inviteText(applicationId);
+}
+
+async function inviteCommand(config: Config): Promise<number> {
+  if (!config.DISCORD_APPLICATION_ID) {
+    throw new UserError('NOT_CONFIGURED', 'Set DISCORD_APPLICATION_ID first: Discord Developer Portal → your application → General Information → Application ID.');
+  }
+  process.stdout.write(`${await inviteLines(config.DISCORD_APPLICATION_ID)}\n`);
   return 0;
 }
 
@@ -216,6 +232,8 @@ export async function main(argv: string[]): Promise<number> {
         return await registerCommand(config, rest);
       case 'worker':
         return await workerCommand(config);
+      case 'invite':
+        return await inviteCommand(config);
       default:
         process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
         return 2;
