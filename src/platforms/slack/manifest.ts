@@ -10,11 +10,12 @@ export const SLACK_EVENTS_PATH = '/slack/events';
 
 /**
  * What the bot needs and why: `commands` for the slash commands, `chat:write` for the job messages,
- * `files:write` for the external upload flow, `channels:join` + `channels:read` to join a public
- * channel it was not invited to, `users:read` to tell workspace admins (who may change channel
+ * `files:write` for the external upload flow, `channels:join` to join a public channel it was not
+ * invited to, `users:read` to tell workspace admins (who may change channel
  * settings) from members, `im:write` to deliver private jobs in a direct message.
+ * test/platforms/slack/manifest.test.ts derives this list from the methods the adapter calls.
  */
-export const BOT_SCOPES = ['commands', 'chat:write', 'files:write', 'channels:join', 'channels:read', 'users:read', 'im:write'] as const;
+export const BOT_SCOPES = ['commands', 'chat:write', 'files:write', 'channels:join', 'users:read', 'im:write'] as const;
 
 // Slack's manifest caps: command 32 characters with the slash, description 2000, usage hint 1000.
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
