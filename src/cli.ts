@@ -8,7 +8,7 @@ import { imagineOptionsSchema } from './core/imagine-options.ts';
 import type { Job } from './core/job.ts';
 import { isFinal } from './core/job.ts';
 import { progressBar, statusText } from './core/present.ts';
-import { ConfigError, loadConfig, platformsConfigured, type Config } from './config.ts';
+import { ConfigError, loadConfig, loadDotEnv, platformsConfigured, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
 
 const USAGE = `Usage: atelier <command>
@@ -220,6 +220,7 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 1;
   }
   try {
+    loadDotEnv();
     const config = loadConfig();
     switch (command) {
       case 'start':

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const empty = (v: unknown) => (v === '' ? undefined : v);
@@ -66,6 +67,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/**
+ * Reads `.env` from the working directory when there is one, as docker compose does, so the guides'
+ * "copy .env.example to .env" works for `npm start` too. A variable already in the environment wins.
+ */
+export function loadDotEnv(file = '.env'): boolean {
+  if (!existsSync(file)) return false;
+  process.loadEnvFile(file);
+  return true;
 }
 
 /** Names of every setting, for `doctor` and the docker-compose / README consistency tests. */

@@ -96,4 +96,23 @@ describe('the invite link asks for exactly what the bot uses', () => {
     const missing = await run(process.execPath, [bin, 'invite'], { env: { ...env, DISCORD_APPLICATION_ID: '' }, timeout: 30_000 }).catch((e: { code: number; stderr: string }) => e);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('DISCORD_APPLICATION_ID') });
   });
+
+  it('reads the application id from a .env in the working directory, as the guide says; the environment wins', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const run = promisify(execFile);
+    const bin = resolve(import.meta.dirname, '../../../bin/atelier.js');
+    const dir = await mkdtemp(resolve(tmpdir(), 'atelier-dotenv-'));
+    try {
+      await writeFile(resolve(dir, '.env'), 'DISCORD_APPLICATION_ID=222222222222222222\n');
+      const env = { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: '', REDIS_URL: '' };
+      delete env.DISCORD_APPLICATION_ID;
+      const fromFile = await run(process.execPath, [bin, 'invite'], { cwd: dir, env, timeout: 30_000 });
+      expect(fromFile.stdout).toContain('client_id=222222222222222222');
+      const fromEnv = await run(process.execPath, [bin, 'invite'], { cwd: dir, env: { ...env, DISCORD_APPLICATION_ID: '333333333333333333' }, timeout: 30_000 });
+      expect(fromEnv.stdout).toContain('client_id=333333333333333333');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
