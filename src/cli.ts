@@ -11,7 +11,7 @@ import { progressBar, statusText } from './core/present.ts';
 import { ConfigError, loadConfig, loadDotEnv, platformsConfigured, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
 
-const USAGE = `Usage: atelier <command>
+export const USAGE = `Usage: atelier <command>
   start                     serve every configured platform (the playground when none is)
   imagine "<prompt>" [--provider P] [--mode simple|advanced] [--count N] [--out DIR] [--json]
   doctor                    what is configured, and what is missing

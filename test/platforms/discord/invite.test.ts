@@ -105,8 +105,8 @@ describe('the invite link asks for exactly what the bot uses', () => {
     const dir = await mkdtemp(resolve(tmpdir(), 'atelier-dotenv-'));
     try {
       await writeFile(resolve(dir, '.env'), 'DISCORD_APPLICATION_ID=222222222222222222\n');
-      const env = { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: '', REDIS_URL: '' };
-      delete env.DISCORD_APPLICATION_ID;
+      const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: '', REDIS_URL: '' };
+      delete env['DISCORD_APPLICATION_ID'];
       const fromFile = await run(process.execPath, [bin, 'invite'], { cwd: dir, env, timeout: 30_000 });
       expect(fromFile.stdout).toContain('client_id=222222222222222222');
       const fromEnv = await run(process.execPath, [bin, 'invite'], { cwd: dir, env: { ...env, DISCORD_APPLICATION_ID: '333333333333333333' }, timeout: 30_000 });
