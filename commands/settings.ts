@@ -20,6 +20,8 @@ const options = z.object({
   banned: list('Channel/server: banned words or /regex/ patterns'),
   max_queued: z.number().int().min(1).max(500).optional().describe('Channel/server: queued jobs per user'),
   daily_quota: z.number().int().min(1).max(100000).optional().describe('Channel/server: images per user per day'),
+  tags: list('Channel/server: tags sent with each generation (all-images.ai)'),
+  paid_upscale: z.boolean().optional().describe('Channel/server: let U buy full-resolution images with provider credits'),
 });
 
 const splitList = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v === '-' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -52,11 +54,13 @@ export const settings = defineCommand({
       bannedWords: splitList(input.banned),
       maxQueuedPerUser: input.max_queued,
       dailyQuota: input.daily_quota,
+      tags: splitList(input.tags),
+      paidUpscale: input.paid_upscale,
     };
     const userOnly = kind === 'user';
-    const policyKeys = ['buttons', 'allowedRoles', 'allowedProviders', 'fallbackProvider', 'nsfw', 'bannedWords', 'maxQueuedPerUser', 'dailyQuota'] as const;
+    const policyKeys = ['buttons', 'allowedRoles', 'allowedProviders', 'fallbackProvider', 'nsfw', 'bannedWords', 'maxQueuedPerUser', 'dailyQuota', 'tags', 'paidUpscale'] as const;
     if (userOnly && policyKeys.some((k) => patch[k] !== undefined)) {
-      return { type: 'message', ephemeral: true, text: 'buttons, roles, providers, fallback, nsfw, banned, max_queued and daily_quota are channel or server policy: add scope:channel or scope:server.' };
+      return { type: 'message', ephemeral: true, text: 'buttons, roles, providers, fallback, nsfw, banned, max_queued, daily_quota, tags and paid_upscale are channel or server policy: add scope:channel or scope:server.' };
     }
     const changing = Object.values(patch).some((v) => v !== undefined) || input.fallback === '-';
     const title = kind === 'user' ? 'Your settings' : kind === 'channel' ? 'This channel\'s settings' : 'This server\'s settings';

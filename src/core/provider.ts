@@ -68,6 +68,8 @@ export interface ProviderRunContext {
   resume?: { intent?: ProviderIntent; providerJobId?: string };
   /** Whether the channel allows NSFW images; providers that flag images withhold the rest. */
   allowNsfw: boolean;
+  /** Whether the channel lets U spend provider credits on a full-resolution purchase (all-images.ai). */
+  paidUpscale?: boolean;
 }
 
 /** A stored source image for upscale / variation. */

@@ -94,7 +94,11 @@ export function resolveRequest(options: ImagineOptions, merged: Settings, provid
   if (req.aspectRatio === undefined && merged.format && caps.fields.includes('aspectRatio')) req.aspectRatio = merged.format;
   if (merged.processMode && caps.fields.includes('processMode')) req.processMode = merged.processMode;
 
-  if (typeof req.aspectRatio === 'string' && caps.aspectRatios !== 'any' && !caps.aspectRatios.includes(req.aspectRatio)) {
+  // Tags label the generation at the provider (all-images.ai's dashboard); a channel or server sets them.
+  if (merged.tags?.length) req.tags = merged.tags;
+
+  // Advanced mode sends --ar verbatim to Midjourney, which takes any W:H: the list binds simple mode only.
+  if (mode === 'simple' && typeof req.aspectRatio === 'string' && caps.aspectRatios !== 'any' && !caps.aspectRatios.includes(req.aspectRatio)) {
     throw new UserError('UNSUPPORTED', `${provider.displayName} does not offer the aspect ratio ${req.aspectRatio}. Pick one of ${caps.aspectRatios.join(', ')}.`);
   }
   const count = req.count as number | undefined;

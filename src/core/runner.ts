@@ -99,6 +99,7 @@ async function execute(deps: RunnerDeps, job: Job, signal: AbortSignal): Promise
     jobId: job.id,
     signal,
     allowNsfw: Boolean(job.where.nsfw || settings.nsfw),
+    paidUpscale: settings.paidUpscale === true,
     progress: (p) => void reportProgress(deps, job.id, p).catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'progress write failed')),
     recordIntent: async (intent) => {
       await writeJob(deps, job.id, (j) => ({ ...j, intent }));

@@ -22,6 +22,10 @@ export const settingsSchema = z.object({
   maxConcurrentPerUser: z.number().int().min(1).max(50).optional(),
   maxQueuedPerUser: z.number().int().min(1).max(500).optional(),
   dailyQuota: z.number().int().min(1).max(100000).optional(),
+  /** Labels sent with each generation where the provider keeps them (all-images.ai `tags`). */
+  tags: z.array(z.string().trim().min(1).max(64)).max(20).optional(),
+  /** Whether U may buy the full-resolution image with provider credits (all-images.ai). Off unless set. */
+  paidUpscale: z.boolean().optional(),
 });
 export type Settings = z.output<typeof settingsSchema>;
 

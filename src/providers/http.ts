@@ -10,6 +10,8 @@ import { backoffDelay, parseRetryAfter, sleep } from './timing.ts';
 export interface VendorError {
   message: string;
   moderation?: boolean;
+  /** The account's credits or quota are used up: the user must top up, so neither retry nor failover helps. */
+  outOfCredits?: boolean;
 }
 
 export interface HttpClientOptions {
@@ -162,6 +164,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         status,
         phase: 'answered',
         blockedBy: name,
+      });
+    }
+    if (vendor.outOfCredits || status === 402) {
+      return new ProviderHttpError('PROVIDER_REJECTED', `${name} says this account is out of credits (HTTP ${status}${detail}). Top up or upgrade the ${name} account, then try again.`, name, {
+        status,
+        phase: 'answered',
       });
     }
     if (status === 401 || status === 403) {

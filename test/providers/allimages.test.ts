@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import type { ImageProvider } from '../../src/core/provider.ts';
+import { resolveRequest } from '../../src/core/resolve.ts';
 import { createServer, type HttpServer } from '../../src/server.ts';
-import { WEBHOOK_KV_KEY } from '../../src/providers/allimages/adapter.ts';
+import { UNKNOWN_STATUS_LIMIT, WEBHOOK_KV_KEY } from '../../src/providers/allimages/adapter.ts';
+import { repairImageUrl } from '../../src/providers/allimages/api.ts';
+import { isProviderSideFailure } from '../../src/providers/failover.ts';
 import { buildAllImagesBody } from '../../src/providers/allimages/body.ts';
-import { AllImagesFake } from '../fakes/providers/allimages-fake.ts';
+import { AllImagesFake, REFUSED_WORD } from '../fakes/providers/allimages-fake.ts';
 import { caught, makeCtx, memoryKv, providersFor, req } from './helpers.ts';
 
 let fake: AllImagesFake;
@@ -42,7 +45,7 @@ describe('all-images.ai adapter: simple mode', () => {
       { name: 'templatePrompt', value: 'realisticManuel' },
       { name: 'format', value: '3:2' },
       { name: 'weather', value: 'foggy' },
-      { name: 'Time', value: 'golden hour' },
+      { name: 'time', value: 'golden hour' },
       { name: 'camera', value: 'GoPro' },
       { name: 'chaos', value: '20' },
       { name: 'stylize', value: '300' },
@@ -63,6 +66,41 @@ describe('all-images.ai adapter: simple mode', () => {
     await provider.generate(req({ prompt: 'two' }), makeCtx());
     const names = fake.server.requests.filter((r) => r.method === 'POST').map((r) => (r.body as { name: string }).name);
     expect(new Set(names).size).toBe(2);
+  });
+});
+
+describe('all-images.ai parameter names and extras', () => {
+  it('time of day goes as `time`, the API reference spelling; the fake refuses the guide\'s `Time` (the two disagree)', async () => {
+    await provider.generate(req({ prompt: 'a dog', timeOfDay: 'night' }), makeCtx());
+    expect((fake.server.requests.find((r) => r.method === 'POST')!.body as { params: unknown }).params).toEqual([{ name: 'time', value: 'night' }]);
+    const res = await rawCreate({ ...validRaw(), params: [{ name: 'Time', value: 'night' }] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string[] }).message.join()).toMatch(/params\.name must be one of/);
+  });
+
+  it('simple mode: the model option is sent as `version`, a leading image URL as `fromImageUrl`', async () => {
+    await provider.generate(req({ prompt: 'https://example.org/cat.png a cat in a hat', model: '6.1' }), makeCtx());
+    const body = fake.server.requests.find((r) => r.method === 'POST')!.body as { prompt: string; params: unknown };
+    expect(body.prompt).toBe('a cat in a hat');
+    expect(body.params).toEqual([
+      { name: 'fromImageUrl', value: 'https://example.org/cat.png' },
+      { name: 'version', value: '6.1' },
+    ]);
+    expect(provider.capabilities.fields).toContain('model');
+  });
+
+  it('advanced mode takes any --ar W:H verbatim through the real resolver', async () => {
+    const request = resolveRequest({ prompt: 'a dog --ar 21:9 --v 6.1', mode: 'advanced' }, {}, provider);
+    await provider.generate(request, makeCtx());
+    expect(fake.server.requests.find((r) => r.method === 'POST')!.body).toMatchObject({ mode: 'advanced', prompt: 'a dog --ar 21:9 --v 6.1' });
+    expect(() => resolveRequest({ prompt: 'a dog --ar 21:9' }, {}, provider)).toThrow(/does not offer the aspect ratio 21:9/);
+  });
+
+  it('tags set for the channel or server reach the generation', async () => {
+    const request = resolveRequest({ prompt: 'a dog' }, { tags: ['discord', 'team-art'] }, provider);
+    await provider.generate(request, makeCtx());
+    expect(fake.server.requests.find((r) => r.method === 'POST')!.body).toMatchObject({ tags: ['discord', 'team-art'] });
+    expect([...fake.generations.values()][0]!.tags).toEqual(['discord', 'team-art']);
   });
 });
 
@@ -106,7 +144,7 @@ const rules: { rule: string; raw: (b: Record<string, unknown>) => unknown; reque
     raw: (b) => ({ ...b, params: [{ name: 'format', value: '21:9' }] }),
     request: () => req({ prompt: 'a dog', aspectRatio: '21:9' }),
     code: 'INVALID_OPTIONS',
-    says: /21:9 is not one of them/,
+    says: /21:9 is not one of them.*advanced mode/,
     fakeSays: /format: value must be one of/,
   },
   {
@@ -118,12 +156,12 @@ const rules: { rule: string; raw: (b: Record<string, unknown>) => unknown; reque
     fakeSays: /weather: value must be one of/,
   },
   {
-    rule: 'Time enum',
-    raw: (b) => ({ ...b, params: [{ name: 'Time', value: 'teatime' }] }),
+    rule: 'time enum',
+    raw: (b) => ({ ...b, params: [{ name: 'time', value: 'teatime' }] }),
     request: () => ({ ...req({ prompt: 'a dog' }), timeOfDay: 'teatime' as never }),
     code: 'INVALID_OPTIONS',
     says: /time of day must be one of/,
-    fakeSays: /Time: value must be one of/,
+    fakeSays: /time: value must be one of/,
   },
   {
     rule: 'templatePrompt enum',
@@ -218,11 +256,39 @@ describe('all-images.ai documented rules', () => {
 });
 
 describe('all-images.ai lifecycle', () => {
-  it('status 4 fails with a readable message', async () => {
+  it('status 4 ("description not accepted") is a moderation refusal naming all-images.ai, never a failover', async () => {
     fake.lifecycle = 'error';
     const err = await caught(() => provider.generate(req({ prompt: 'a dog' }), makeCtx()));
-    expect(err).toMatchObject({ code: 'PROVIDER_REJECTED' });
-    expect(err.message).toMatch(/could not make this generation/);
+    expect(err).toMatchObject({ code: 'MODERATION', details: { blockedBy: 'all-images.ai' } });
+    expect(err.message).toMatch(/^Blocked by all-images\.ai: it did not accept this description/);
+    expect(isProviderSideFailure(err)).toBe(false);
+  });
+
+  it('a description the fake refuses ends in status 4 and reads as a moderation message', async () => {
+    const err = await caught(() => provider.generate(req({ prompt: `a ${REFUSED_WORD} in a park` }), makeCtx()));
+    expect(err).toMatchObject({ code: 'MODERATION' });
+    expect(err.message).toMatch(/Blocked by all-images\.ai/);
+  });
+
+  it('a 400 whose text refuses the description is a moderation refusal, not a bad request', async () => {
+    fake.server.inject({ route: 'POST /v1/image-generations', kind: 'status', status: 400, body: { statusCode: 400, error: 'Bad Request', message: ['Description not accepted'] } });
+    const err = await caught(() => provider.generate(req({ prompt: 'a dog' }), makeCtx()));
+    expect(err).toMatchObject({ code: 'MODERATION', details: { blockedBy: 'all-images.ai' } });
+    expect(err.message).toMatch(/Description not accepted/);
+  });
+
+  it('a status the docs do not define, repeated, stops the wait after a bounded number of checks and says so', async () => {
+    fake.lifecycle = 'stuck-unknown';
+    await configured.close();
+    configured = providersFor(env(), { tuning: { pollTimeoutMs: 4_000 } });
+    const ctx = makeCtx();
+    const err = await caught(() => configured.providers[0]!.generate(req({ prompt: 'a dog' }), ctx));
+    expect(err).toMatchObject({ code: 'UNKNOWN_OUTCOME', details: { retryable: true } });
+    expect(err.message).toMatch(new RegExp(`status 5 .*does not define.*after ${UNKNOWN_STATUS_LIMIT} checks`));
+    const polls = fake.server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/image-generations/')).length;
+    expect(polls).toBe(UNKNOWN_STATUS_LIMIT + 1);
+    expect(ctx.progressLog.map((p) => p.stage)).toContain('waiting (status 5)');
+    expect(isProviderSideFailure(err)).toBe(false);
   });
 
   it('an undocumented status (5) is waited through, not mistaken for done or error', async () => {
@@ -257,17 +323,75 @@ describe('all-images.ai lifecycle', () => {
     expect(fake.creates).toBe(1);
   });
 
-  it('upscale fetches the generation again and returns the full-size image', async () => {
-    const first = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
-    const src = first.images[1]!;
-    const up = await provider.upscale!({ ...src, index: 2, request: req({ prompt: 'a dog' }) }, makeCtx());
-    expect(up.images[0]).toMatchObject({ width: 512, height: 512 });
+  it('the result is the preview rendition and says so; nothing is bought and no full-size image is fetched', async () => {
+    const result = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
+    expect(result.images.map((i) => i.width)).toEqual([128, 128, 128, 128]);
+    expect(result.note).toMatch(/4 images are all-images\.ai previews .*costs all-images\.ai credits.*paid_upscale/);
+    expect(fake.server.requests.filter((r) => r.path.startsWith('/v1/images/full/') || r.path.startsWith('/v1/images/buy'))).toHaveLength(0);
+    expect(fake.credits).toBe(10);
+  });
+
+  it('free images are delivered at full size without a purchase, and U on one buys nothing', async () => {
+    fake.freeImages = true;
+    const result = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
+    expect(result.images.map((i) => i.width)).toEqual([512, 512, 512, 512]);
+    expect(result.note).toBeUndefined();
+    const up = await provider.upscale!({ ...result.images[0]!, index: 1, request: req({ prompt: 'a dog' }) }, makeCtx());
+    expect(up.images[0]).toMatchObject({ width: 512 });
+    expect(fake.server.count('POST /v1/images/buy')).toBe(0);
+  });
+
+  it('U buys the full-resolution image through POST /v1/images/buy when the channel allows it, and is charged once', async () => {
+    const first = await provider.generate(req({ prompt: 'a dog' }), makeCtx({ paidUpscale: true }));
+    expect(first.note).toMatch(/U buys one at full resolution/);
+    const src = { ...first.images[1]!, index: 2, request: req({ prompt: 'a dog' }) };
+    const up = await provider.upscale!(src, makeCtx({ paidUpscale: true }));
+    expect(up.images[0]).toMatchObject({ width: 768, height: 768 });
+    const imageId = first.images[1]!.providerImageId!.split(':')[1];
+    expect(fake.server.requests.find((r) => r.path === '/v1/images/buy')!.body).toEqual({ id: imageId });
+    expect(fake.credits).toBe(9);
+    await provider.upscale!(src, makeCtx({ paidUpscale: true }));
+    expect(fake.credits).toBe(9);
     expect(provider.capabilities.variations).toBe(false);
     expect(provider.vary).toBeUndefined();
+  });
+
+  it('U without the channel\'s consent to spend credits says how to allow it and buys nothing', async () => {
+    const first = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
+    const err = await caught(() => provider.upscale!({ ...first.images[0]!, index: 1, request: req({ prompt: 'a dog' }) }, makeCtx()));
+    expect(err).toMatchObject({ code: 'NOT_ALLOWED' });
+    expect(err.message).toMatch(/costs all-images\.ai credits.*paid_upscale:true/);
+    expect(fake.server.count('POST /v1/images/buy')).toBe(0);
+    expect(fake.server.requests.filter((r) => r.path.startsWith('/v1/images/full/'))).toHaveLength(0);
+  });
+
+  it('a 402 from the purchase is a clear "out of credits" message, not retried and not a failover', async () => {
+    fake.credits = 0;
+    const first = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
+    const err = await caught(() => provider.upscale!({ ...first.images[0]!, index: 1, request: req({ prompt: 'a dog' }) }, makeCtx({ paidUpscale: true })));
+    expect(err).toMatchObject({ code: 'PROVIDER_REJECTED' });
+    expect(err.message).toMatch(/all-images\.ai says this account is out of credits \(HTTP 402: No more credits on your account\)\. Top up/);
+    expect(fake.server.count('POST /v1/images/buy')).toBe(1);
+    expect(isProviderSideFailure(err)).toBe(false);
   });
 });
 
 describe('all-images.ai image URLs', () => {
+  it('repairs the "…aiv1/…" form on the vendor\'s own host, so a billed generation still delivers', async () => {
+    fake.malformedUrls = true;
+    expect(fake.imageUrl('preview', 'x')).toBe(`${fake.url}v1/images/preview/x.jpg`);
+    const result = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
+    expect(result.images).toHaveLength(4);
+    expect(fake.server.requests.filter((r) => r.path.startsWith('/v1/images/preview/'))).toHaveLength(4);
+  });
+
+  it('repairs only the vendor\'s own host', () => {
+    expect(repairImageUrl('https://api.all-images.aiv1/images/preview/a.jpg', 'https://api.all-images.ai')).toBe('https://api.all-images.ai/v1/images/preview/a.jpg');
+    expect(repairImageUrl('http://api.all-images.aiv1/images/full/a.jpg', 'https://api.all-images.ai')).toBe('http://api.all-images.ai/v1/images/full/a.jpg');
+    expect(repairImageUrl('https://evil.example.aiv1/images/a.jpg', 'https://api.all-images.ai')).toBe('https://evil.example.aiv1/images/a.jpg');
+    expect(repairImageUrl('https://api.all-images.ai/v1/images/a.jpg', 'https://api.all-images.ai')).toBe('https://api.all-images.ai/v1/images/a.jpg');
+  });
+
   it('refuses image URLs at another loopback port, at 169.254.169.254, or behind a redirect, and never hot-links', async () => {
     const other = await new AllImagesFake().start();
     const elsewhere = `${other.url}/v1/images/preview/x.jpg`;

@@ -12,8 +12,8 @@ import type { Notifier } from '../notifier.ts';
 import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { sleep } from '../timing.ts';
-import { ALLIMAGES_IMAGE_COUNT, buildAllImagesBody, type AllImagesCreateBody } from './body.ts';
-import { generationSchema, listSchema, STATUS, type Generation } from './api.ts';
+import { ALLIMAGES_IMAGE_COUNT, buildAllImagesBody, SIMPLE_FIELDS, type AllImagesCreateBody } from './body.ts';
+import { boughtSchema, generationSchema, listSchema, repairImageUrl, STATUS, type Generation } from './api.ts';
 
 export const ALLIMAGES_NAME = 'all-images.ai';
 export const WEBHOOK_KV_KEY = 'providers.allimages.webhook';
@@ -31,13 +31,16 @@ export interface AllImagesOptions extends PollTiming {
   reconcileDelayMs?: number;
 }
 
+/** Polls answering a status the docs do not define before we stop waiting (the reference allows 5 unnamed). */
+export const UNKNOWN_STATUS_LIMIT = 5;
+
 const capabilities: ProviderCapabilities = {
   modes: ['simple', 'advanced'],
-  fields: ['aspectRatio', 'chaos', 'stylize', 'negativePrompt', 'photo', 'weather', 'timeOfDay', 'camera', 'optimize', 'processMode', 'count'],
+  fields: SIMPLE_FIELDS,
   aspectRatios: FORMATS,
   maxCount: ALLIMAGES_IMAGE_COUNT,
   fixedCount: ALLIMAGES_IMAGE_COUNT,
-  // No native upscale: U delivers the full-size rendition (urlFull). No variations at all.
+  // No native upscale: U buys the full-resolution image (POST /v1/images/buy) where the channel allows it. No variations.
   upscale: true,
   variations: false,
   progressPercent: false,
@@ -160,7 +163,7 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
 
   async function waitDone(id: string, ctx: ProviderRunContext): Promise<Generation> {
     let lastStage = '';
-    let warnedUnknown = false;
+    let unknownPolls = 0;
     return pollUntil({
       provider: ALLIMAGES_NAME,
       what: `generation ${id}`,
@@ -173,7 +176,10 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
       settle: (g) => {
         if (g.status === STATUS.done) return g;
         if (g.status === STATUS.error) {
-          throw new UserError('PROVIDER_REJECTED', `${ALLIMAGES_NAME} could not make this generation (it may not accept the description). Rephrase the prompt and try again.`);
+          // The lifecycle page's example of status 4 is "description not accepted": a refusal of the prompt.
+          throw new UserError('MODERATION', `Blocked by ${ALLIMAGES_NAME}: it did not accept this description (status 4, Error). Rephrase the prompt and try again.`, {
+            blockedBy: ALLIMAGES_NAME,
+          });
         }
         let stage: string;
         if (g.status === STATUS.create || g.status === STATUS.pending) stage = `queued at ${ALLIMAGES_NAME}`;
@@ -181,8 +187,16 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
           const made = Math.min(ALLIMAGES_IMAGE_COUNT, Math.max(g.images.filter((i) => i.url).length, g.nbImages ?? 0));
           stage = made > 0 ? `${made} of ${ALLIMAGES_IMAGE_COUNT} images` : 'rendering';
         } else {
-          if (!warnedUnknown) log.warn({ generationId: id, status: g.status }, 'undocumented all-images.ai status; still waiting');
-          warnedUnknown = true;
+          unknownPolls++;
+          log.warn({ generationId: id, status: g.status, polls: unknownPolls }, 'undocumented all-images.ai status');
+          if (unknownPolls >= UNKNOWN_STATUS_LIMIT) {
+            // Billed already: not a failover case, and the user may find it finished at all-images.ai later.
+            throw new UserError(
+              'UNKNOWN_OUTCOME',
+              `${ALLIMAGES_NAME} kept reporting status ${g.status} for generation ${id}, a status its documentation does not define, so Atelier stopped waiting after ${unknownPolls} checks. It may still finish in your all-images.ai dashboard; press 🔄 to try again.`,
+              { retryable: true },
+            );
+          }
           stage = `waiting (status ${g.status})`;
         }
         if (stage !== lastStage) ctx.progress({ stage });
@@ -192,15 +206,36 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
     });
   }
 
-  async function downloadAll(g: Generation, ctx: ProviderRunContext): Promise<ProviderImage[]> {
-    const images = g.images.filter((i) => i.url || i.urlFull);
-    if (images.length === 0) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${ALLIMAGES_NAME} finished generation ${g.id} without any images.`, ALLIMAGES_NAME, { phase: 'answered' });
-    const out: ProviderImage[] = [];
-    for (const img of images) {
-      const d = await o.downloader.download((img.url ?? img.urlFull)!, ctx.signal);
-      out.push({ ...d, providerImageId: `${g.id}:${img.id}` });
+  const fetchImage = (url: string, signal: AbortSignal) => o.downloader.download(repairImageUrl(url, o.http.baseUrl), signal);
+
+  /**
+   * The best rendition each image has without a purchase: a `free` image's full size, otherwise the
+   * preview (`url`). Full resolution of the others is bought by U.
+   */
+  async function downloadAll(g: Generation, ctx: ProviderRunContext): Promise<{ images: ProviderImage[]; previews: number }> {
+    const picks = g.images.map((img) => ({ img, link: img.free ? (img.urlFull ?? img.url) : img.url })).filter((p) => p.link);
+    if (picks.length === 0) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${ALLIMAGES_NAME} finished generation ${g.id} without any images.`, ALLIMAGES_NAME, { phase: 'answered' });
+    const images: ProviderImage[] = [];
+    for (const { img, link } of picks) {
+      const d = await fetchImage(link!, ctx.signal);
+      images.push({ ...d, providerImageId: `${g.id}:${img.id}` });
     }
-    return out;
+    return { images, previews: picks.filter((p) => !p.img.free).length };
+  }
+
+  function previewNote(previews: number, ctx: ProviderRunContext): string | undefined {
+    if (previews === 0) return undefined;
+    const how = ctx.paidUpscale ? 'U buys one at full resolution with all-images.ai credits' : 'buying the full resolution costs all-images.ai credits, which this channel has not allowed U to spend (setting paid_upscale)';
+    return `${previews === 1 ? 'One image is' : `${previews} images are`} all-images.ai preview${previews === 1 ? '' : 's'} (reduced resolution); ${how}.`;
+  }
+
+  /** POST /v1/images/buy: credits are "debited only once" per image, so asking again for the same image is safe. */
+  async function buy(imageId: string, signal: AbortSignal): Promise<string> {
+    const raw = await o.http.call({ method: 'POST', path: '/v1/images/buy', json: { id: imageId }, idempotent: true, signal });
+    const parsed = boughtSchema.safeParse(raw);
+    const link = parsed.success ? (parsed.data.urlUpscale ?? parsed.data.urlFull) : undefined;
+    if (!link) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${ALLIMAGES_NAME} sold image ${imageId} but sent no link to it. Press U again: the purchase is not charged twice.`, ALLIMAGES_NAME, { phase: 'answered', unreadable: true });
+    return link;
   }
 
   return {
@@ -212,19 +247,32 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
       const id = await submit(req, ctx);
       ctx.progress({ stage: `queued at ${ALLIMAGES_NAME}` });
       const g = await waitDone(id, ctx);
-      return { images: await downloadAll(g, ctx), providerJobId: id };
+      const { images, previews } = await downloadAll(g, ctx);
+      const note = previewNote(previews, ctx);
+      return { images, providerJobId: id, ...(note ? { note } : {}) };
     },
     async upscale(source: SourceImage, ctx): Promise<ProviderResult> {
       const [generationId, imageId] = (source.providerImageId ?? '').split(':');
       if (!generationId || !imageId) {
         throw new UserError('UNSUPPORTED', `This image has no ${ALLIMAGES_NAME} id, so its full-size version cannot be fetched. Re-run the prompt.`);
       }
-      // Stored URLs may have expired: fetch the generation again for a current urlFull.
+      // Stored URLs may have expired, and whether the image is free is the provider's to say: ask again.
       const g = await fetchGeneration(generationId, ctx.signal);
       const img = g.images.find((i) => i.id === imageId);
-      const url = img?.urlFull ?? img?.url;
-      if (!url) throw new UserError('NOT_FOUND', `${ALLIMAGES_NAME} no longer has image ${source.index} of this generation.`);
-      const d = await o.downloader.download(url, ctx.signal);
+      if (!img) throw new UserError('NOT_FOUND', `${ALLIMAGES_NAME} no longer has image ${source.index} of this generation.`);
+      let link: string | undefined;
+      if (img.free) link = img.urlFull ?? undefined;
+      else {
+        if (!ctx.paidUpscale) {
+          throw new UserError(
+            'NOT_ALLOWED',
+            `The full-resolution image costs ${ALLIMAGES_NAME} credits, and this channel does not let U spend them. A moderator can allow it with /settings scope:channel paid_upscale:true.`,
+          );
+        }
+        link = await buy(imageId, ctx.signal);
+      }
+      if (!link) throw new UserError('NOT_FOUND', `${ALLIMAGES_NAME} has no full-resolution link for image ${source.index} of this generation.`);
+      const d = await fetchImage(link, ctx.signal);
       return { images: [{ ...d, providerImageId: `${generationId}:${imageId}` }], providerJobId: generationId };
     },
     async check(signal) {

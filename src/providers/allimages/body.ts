@@ -18,12 +18,16 @@ export const ALLIMAGES_PROMPT_MAX = 4096;
 /** all-images.ai always proposes four images per generation. */
 export const ALLIMAGES_IMAGE_COUNT = 4;
 /**
- * The integration guide spells the time-of-day parameter `Time`; the OpenAPI enum lists `time`. We follow
- * the guide, which is the page that documents the values.
+ * The integration guide spells the time-of-day parameter `Time`; the API reference (the OpenAPI
+ * `ApiPrintParam` enum, transcribed by corsairdev/corsair) lists `time`. The reference defines what the
+ * server validates, so we send `time`.
  */
-export const TIME_PARAM = 'Time';
+export const TIME_PARAM = 'time';
+/** Midjourney's image-prompt form: image URLs lead the prompt. all-images.ai takes one as `fromImageUrl`. */
+const LEADING_IMAGE_URL = /^(https?:\/\/\S+)\s+(?=\S)/i;
+const VERSION = /^[\w.-]{1,16}$/;
 
-const SIMPLE_FIELDS: readonly RequestField[] = ['aspectRatio', 'chaos', 'stylize', 'negativePrompt', 'photo', 'weather', 'timeOfDay', 'camera', 'optimize', 'processMode', 'count'];
+export const SIMPLE_FIELDS: readonly RequestField[] = ['aspectRatio', 'chaos', 'stylize', 'negativePrompt', 'photo', 'weather', 'timeOfDay', 'camera', 'optimize', 'processMode', 'count', 'model'];
 const ADVANCED_FIELDS: readonly RequestField[] = ['aspectRatio', 'chaos', 'stylize', 'negativePrompt', 'seed', 'tiling', 'midjourney', 'processMode', 'count'];
 /** Fields that Midjourney flags can carry: in simple mode we point the user to advanced mode for them. */
 const FLAG_FIELDS = new Set<RequestField>(['seed', 'tiling', 'midjourney']);
@@ -57,8 +61,9 @@ export function buildAllImagesBody(req: GenerationRequest, ids: { name: string; 
   if (req.count !== undefined && req.count !== ALLIMAGES_IMAGE_COUNT) {
     throw new UserError('UNSUPPORTED', `all-images.ai always makes ${ALLIMAGES_IMAGE_COUNT} images: remove the image count (count) option.`);
   }
-  if (req.aspectRatio !== undefined && !(FORMATS as readonly string[]).includes(req.aspectRatio)) {
-    throw invalid(`all-images.ai supports the aspect ratios ${FORMATS.join(', ')}; ${req.aspectRatio} is not one of them.`);
+  // Advanced mode sends --ar verbatim to Midjourney, which takes any whole-number W:H; only simple mode's `format` has a list.
+  if (req.mode === 'simple' && req.aspectRatio !== undefined && !(FORMATS as readonly string[]).includes(req.aspectRatio)) {
+    throw invalid(`all-images.ai supports the aspect ratios ${FORMATS.join(', ')} in simple mode; ${req.aspectRatio} is not one of them. Use advanced mode for any --ar W:H.`);
   }
   const base = {
     name: ids.name,
@@ -75,13 +80,23 @@ export function buildAllImagesBody(req: GenerationRequest, ids: { name: string; 
   }
 
   refuseUnsupported(req, SIMPLE_FIELDS);
-  const prompt = req.prompt.trim();
+  let prompt = req.prompt.trim();
+  const params: { name: string; value: string }[] = [];
+  const image = LEADING_IMAGE_URL.exec(prompt);
+  if (image) {
+    if (!URL.canParse(image[1]!)) throw invalid(`"${image[1]}" is not a usable image URL: fix it or remove it from the start of the prompt.`);
+    params.push({ name: 'fromImageUrl', value: image[1]! });
+    prompt = prompt.slice(image[0].length).trim();
+  }
   const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(prompt);
   if (flag) {
     throw invalid(`all-images.ai simple mode takes a plain description, without Midjourney parameters: remove "${flag[2]}" or switch to advanced mode.`);
   }
   if (prompt.length > ALLIMAGES_PROMPT_MAX) throw invalid(`The prompt is ${prompt.length} characters; all-images.ai takes at most ${ALLIMAGES_PROMPT_MAX}. Shorten it.`);
-  const params: { name: string; value: string }[] = [];
+  if (req.model !== undefined) {
+    if (!VERSION.test(req.model)) throw invalid(`model is the Midjourney version all-images.ai should use, such as "6.1", not "${req.model}".`);
+    params.push({ name: 'version', value: req.model });
+  }
   if (req.photo !== undefined) {
     if (!(PHOTO_TYPES as readonly string[]).includes(req.photo)) throw invalid(`photo type must be one of ${PHOTO_TYPES.join(', ')}.`);
     params.push({ name: 'templatePrompt', value: req.photo });

@@ -3,11 +3,38 @@ import { makeJpeg } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
 
 /**
- * A loopback all-images.ai, written from the documentation collected in PROVIDERS.md §1: `api-key`
- * header, the create body's required fields, enums and ranges, NestJS-style error bodies
- * `{ statusCode, error, message[] }`, the numeric lifecycle 0–4, list-by-name and webhooks.
+ * A loopback all-images.ai. Each rule names its sources: [ref] the API reference at developer.all-images.ai
+ * (api-reference/images-generation, images, api-keys-webhook, errors, lifecycle; its OpenAPI document
+ * https://api.all-images.ai/doc-json), [corsair] the types corsairdev/corsair transcribed from that OpenAPI
+ * document (packages/allimagesai/endpoints/types.ts @6344c276), [wp] the vendor's WordPress plugin
+ * common-repository/all-images-ai (admin/class-all-images-ai-admin.php,
+ * includes/AllImagesAIGenerations_List_Table.php), [pd] PipedreamHQ/pipedream components/all_images_ai,
+ * [guide] the integration guide (create-image-generation). Where they disagree the fake follows [ref].
+ *
+ * - auth: the `api-key` header only [ref authentication; corsair client.ts live probe; wp _send_request].
+ * - create body fields, `name`/`mode`/`prompt` required, prompt ≤ 4096, additionalPrompt ≤ 1024,
+ *   processMode relax|fast for Dedicated users only [ref images-generation]; `tags` string[] and `metaData`
+ *   object [ref; pd generate-images-advanced].
+ * - `params[].name` is one of the OpenAPI ApiPrintParam enum, `time` lowercase [ref doc-json; corsair
+ *   PrintParamNameSchema]. The guide writes `Time`; the reference wins, so `Time` is refused.
+ * - simple-mode values: format list, weather, time of day, templatePrompt, chaos 0–100, stylize 0–1000,
+ *   "the prompt must not contain a Midjourney parameter" [guide; format default 3:2 also in wp settings].
+ * - lifecycle 0 Create, 1 Pending, 2 Processing, 3 Done, 4 Error ("description not accepted") [ref lifecycle];
+ *   5 is allowed by the enum without a name [corsair PrintStatusSchema].
+ * - images `{ id, url (preview), urlFull, free, validate, titles }` [ref; corsair "Preview-resolution"];
+ *   display at GET /v1/images/{preview|full}/{id}.jpg, api-key optional [ref images].
+ * - POST /v1/images/download `{ id }` answers the image bytes, POST /v1/images/buy `{ id }` answers
+ *   `{ id, url, urlFull, urlUpscale, urlUpscaleUHD, downloadedAt }`; both cost credits "debited only once"
+ *   per image [ref images; pd buy-image; corsair DownloadedImageSchema]; a generated image's id is what
+ *   is bought [wp print.completed -> _download_and_insert_image]; 402 when credits run out [wp
+ *   _get_image_buffer_by_id: "No more credits on your account"]; a `free` image is fetched by URL with no
+ *   purchase [wp select_image_for_library].
+ * - image URLs may come back as `…all-images.aiv1/…` [wp get_gen_table_images_html repairs them]:
+ *   `malformedUrls` makes this fake answer that form on its own host.
+ * - error bodies `{ statusCode, error, message: string[] }` [ref errors]; webhooks subscribe/unsubscribe and
+ *   the `print.*` events [ref api-keys-webhook; corsair webhooks; wp validate_api_key].
  */
-export const PARAM_NAMES = ['sujetMode', 'templatePrompt', 'angle', 'photographe', 'time', 'Time', 'weather', 'format', 'camera', 'interdiction', 'version', 'chaos', 'stylize', 'fromImageUrl'];
+export const PARAM_NAMES = ['sujetMode', 'templatePrompt', 'angle', 'photographe', 'time', 'weather', 'format', 'camera', 'interdiction', 'version', 'chaos', 'stylize', 'fromImageUrl'];
 const FORMATS = ['1:1', '3:2', '2:3', '4:7', '7:4', '5:4', '4:5', '16:9', '9:16'];
 const WEATHERS = ['sunny', 'cloudy', 'foggy', 'rainy', 'thunderstorm', 'snowy'];
 const TIMES = ['sunrise', 'morning', 'afternoon', 'sunset', 'evening', 'golden hour', 'night', 'midnight'];
@@ -33,7 +60,9 @@ export interface FakeGeneration {
 }
 
 /** How new generations move: 'auto' advances one step per GET; 'manual' waits for finish(). */
-export type Lifecycle = 'auto' | 'manual' | 'error' | 'never' | 'unknown-status';
+export type Lifecycle = 'auto' | 'manual' | 'error' | 'never' | 'unknown-status' | 'stuck-unknown';
+/** A prompt containing this word ends in status 4, as a description all-images.ai does not accept. */
+export const REFUSED_WORD = 'forbiddenthing';
 
 export class AllImagesFake {
   readonly server: FakeServer;
@@ -41,10 +70,18 @@ export class AllImagesFake {
   readonly webhooks = new Map<string, { url: string; events: string[] }>();
   lifecycle: Lifecycle = 'auto';
   dedicated = false;
+  /** Credits left for downloads and purchases; each image is debited once. */
+  credits = 10;
+  /** Whether new images are `free` (fetched by URL without a purchase). */
+  freeImages = false;
+  /** Answer image URLs with the slash before `v1` missing, as the real API sometimes does. */
+  malformedUrls = false;
+  readonly bought = new Set<string>();
   /** Where image URLs point; tests aim it elsewhere to attack the downloader. */
-  imageUrl: (kind: 'preview' | 'full', id: string) => string = (kind, id) => `${this.server.url}/v1/images/${kind}/${id}.jpg`;
+  imageUrl: (kind: 'preview' | 'full' | 'upscale', id: string) => string = (kind, id) => `${this.server.url}${this.malformedUrls ? '' : '/'}v1/images/${kind}/${id}.jpg`;
   private preview: Uint8Array | undefined;
   private full: Uint8Array | undefined;
+  private upscaled: Uint8Array | undefined;
 
   constructor(readonly apiKey = 'ai-test-key') {
     this.server = new FakeServer((req) => this.route(req));
@@ -53,6 +90,7 @@ export class AllImagesFake {
   async start(): Promise<this> {
     this.preview = await makeJpeg(128, 128);
     this.full = await makeJpeg(512, 512);
+    this.upscaled = await makeJpeg(768, 768);
     await this.server.start();
     return this;
   }
@@ -105,23 +143,25 @@ export class AllImagesFake {
     g.status = status;
     while (g.images.length < images) {
       const id = randomUUID();
-      g.images.push({ id, url: this.imageUrl('preview', id), urlFull: this.imageUrl('full', id), validate: false, free: false, titles: {} });
+      g.images.push({ id, url: this.imageUrl('preview', id), urlFull: this.imageUrl('full', id), validate: false, free: this.freeImages, titles: {} });
     }
     g.nbImages = g.images.length;
   }
 
   private async route(req: SeenRequest): Promise<FakeReply> {
-    const image = /^\/v1\/images\/(preview|full)\/([\w-]+)\.jpg$/.exec(req.path);
+    const image = /^\/v1\/images\/(preview|full|upscale)\/([\w-]+)\.jpg$/.exec(req.path);
     if (image && req.method === 'GET') {
-      // The display endpoint's api-key header is optional.
-      return { status: 200, bytes: image[1] === 'full' ? this.full! : this.preview!, headers: { 'content-type': 'image/jpeg' } };
+      // The display endpoint's api-key header is optional. `upscale` is where this fake's purchases point.
+      const bytes = { preview: this.preview!, full: this.full!, upscale: this.upscaled! }[image[1] as 'preview' | 'full' | 'upscale'];
+      return { status: 200, bytes, headers: { 'content-type': 'image/jpeg' } };
     }
     // Not vendor behaviour: lets tests put a redirect on the provider's own origin, as a hostile answer could.
     const to = req.query.get('to');
     if (req.method === 'GET' && req.path === '/attack/redirect' && to) return { status: 302, headers: { location: to } };
     if (req.headers['api-key'] !== this.apiKey) return this.error(401, 'Unauthorized', 'Invalid API key');
     if (req.method === 'GET' && req.path === '/v1/api-keys/check') return { status: 200, body: { email: 'bot@example.org', name: 'Atelier test' } };
-    if (req.method === 'GET' && req.path === '/v1/credit') return { status: 200, body: { credits: [{ type: 'f_images_print', credit: 42, creditTotal: 100 }] } };
+    if (req.method === 'GET' && req.path === '/v1/credit') return { status: 200, body: { credits: [{ type: 'f_images_print', credit: 42, creditTotal: 100 }, { type: 'f_images', credit: this.credits, creditTotal: 100 }] } };
+    if (req.method === 'POST' && (req.path === '/v1/images/buy' || req.path === '/v1/images/download')) return this.purchase(req);
     if (req.method === 'POST' && req.path === '/v1/api-keys/webhook/subscribe') return this.subscribe(req);
     const unsub = /^\/v1\/api-keys\/webhook\/unsubscribe\/(.+)$/.exec(req.path);
     if (req.method === 'DELETE' && unsub) {
@@ -132,6 +172,29 @@ export class AllImagesFake {
     const one = /^\/v1\/image-generations\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && one) return this.get(one[1]!);
     return this.error(404, 'Not Found', `Cannot ${req.method} ${req.path}`);
+  }
+
+  /** Image ids this fake made, whichever generation holds them. */
+  private findImage(id: string) {
+    for (const g of this.generations.values()) for (const img of g.images) if (img.id === id) return img;
+    return undefined;
+  }
+
+  private purchase(req: SeenRequest): FakeReply {
+    const b = req.body as { id?: unknown } | undefined;
+    if (!b || typeof b !== 'object' || isInvalidJson(b) || typeof b.id !== 'string' || !b.id) return this.error(400, 'Bad Request', 'id must be a string');
+    const img = this.findImage(b.id);
+    if (!img) return this.error(404, 'Not Found', `Image ${b.id} not found`);
+    if (!this.bought.has(img.id)) {
+      if (this.credits <= 0) return this.error(402, 'Payment Required', 'No more credits on your account');
+      this.credits--;
+      this.bought.add(img.id);
+    }
+    if (req.path === '/v1/images/download') return { status: 200, bytes: this.full!, headers: { 'content-type': 'image/jpeg' } };
+    return {
+      status: 200,
+      body: { id: img.id, url: img.url, urlFull: img.urlFull, urlUpscale: this.imageUrl('upscale', img.id), urlUpscaleUHD: this.imageUrl('upscale', img.id), downloadedAt: new Date().toISOString() },
+    };
   }
 
   private subscribe(req: SeenRequest): FakeReply {
@@ -177,7 +240,8 @@ export class AllImagesFake {
     const problems = this.validateCreate(req.body);
     if (problems.length) return this.error(400, 'Bad Request', ...problems);
     const b = req.body as Record<string, unknown>;
-    const script = { auto: [1, 2, 2, 2, 3], manual: [], error: [1, 2, 4], never: [], 'unknown-status': [1, 5, 2, 3] }[this.lifecycle];
+    const script = { auto: [1, 2, 2, 2, 3], manual: [], error: [1, 2, 4], never: [], 'unknown-status': [1, 5, 2, 3], 'stuck-unknown': [1, ...Array<number>(50).fill(5)] }[this.lifecycle];
+    if (String(b.prompt).toLowerCase().includes(REFUSED_WORD)) script.splice(0, script.length, 1, 4);
     const g: FakeGeneration = {
       id: randomUUID(),
       name: b.name as string,
@@ -232,7 +296,6 @@ function validateParam(param: { name?: unknown; value?: unknown }): string[] {
       return oneOf(FORMATS);
     case 'weather':
       return oneOf(WEATHERS);
-    case 'Time':
     case 'time':
       return oneOf(TIMES);
     case 'templatePrompt':
