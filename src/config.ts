@@ -40,7 +40,11 @@ export const configSchema = z.object({
   /** Leonardo settings with no typed option (alchemy, photoReal, contrast, ultra, presetStyle, modelId, ...), as JSON. */
   LEONARDO_OPTIONS: str(),
   POMELO_API_KEY: str(),
-  POMELO_API_URL: url('the Midjourney/Flux gateway base URL; no public default is known'),
+  POMELO_API_URL: url('the Midjourney/Flux gateway base URL, with or without /api'),
+  /** Concurrent requests the gateway allows this key: 2 Free, 5 Pro, 25 Business (its rate-limits page). */
+  POMELO_MAX_CONCURRENT: int(2, 1, 1000),
+  /** Requests per minute the gateway allows this key: 10 Free, 60 Pro, 300 Business. */
+  POMELO_REQUESTS_PER_MINUTE: int(10, 1, 100_000),
   PLAYGROUND: z.preprocess(empty, z.enum(['auto', 'on', 'off']).default('auto')),
   PLAYGROUND_TOKEN: str(),
   IMAGE_RETENTION_DAYS: int(0, 0, 36500),

@@ -35,6 +35,8 @@ export interface HttpClientOptions {
   maxRetryAfterMs?: number;
   breaker?: CircuitBreaker;
   readError?: (status: number, body: unknown, text: string) => VendorError;
+  /** Sees every answer's status and headers (rate-limit headers a provider documents). */
+  observe?: (status: number, headers: Record<string, string | string[] | undefined>) => void;
   logger?: Logger;
   random?: () => number;
 }
@@ -167,7 +169,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
     }
     if (vendor.outOfCredits || status === 402) {
-      return new ProviderHttpError('PROVIDER_REJECTED', `${name} says this account is out of credits (HTTP ${status}${detail}). Top up or upgrade the ${name} account, then try again.`, name, {
+      return new ProviderHttpError('PROVIDER_REJECTED', `${name} says this account has no credits or quota left (HTTP ${status}${detail}). Top up or upgrade the ${name} account, then try again.`, name, {
         status,
         phase: 'answered',
       });
@@ -201,6 +203,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let retryAfterMs: number | undefined;
       try {
         const res = await attempt(c);
+        options.observe?.(res.status, res.headers);
         if (res.status >= 200 && res.status < 300) {
           breaker.success();
           if (!res.text.trim()) return undefined as T;

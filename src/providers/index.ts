@@ -19,6 +19,7 @@ import { leonardoExtrasSchema, type LeonardoExtras } from './leonardo/body.ts';
 import { createLeonardoWebhook } from './leonardo/webhook.ts';
 import { readPomeloError } from './pomelo/api.ts';
 import { createFluxProvider, createMidjourneyProvider } from './pomelo/adapter.ts';
+import { GatewayGate } from './pomelo/gate.ts';
 
 export { isProviderSideFailure } from './failover.ts';
 
@@ -60,6 +61,8 @@ export interface ProviderTuning extends PollTiming {
   breakerThreshold?: number;
   breakerCooldownMs?: number;
   leonardoLimits?: Partial<LeonardoLimits>;
+  /** The gateway's request window; a minute in production. */
+  pomeloWindowMs?: number;
 }
 
 export interface ProviderDeps {
@@ -86,8 +89,8 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
     maxRetryAfterMs: t.maxRetryAfterMs,
   };
   /** One agent, breaker and retry policy per provider; closed with the rest. */
-  const client = (provider: string, baseUrl: string, headers: Record<string, string>, keySetting: string, readError: HttpClientOptions['readError']) => {
-    const http = createHttpClient({ provider, baseUrl, headers, keySetting, readError, breaker: new CircuitBreaker({ failureThreshold: t.breakerThreshold, cooldownMs: t.breakerCooldownMs }), logger, ...httpTuning });
+  const client = (provider: string, baseUrl: string, headers: Record<string, string>, keySetting: string, readError: HttpClientOptions['readError'], observe?: HttpClientOptions['observe']) => {
+    const http = createHttpClient({ provider, baseUrl, headers, keySetting, readError, observe, breaker: new CircuitBreaker({ failureThreshold: t.breakerThreshold, cooldownMs: t.breakerCooldownMs }), logger, ...httpTuning });
     closers.push(() => http.close());
     return http;
   };
@@ -138,11 +141,14 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
   }
 
   if (config.POMELO_API_KEY && config.POMELO_API_URL) {
-    const http = client('the Midjourney/Flux gateway', config.POMELO_API_URL, { authorization: `Bearer ${config.POMELO_API_KEY}` }, 'POMELO_API_KEY', readPomeloError);
-    const dl = downloader('the Midjourney/Flux gateway', config.POMELO_API_URL);
+    // The docs give the base as https://www.pomeloapi.com/api; our paths carry /api, so either form works.
+    const base = pomeloBase(config.POMELO_API_URL);
+    const gate = new GatewayGate({ concurrency: config.POMELO_MAX_CONCURRENT, perWindow: config.POMELO_REQUESTS_PER_MINUTE, windowMs: t.pomeloWindowMs });
+    const http = client('the Midjourney/Flux gateway', base, { authorization: `Bearer ${config.POMELO_API_KEY}` }, 'POMELO_API_KEY', readPomeloError, (status, headers) => gate.observe(status, headers));
+    const dl = downloader('the Midjourney/Flux gateway', base);
     providers.push(
-      createMidjourneyProvider({ http, downloader: dl, generateTimeoutMs: t.syncHeadersTimeoutMs }),
-      createFluxProvider({ http, downloader: dl, generateTimeoutMs: t.syncHeadersTimeoutMs }),
+      createMidjourneyProvider({ http, downloader: dl, gate, generateTimeoutMs: t.syncHeadersTimeoutMs }),
+      createFluxProvider({ http, downloader: dl, gate, generateTimeoutMs: t.syncHeadersTimeoutMs }),
     );
   } else if (config.POMELO_API_KEY) {
     logger.warn({}, 'POMELO_API_KEY is set but POMELO_API_URL is not: the Midjourney/Flux gateway has no public default URL, so it stays off');
@@ -171,6 +177,11 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
       await Promise.allSettled(closers.map((c) => c()));
     },
   };
+}
+
+/** The gateway's origin (and any path before `/api`), whether the configured URL ends in `/api` or not. */
+export function pomeloBase(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/api$/i, '');
 }
 
 /** LEONARDO_OPTIONS is JSON; a bad value stops startup with a message naming the setting. */

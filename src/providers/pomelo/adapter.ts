@@ -6,11 +6,14 @@ import type { ImageDownloader } from '../download.ts';
 import type { HttpClient } from '../http.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { fluxResponseSchema, midjourneyResponseSchema } from './api.ts';
-import { buildFluxBody, buildMidjourneyBody, FLUX_FIELDS, MIDJOURNEY_FIELDS, MJ_MAX_OUTPUTS } from './body.ts';
+import { buildFluxBody, buildFluxTaskBody, buildMidjourneyBody, FLUX_FIELDS, isFluxTaskModel, MIDJOURNEY_FIELDS, MJ_MAX_OUTPUTS } from './body.ts';
+import type { GatewayGate } from './gate.ts';
 
 export interface PomeloOptions {
   http: HttpClient;
   downloader: ImageDownloader;
+  /** The key's concurrency and request limits, shared by both endpoints. */
+  gate: GatewayGate;
   /** The gateway renders while the request is open; allow it this long for response headers. */
   generateTimeoutMs?: number;
 }
@@ -41,20 +44,27 @@ async function generateOnce<T>(
   idOf: (answer: T) => string | undefined,
 ): Promise<T> {
   let answer: T | undefined;
-  await createOnce(
-    ctx,
-    { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation: 'generate', body },
-    async () => {
-      const raw = await o.http.call({ method: 'POST', path, json: body, idempotent: false, signal: ctx.signal, headersTimeoutMs: o.generateTimeoutMs ?? 180_000 });
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} answered without any images.`, name, { phase: 'answered', unreadable: true });
-      answer = parsed.data;
-      return idOf(parsed.data) ?? `${ctx.jobId}-sync`;
-    },
-    async (err) => {
-      throw unknownOutcome(name, 'this generation', err);
-    },
-  );
+  if (o.gate.busy) ctx.progress({ stage: `waiting for a free ${name} slot` });
+  const leave = await o.gate.enter(ctx.signal);
+  ctx.progress({ stage: `rendering at ${name}` });
+  try {
+    await createOnce(
+      ctx,
+      { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation: 'generate', body },
+      async () => {
+        const raw = await o.http.call({ method: 'POST', path, json: body, idempotent: false, signal: ctx.signal, headersTimeoutMs: o.generateTimeoutMs ?? 180_000 });
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} answered without any images.`, name, { phase: 'answered', unreadable: true });
+        answer = parsed.data;
+        return idOf(parsed.data) ?? `${ctx.jobId}-sync`;
+      },
+      async (err) => {
+        throw unknownOutcome(name, 'this generation', err);
+      },
+    );
+  } finally {
+    leave();
+  }
   return answer!;
 }
 
@@ -68,7 +78,6 @@ export function createMidjourneyProvider(o: PomeloOptions): ImageProvider {
     async generate(req, ctx) {
       guardResume(name, ctx);
       const body = buildMidjourneyBody(req);
-      ctx.progress({ stage: `rendering at ${name}` });
       const answer = await generateOnce(name, o, ctx, '/api/v1/midjourney/generate', body, midjourneyResponseSchema, (a) => a.images[0]?.id);
       const images: ProviderImage[] = [];
       for (const img of answer.images) {
@@ -89,9 +98,10 @@ export function createFluxProvider(o: PomeloOptions): ImageProvider {
     capabilities,
     async generate(req, ctx) {
       guardResume(name, ctx);
-      const body = buildFluxBody(req);
-      ctx.progress({ stage: `rendering at ${name}` });
-      const answer = await generateOnce(name, o, ctx, '/api/v1/flux.1', body, fluxResponseSchema, (a) => a.id);
+      // A chosen model goes through the task endpoint, where the docs list flux-1-pro / -dev / -schnell.
+      const task = isFluxTaskModel(req.model);
+      const body = task ? buildFluxTaskBody(req) : buildFluxBody(req);
+      const answer = await generateOnce(name, o, ctx, task ? '/api/v1/task' : '/api/v1/flux.1', body, fluxResponseSchema, (a) => a.id);
       const seed = answer.seed ?? undefined;
       const images: ProviderImage[] = [];
       for (const img of answer.images) {

@@ -21,10 +21,18 @@ export const fluxResponseSchema = z.object({
  */
 const POLICY_TEXT = /polic|moderat|nsfw|inappropriate|prohibited|safety|violat/i;
 
+/**
+ * Error bodies are `{ "error": { type, message, code, param, status } }` (docs/errors). `quota_exceeded`
+ * ("You have exceeded your monthly quota") is the account's, not a burst: no retry or failover fixes it.
+ */
 export function readPomeloError(status: number, body: unknown, text: string): VendorError {
   const b = (body ?? {}) as Record<string, unknown>;
-  const pick = [b.error, b.message, b.detail].find((v) => typeof v === 'string' && v) as string | undefined;
-  const nested = b.error && typeof b.error === 'object' ? (b.error as { message?: unknown }).message : undefined;
-  const message = pick ?? (typeof nested === 'string' ? nested : text.replace(/\s+/g, ' ').trim().slice(0, 200));
-  return { message, moderation: status >= 400 && status < 500 && status !== 401 && status !== 429 && POLICY_TEXT.test(message) };
+  const e = b.error && typeof b.error === 'object' ? (b.error as Record<string, unknown>) : undefined;
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const base = str(e?.message) ?? str(b.error) ?? str(b.message) ?? str(b.detail) ?? text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const param = str(e?.param);
+  const message = param && !base.includes(param) ? `${base} (parameter ${param})` : base;
+  const code = str(e?.code);
+  if (code === 'quota_exceeded') return { message: `${base} (quota_exceeded)`, outOfCredits: true };
+  return { message, moderation: status >= 400 && status < 500 && status !== 401 && status !== 429 && POLICY_TEXT.test(base) };
 }

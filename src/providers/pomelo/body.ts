@@ -5,7 +5,8 @@ import { dimensionsFor, FIELD_LABELS, type GenerationRequest, type RequestField 
 /** Body of POST /api/v1/midjourney/generate as the gateway documents it. */
 export interface MidjourneyBody {
   prompt: string;
-  style?: 'raw' | 'cute' | 'scenic';
+  /** Free text: the docs give "raw", "cute", "scenic" as examples, not as a list. */
+  style?: string;
   width?: number;
   height?: number;
   model?: string;
@@ -22,14 +23,30 @@ export interface FluxBody {
   aspect_ratio?: string;
 }
 
-export const MJ_STYLES = ['raw', 'cute', 'scenic'] as const;
+/** Image models of POST /api/v1/task (docs/api/tasks, Black Forest Labs). */
+export const FLUX_TASK_MODELS = ['flux-1-pro', 'flux-1-dev', 'flux-1-schnell'] as const;
+export type FluxTaskModel = (typeof FLUX_TASK_MODELS)[number];
+
+/** Body of POST /api/v1/task for an image model, as its request example shows it. */
+export interface FluxTaskBody {
+  model: FluxTaskModel;
+  prompt: string;
+  width?: number;
+  height?: number;
+  num_inference_steps?: number;
+  guidance_scale?: number;
+  seed?: number;
+}
+
 export const MJ_MAX_OUTPUTS = 4;
 export const FLUX_MAX_STEPS = 50;
 
 export const MIDJOURNEY_FIELDS: readonly RequestField[] = ['style', 'width', 'height', 'aspectRatio', 'model', 'count'];
 /** In advanced mode the flags in the raw prompt carry these; the gateway's own fields still apply. */
 const MIDJOURNEY_ADVANCED_FIELDS: readonly RequestField[] = [...MIDJOURNEY_FIELDS, 'negativePrompt', 'seed', 'chaos', 'stylize', 'tiling', 'midjourney'];
-export const FLUX_FIELDS: readonly RequestField[] = ['negativePrompt', 'style', 'seed', 'steps', 'aspectRatio'];
+export const FLUX_FIELDS: readonly RequestField[] = ['negativePrompt', 'style', 'seed', 'steps', 'aspectRatio', 'model', 'guidance'];
+/** What the task endpoint's example carries; the rest belongs to the flux.1 endpoint only. */
+const FLUX_TASK_FIELDS: readonly RequestField[] = ['seed', 'steps', 'aspectRatio', 'model', 'guidance', 'width', 'height', 'count'];
 
 const invalid = (msg: string) => new UserError('INVALID_OPTIONS', msg);
 
@@ -57,18 +74,12 @@ export function buildMidjourneyBody(req: GenerationRequest): MidjourneyBody {
   if (!prompt.trim()) throw invalid('prompt is empty: describe what to draw.');
   const body: MidjourneyBody = { prompt };
   if (req.style !== undefined) {
-    if (!(MJ_STYLES as readonly string[]).includes(req.style)) throw invalid(`style must be one of ${MJ_STYLES.join(', ')} for the Midjourney gateway, not "${req.style}".`);
-    body.style = req.style as MidjourneyBody['style'];
+    const style = req.style.trim();
+    if (!style) throw invalid('style is empty: name a style (e.g. raw, cute, scenic) or remove it.');
+    body.style = style;
   }
-  if (req.aspectRatio && (req.width !== undefined || req.height !== undefined)) throw new UserError('CONFLICT', 'Give either an aspect ratio or a width and height, not both.');
-  if (req.width !== undefined || req.height !== undefined) {
-    if (req.width === undefined || req.height === undefined) throw invalid('Set both width and height, or neither.');
-    body.width = req.width;
-    body.height = req.height;
-  } else if (req.aspectRatio && req.mode === 'simple') {
-    // In advanced mode --ar travels in the prompt; in simple mode it becomes the documented width/height.
-    Object.assign(body, dimensionsFor(req.aspectRatio, 1024, 8));
-  }
+  // Without --ar or a size nothing is sent, so the gateway's documented default (512×512) applies.
+  Object.assign(body, sizeFor(req, 8));
   if (req.model !== undefined) {
     if (!/^[\w.-]{1,16}$/.test(req.model)) throw invalid(`model should be a Midjourney version such as "5" or "6.1", not "${req.model}".`);
     body.model = req.model;
@@ -80,10 +91,49 @@ export function buildMidjourneyBody(req: GenerationRequest): MidjourneyBody {
   return body;
 }
 
+/**
+ * Width and height for the gateway: an explicit size, or one derived from --ar. In advanced mode --ar also
+ * travels in the prompt, so the fields are derived from it and an explicit size must agree with it.
+ */
+function sizeFor(req: GenerationRequest, step: number): { width?: number; height?: number } {
+  if (req.width === undefined && req.height === undefined) return req.aspectRatio ? dimensionsFor(req.aspectRatio, 1024, step) : {};
+  if (req.width === undefined || req.height === undefined) throw invalid('Set both width and height, or neither.');
+  if (req.aspectRatio) {
+    const [w, h] = req.aspectRatio.split(':').map(Number) as [number, number];
+    if (Math.abs(req.width / req.height - w / h) > 0.02 * (w / h)) {
+      throw new UserError('CONFLICT', `The size ${req.width}×${req.height} is not the aspect ratio ${req.aspectRatio}. Keep one of them, or make them agree.`);
+    }
+  }
+  return { width: req.width, height: req.height };
+}
+
+/** A Flux model named by the user goes through the task endpoint, which is where the docs list the models. */
+export function buildFluxTaskBody(req: GenerationRequest): FluxTaskBody {
+  const model = req.model as FluxTaskModel;
+  if (req.mode !== 'simple') throw new UserError('UNSUPPORTED', 'Flux.1 has no advanced (raw Midjourney) prompt mode: switch to simple mode.');
+  refuseOthers({ ...req, count: req.count === 1 ? undefined : req.count }, FLUX_TASK_FIELDS.filter((f) => f !== 'count'), `Flux model ${model} (task endpoint)`, ' Remove it, or leave the model unset to use the Flux.1 endpoint.');
+  const prompt = req.prompt.trim();
+  if (!prompt) throw invalid('prompt is empty: describe what to draw.');
+  const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(prompt);
+  if (flag) throw invalid(`Flux.1 takes a plain description: remove "${flag[2]}" (use the typed options instead).`);
+  const body: FluxTaskBody = { model, prompt, ...sizeFor(req, 16) };
+  if (req.steps !== undefined) {
+    if (!Number.isInteger(req.steps) || req.steps < 1) throw invalid(`steps must be a whole number of at least 1, not ${req.steps}.`);
+    body.num_inference_steps = req.steps;
+  }
+  if (req.guidance !== undefined) body.guidance_scale = req.guidance;
+  if (req.seed !== undefined) body.seed = req.seed;
+  return body;
+}
+
+export const isFluxTaskModel = (model: string | undefined): model is FluxTaskModel => (FLUX_TASK_MODELS as readonly string[]).includes(model ?? '');
+
 export function buildFluxBody(req: GenerationRequest): FluxBody {
   const name = 'Flux.1';
   if (req.mode !== 'simple') throw new UserError('UNSUPPORTED', 'Flux.1 has no advanced (raw Midjourney prompt) mode: switch to simple mode.');
   // One image per call: a count of 1 says nothing new.
+  if (req.model !== undefined && !isFluxTaskModel(req.model)) throw invalid(`model must be one of ${FLUX_TASK_MODELS.join(', ')} for Flux.1, not "${req.model}".`);
+  if (req.guidance !== undefined) throw new UserError('UNSUPPORTED', `Flux.1 takes guidance only with a model chosen (${FLUX_TASK_MODELS.join(', ')}): add the model, or remove guidance.`);
   refuseOthers({ ...req, count: req.count === 1 ? undefined : req.count }, FLUX_FIELDS, name, ' Remove it or pick another provider.');
   const prompt = req.prompt.trim();
   if (!prompt) throw invalid('prompt is empty: describe what to draw.');
