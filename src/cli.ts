@@ -13,26 +13,39 @@ import { createLogger } from './logger.ts';
 
 export const USAGE = `Usage: atelier <command>
   start                     serve every configured platform (the playground when none is)
-  imagine "<prompt>" [--provider P] [--mode simple|advanced] [--count N] [--out DIR] [--json]
+  imagine "<prompt>" [--provider P] [--mode simple|advanced] [--count N] [--upscale N [--paid-upscale]] [--out DIR] [--json]
   doctor                    what is configured, and what is missing
   register [--guild ID]     register slash commands on Discord; print the Slack manifest
   invite                    print the URL that adds the Discord bot to a server, and why each permission
   worker                    run jobs from Redis without a chat connection (needs REDIS_URL)`;
 
 /** CLI flags of `imagine`; everything else on the line is the prompt, Midjourney flags included. */
-const IMAGINE_FLAGS = new Set(['--provider', '--mode', '--count', '--out', '--json']);
+const IMAGINE_FLAGS = new Set(['--provider', '--mode', '--count', '--upscale', '--paid-upscale', '--out', '--json']);
 
-export function splitImagineArgs(args: readonly string[]): { prompt: string; provider?: string; mode?: string; count?: number; out: string; json: boolean } {
+interface ImagineArgs {
+  provider?: string;
+  mode?: string;
+  count?: number;
+  /** Press U on this image once the job is done. */
+  upscale?: number;
+  /** Let that U spend provider credits (all-images.ai's purchase of the full resolution). */
+  paidUpscale: boolean;
+  out: string;
+  json: boolean;
+}
+
+export function splitImagineArgs(args: readonly string[]): { prompt: string } & ImagineArgs {
   const words: string[] = [];
-  const out: { provider?: string; mode?: string; count?: number; out: string; json: boolean } = { out: 'out', json: false };
+  const out: ImagineArgs = { out: 'out', json: false, paidUpscale: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (!IMAGINE_FLAGS.has(a)) {
       words.push(a);
       continue;
     }
-    if (a === '--json') {
-      out.json = true;
+    if (a === '--json' || a === '--paid-upscale') {
+      if (a === '--json') out.json = true;
+      else out.paidUpscale = true;
       continue;
     }
     const v = args[++i];
@@ -42,8 +55,9 @@ export function splitImagineArgs(args: readonly string[]): { prompt: string; pro
     else if (a === '--out') out.out = v;
     else {
       const n = Number(v);
-      if (!Number.isInteger(n)) throw new UserError('INVALID_OPTIONS', `--count takes a whole number, not "${v}".`);
-      out.count = n;
+      if (!Number.isInteger(n)) throw new UserError('INVALID_OPTIONS', `${a} takes a whole number, not "${v}".`);
+      if (a === '--upscale') out.upscale = n;
+      else out.count = n;
     }
   }
   return { prompt: words.join(' '), ...out };
@@ -84,7 +98,11 @@ async function imagineCommand(config: Config, args: string[]): Promise<number> {
     const user = userInfo().username || 'cli';
     // The same schema as every platform's /imagine: a bad --mode or --count is named like a bad option.
     const options = imagineOptionsSchema.parse({ prompt: opts.prompt, provider: opts.provider, mode: opts.mode, count: opts.count });
-    const job = await app.atelier.imagine(options, { platform: 'cli', userId: user, displayName: user }, { platform: 'cli', channelId: 'cli' });
+    const where = { platform: 'cli' as const, channelId: 'cli' };
+    // The operator at the CLI owns the keys: the flag decides, for this run, whether U may spend credits.
+    const operator = { platform: 'cli' as const, userId: user, displayName: user, canManage: true };
+    await app.atelier.setSettings({ kind: 'channel', platform: 'cli', id: 'cli' }, { paidUpscale: opts.paidUpscale }, operator);
+    const job = await app.atelier.imagine(options, { platform: 'cli', userId: user, displayName: user }, where);
     const tty = process.stderr.isTTY && !opts.json;
     const final = await waitForFinal(app, job.id, (j) => {
       if (tty) process.stderr.write(`\r${j.state === 'running' && j.progress.percent !== undefined ? progressBar(j.progress.percent, 20) : statusText(j)}`.padEnd(60));
@@ -107,10 +125,23 @@ async function imagineCommand(config: Config, args: string[]): Promise<number> {
       if (img.meta.kind === 'grid') grid = file;
       else paths.push(file);
     }
+    let upscaled: string | undefined;
+    if (opts.upscale !== undefined) {
+      const child = await app.atelier.act(final.id, { kind: 'upscale', index: opts.upscale }, operator, where);
+      const done = await waitForFinal(app, child.id, () => {});
+      if (done.state !== 'succeeded') {
+        process.stderr.write(`${statusText(done)}\n`);
+        return 1;
+      }
+      const img = (await app.atelier.images(done.id)).find((i) => i.meta.kind === 'image')!;
+      upscaled = join(outDir, `${base}-U${opts.upscale}.${img.meta.mime.split('/')[1] ?? 'bin'}`);
+      await writeFile(upscaled, await img.bytes());
+    }
+    const note = final.result?.note;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ jobId: final.id, provider: final.provider, seed: final.result?.seed, request: final.request, images: paths, grid: grid ?? null })}\n`);
+      process.stdout.write(`${JSON.stringify({ jobId: final.id, provider: final.provider, seed: final.result?.seed, request: final.request, images: paths, grid: grid ?? null, upscaled: upscaled ?? null, note: note ?? null })}\n`);
     } else {
-      process.stdout.write(`${paths.length} image${paths.length === 1 ? '' : 's'} (seed ${final.result?.seed ?? '?'}) in ${outDir}\n${[...paths, ...(grid ? [grid] : [])].join('\n')}\n`);
+      process.stdout.write(`${paths.length} image${paths.length === 1 ? '' : 's'} (seed ${final.result?.seed ?? '?'}) in ${outDir}\n${[...paths, ...(grid ? [grid] : []), ...(upscaled ? [upscaled] : [])].join('\n')}\n${note ? `${note}\n` : ''}`);
     }
     return 0;
   } finally {

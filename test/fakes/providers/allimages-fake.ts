@@ -60,7 +60,7 @@ export interface FakeGeneration {
 }
 
 /** How new generations move: 'auto' advances one step per GET; 'manual' waits for finish(). */
-export type Lifecycle = 'auto' | 'manual' | 'error' | 'never' | 'unknown-status' | 'stuck-unknown';
+export type Lifecycle = 'auto' | 'instant' | 'manual' | 'error' | 'never' | 'unknown-status' | 'stuck-unknown';
 /** A prompt containing this word ends in status 4, as a description all-images.ai does not accept. */
 export const REFUSED_WORD = 'forbiddenthing';
 
@@ -240,7 +240,7 @@ export class AllImagesFake {
     const problems = this.validateCreate(req.body);
     if (problems.length) return this.error(400, 'Bad Request', ...problems);
     const b = req.body as Record<string, unknown>;
-    const script = { auto: [1, 2, 2, 2, 3], manual: [], error: [1, 2, 4], never: [], 'unknown-status': [1, 5, 2, 3], 'stuck-unknown': [1, ...Array<number>(50).fill(5)] }[this.lifecycle];
+    const script = { auto: [1, 2, 2, 2, 3], instant: [3], manual: [], error: [1, 2, 4], never: [], 'unknown-status': [1, 5, 2, 3], 'stuck-unknown': [1, ...Array<number>(50).fill(5)] }[this.lifecycle];
     if (String(b.prompt).toLowerCase().includes(REFUSED_WORD)) script.splice(0, script.length, 1, 4);
     const g: FakeGeneration = {
       id: randomUUID(),
