@@ -169,7 +169,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
     }
     if (vendor.outOfCredits || status === 402) {
-      return new ProviderHttpError('PROVIDER_REJECTED', `${name} says this account has no credits or quota left (HTTP ${status}${detail}). Top up or upgrade the ${name} account, then try again.`, name, {
+      return new ProviderHttpError('PROVIDER_REJECTED', `${name} says this account has no credits or quota left (HTTP ${status}${detail}). Top up or upgrade your account at ${name}, then try again.`, name, {
         status,
         phase: 'answered',
       });

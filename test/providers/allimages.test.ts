@@ -370,7 +370,7 @@ describe('all-images.ai lifecycle', () => {
     const first = await provider.generate(req({ prompt: 'a dog' }), makeCtx());
     const err = await caught(() => provider.upscale!({ ...first.images[0]!, index: 1, request: req({ prompt: 'a dog' }) }, makeCtx({ paidUpscale: true })));
     expect(err).toMatchObject({ code: 'PROVIDER_REJECTED' });
-    expect(err.message).toMatch(/all-images\.ai says this account has no credits or quota left \(HTTP 402: No more credits on your account\)\. Top up/);
+    expect(err.message).toMatch(/all-images\.ai says this account has no credits or quota left \(HTTP 402: No more credits on your account\)\. Top up or upgrade your account at all-images\.ai/);
     expect(fake.server.count('POST /v1/images/buy')).toBe(1);
     expect(isProviderSideFailure(err)).toBe(false);
   });

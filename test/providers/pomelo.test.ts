@@ -175,7 +175,7 @@ describe('gateway errors and limits', () => {
     fake.monthlyQuota = 0;
     const err = await caught(() => flux.generate(req({ prompt: 'a fox' }), makeCtx()));
     expect(err).toMatchObject({ code: 'PROVIDER_REJECTED' });
-    expect(err.message).toMatch(/no credits or quota left \(HTTP 429: You have exceeded your monthly quota\. \(quota_exceeded\)\)\. Top up or upgrade/);
+    expect(err.message).toMatch(/no credits or quota left \(HTTP 429: You have exceeded your monthly quota\. \(quota_exceeded\)\)\. Top up or upgrade your account at the Midjourney\/Flux gateway/);
     expect(isProviderSideFailure(err)).toBe(false);
     expect(posts('/api/v1/flux.1')).toHaveLength(1);
   });
