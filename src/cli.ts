@@ -101,7 +101,7 @@ async function imagineCommand(config: Config, args: string[]): Promise<number> {
     const where = { platform: 'cli' as const, channelId: 'cli' };
     // The operator at the CLI owns the keys: the flag decides, for this run, whether U may spend credits.
     const operator = { platform: 'cli' as const, userId: user, displayName: user, canManage: true };
-    await app.atelier.setSettings({ kind: 'channel', platform: 'cli', id: 'cli' }, { paidUpscale: opts.paidUpscale }, operator);
+    if (opts.upscale !== undefined || opts.paidUpscale) await app.atelier.setSettings({ kind: 'channel', platform: 'cli', id: 'cli' }, { paidUpscale: opts.paidUpscale }, operator);
     const job = await app.atelier.imagine(options, { platform: 'cli', userId: user, displayName: user }, where);
     const tty = process.stderr.isTTY && !opts.json;
     const final = await waitForFinal(app, job.id, (j) => {
