@@ -218,6 +218,15 @@ describe('gateway errors and limits', () => {
     expect(fake.rateLimited).toBe(0);
   });
 
+  it('a call that never answers is bounded and gives its slot back to the next job', async () => {
+    await configured.close();
+    configured = providersFor(env({ POMELO_MAX_CONCURRENT: '1' }), { tuning: { syncHeadersTimeoutMs: 200 } });
+    const f = configured.providers.find((p) => p.id === 'flux')!;
+    fake.server.inject({ route: 'POST /api/v1/flux.1', kind: 'hang' });
+    expect(await caught(() => f.generate(req({ prompt: 'x' }), makeCtx()))).toMatchObject({ code: 'UNKNOWN_OUTCOME' });
+    expect((await f.generate(req({ prompt: 'y' }), makeCtx())).images).toHaveLength(1);
+  });
+
   it('a 429 with Retry-After is waited out and the job still succeeds', async () => {
     fake.server.inject({ route: 'POST /api/v1/flux.1', kind: 'status', status: 429, headers: { 'retry-after': '1' }, body: { error: { type: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'slow down', status: 429 } } });
     const result = await flux.generate(req({ prompt: 'a fox' }), makeCtx());
