@@ -45,6 +45,12 @@ export const configSchema = z.object({
   POMELO_MAX_CONCURRENT: int(2, 1, 1000),
   /** Requests per minute the gateway allows this key: 10 Free, 60 Pro, 300 Business. */
   POMELO_REQUESTS_PER_MINUTE: int(10, 1, 100_000),
+  OPENAI_API_KEY: str(),
+  /** OpenAI or a server that speaks its Images API. */
+  OPENAI_BASE_URL: z.preprocess(empty, z.url().default('https://api.openai.com/v1')),
+  OPENAI_IMAGE_MODEL: z.preprocess(empty, z.string().default('gpt-image-2')),
+  /** OpenAI settings with no typed option (quality, output_format, output_compression, moderation, partial_images), as JSON. */
+  OPENAI_OPTIONS: str(),
   PLAYGROUND: z.preprocess(empty, z.enum(['auto', 'on', 'off']).default('auto')),
   PLAYGROUND_TOKEN: str(),
   IMAGE_RETENTION_DAYS: int(0, 0, 36500),

@@ -48,6 +48,8 @@ export interface JobResult {
   gridImageId?: string;
   seed?: number;
   note?: string;
+  /** The provider's own usage figures (e.g. OpenAI tokens), as it reported them. */
+  usage?: Record<string, number>;
 }
 
 export interface Job {

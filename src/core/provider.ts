@@ -45,6 +45,8 @@ export interface ProviderResult {
   providerJobId?: string;
   /** A note shown with the result (e.g. "2 images withheld: flagged NSFW"). */
   note?: string;
+  /** What the provider says the job used (OpenAI's token counts), kept with the job for /info and billing. */
+  usage?: Record<string, number>;
 }
 
 /** What a provider is about to send for a billable create, recorded before the call. */

@@ -179,7 +179,7 @@ async function finish(deps: RunnerDeps, job: Job, result: ProviderResult): Promi
           finishedAt: Date.now(),
           providerJobId: result.providerJobId ?? j.providerJobId,
           progress: { ...j.progress, percent: 100, stage: 'Done' },
-          result: { imageIds, gridImageId, seed: result.seed, note: result.note },
+          result: { imageIds, gridImageId, seed: result.seed, note: result.note, ...(result.usage ? { usage: result.usage } : {}) },
           notes: result.note ? [...j.notes, result.note] : j.notes,
         },
   );

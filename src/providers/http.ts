@@ -1,4 +1,5 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { Agent, FormData, request, type Dispatcher } from 'undici';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
@@ -46,6 +47,15 @@ export interface HttpCall {
   path: string;
   query?: Record<string, string | number | undefined>;
   json?: unknown;
+  /** A multipart body (image uploads); undici writes the boundary and streams the parts. */
+  form?: FormData;
+  /**
+   * For a 2xx `text/event-stream` answer: each server-sent event as it arrives, so progress (partial
+   * images) shows while the provider works. The call then resolves with undefined.
+   */
+  onEvent?: (event: EventSourceMessage) => void;
+  /** Overrides the client's response cap (answers that carry images as base64). */
+  maxResponseBytes?: number;
   /**
    * Safe to repeat. False for billable creates: those are retried only when the request provably never
    * left (connection refused) or the provider said 429 (it refused, so nothing was made).
@@ -96,12 +106,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const url = new URL(base + call.path);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     let res: Dispatcher.ResponseData;
+    const cap = call.maxResponseBytes ?? o.maxResponseBytes;
     try {
       res = await request(url, {
         dispatcher,
         method: call.method,
-        headers: { accept: 'application/json', ...(call.json !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers },
-        body: call.json !== undefined ? JSON.stringify(call.json) : undefined,
+        headers: {
+          accept: call.onEvent ? 'text/event-stream, application/json' : 'application/json',
+          ...(call.json !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...o.headers,
+        },
+        body: call.json !== undefined ? JSON.stringify(call.json) : call.form,
         signal: call.signal,
         headersTimeout: call.headersTimeoutMs ?? o.headersTimeoutMs,
         bodyTimeout: o.bodyTimeoutMs,
@@ -110,30 +125,36 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw networkError(err, call.signal);
     }
     const declared = Number(res.headers['content-length'] ?? NaN);
-    if (declared > o.maxResponseBytes) {
+    if (declared > cap) {
       discard(res.body);
-      throw tooLarge(res.statusCode);
+      throw tooLarge(res.statusCode, cap);
     }
+    const streaming = call.onEvent && res.statusCode < 300 && String(res.headers['content-type'] ?? '').includes('text/event-stream');
+    const parser = streaming ? createParser({ onEvent: call.onEvent! }) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     try {
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (size > o.maxResponseBytes) {
+        if (size > cap) {
           discard(res.body);
-          throw tooLarge(res.statusCode);
+          throw tooLarge(res.statusCode, cap);
         }
-        chunks.push(chunk);
+        if (parser) parser.feed(chunk.toString('utf8'));
+        else chunks.push(chunk);
       }
     } catch (err) {
       if (err instanceof ProviderHttpError) throw err;
+      // A stream cut after the provider accepted the work: it may have been billed, and what we got is incomplete.
+      if (parser && !call.signal?.aborted) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} stopped streaming before the images were complete.`, name, { status: res.statusCode, phase: 'answered', unreadable: true });
       throw networkError(err, call.signal, res.statusCode);
     }
+    if (parser) return { status: res.statusCode, headers: res.headers, text: '' };
     return { status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
   }
 
-  function tooLarge(status: number): ProviderHttpError {
-    return new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} sent a response larger than ${Math.round(o.maxResponseBytes / 1024)} KB; it was not read.`, name, {
+  function tooLarge(status: number, cap: number): ProviderHttpError {
+    return new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} sent a response larger than ${Math.round(cap / 1024)} KB; it was not read.`, name, {
       status,
       phase: 'answered',
     });

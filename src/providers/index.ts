@@ -20,6 +20,9 @@ import { createLeonardoWebhook } from './leonardo/webhook.ts';
 import { readPomeloError } from './pomelo/api.ts';
 import { createFluxProvider, createMidjourneyProvider } from './pomelo/adapter.ts';
 import { GatewayGate } from './pomelo/gate.ts';
+import { createOpenAIProvider } from './openai/adapter.ts';
+import { readOpenAIError } from './openai/api.ts';
+import { openaiExtrasSchema, type OpenAIExtras } from './openai/body.ts';
 
 export { isProviderSideFailure } from './failover.ts';
 
@@ -154,6 +157,11 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
     logger.warn({}, 'POMELO_API_KEY is set but POMELO_API_URL is not: the Midjourney/Flux gateway has no public default URL, so it stays off');
   }
 
+  if (config.OPENAI_API_KEY) {
+    const http = client('OpenAI', config.OPENAI_BASE_URL, { authorization: `Bearer ${config.OPENAI_API_KEY}` }, 'OPENAI_API_KEY', readOpenAIError);
+    providers.push(createOpenAIProvider({ http, model: config.OPENAI_IMAGE_MODEL, extras: parseJsonOption('OPENAI_OPTIONS', config.OPENAI_OPTIONS, openaiExtrasSchema, '{"quality":"high","output_format":"webp"}') as OpenAIExtras, headersTimeoutMs: t.syncHeadersTimeoutMs }));
+  }
+
   return {
     providers,
     routes,
@@ -182,6 +190,20 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
 /** The gateway's origin (and any path before `/api`), whether the configured URL ends in `/api` or not. */
 export function pomeloBase(url: string): string {
   return url.replace(/\/+$/, '').replace(/\/api$/i, '');
+}
+
+/** A JSON setting checked against its schema; a bad value stops startup with a message naming the setting. */
+function parseJsonOption<T>(setting: string, raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof formatZodIssues>[0] } } }, example: string): T | Record<string, never> {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${setting}: expects JSON such as ${example}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`${setting}: ${formatZodIssues(parsed.error.issues)}`);
+  return parsed.data;
 }
 
 /** LEONARDO_OPTIONS is JSON; a bad value stops startup with a message naming the setting. */

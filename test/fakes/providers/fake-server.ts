@@ -9,6 +9,8 @@ export interface SeenRequest {
   headers: IncomingMessage['headers'];
   body: unknown;
   rawBody: string;
+  /** The body as sent, for multipart uploads (rawBody is its UTF-8 reading). */
+  rawBytes: Buffer;
 }
 
 export interface FakeReply {
@@ -17,6 +19,8 @@ export interface FakeReply {
   headers?: Record<string, string>;
   /** Raw bytes instead of JSON (images). */
   bytes?: Uint8Array;
+  /** Writes the answer itself (a server-sent event stream, or one cut off halfway). */
+  write?: (res: ServerResponse) => void;
 }
 
 /**
@@ -94,7 +98,8 @@ export class FakeServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
-    const rawBody = Buffer.concat(chunks).toString('utf8');
+    const rawBytes = Buffer.concat(chunks);
+    const rawBody = rawBytes.toString('utf8');
     let body: unknown = undefined;
     if (rawBody) {
       try {
@@ -104,7 +109,7 @@ export class FakeServer {
       }
     }
     const u = new URL(req.url ?? '/', 'http://fake');
-    const seen: SeenRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, body, rawBody };
+    const seen: SeenRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, body, rawBody, rawBytes };
     this.requests.push(seen);
     const fault = this.takeFault(`${seen.method} ${seen.path}`);
     if (fault?.kind === 'hang') return;
@@ -145,6 +150,7 @@ export class FakeServer {
 }
 
 function send(res: ServerResponse, reply: FakeReply): void {
+  if (reply.write) return reply.write(res);
   if (reply.bytes) {
     res.writeHead(reply.status, { 'content-length': String(reply.bytes.length), ...reply.headers });
     res.end(reply.bytes);
