@@ -45,6 +45,9 @@ export const configSchema = z.object({
   POMELO_MAX_CONCURRENT: int(2, 1, 1000),
   /** Requests per minute the gateway allows this key: 10 Free, 60 Pro, 300 Business. */
   POMELO_REQUESTS_PER_MINUTE: int(10, 1, 100_000),
+  /** An AI Horde key, or 0000000000 for the Horde's anonymous access (no sign-up, back of the queue). */
+  AI_HORDE_API_KEY: str(),
+  AI_HORDE_URL: z.preprocess(empty, z.url().default('https://aihorde.net/api')),
   OPENAI_API_KEY: str(),
   /** OpenAI or a server that speaks its Images API. */
   OPENAI_BASE_URL: z.preprocess(empty, z.url().default('https://api.openai.com/v1')),

@@ -20,6 +20,8 @@ import { createLeonardoWebhook } from './leonardo/webhook.ts';
 import { readPomeloError } from './pomelo/api.ts';
 import { createFluxProvider, createMidjourneyProvider } from './pomelo/adapter.ts';
 import { GatewayGate } from './pomelo/gate.ts';
+import { createHordeProvider } from './horde/adapter.ts';
+import { readHordeError } from './horde/api.ts';
 import { createOpenAIProvider } from './openai/adapter.ts';
 import { readOpenAIError } from './openai/api.ts';
 import { openaiExtrasSchema, type OpenAIExtras } from './openai/body.ts';
@@ -155,6 +157,13 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
     );
   } else if (config.POMELO_API_KEY) {
     logger.warn({}, 'POMELO_API_KEY is set but POMELO_API_URL is not: the Midjourney/Flux gateway has no public default URL, so it stays off');
+  }
+
+  if (config.AI_HORDE_API_KEY) {
+    // The Horde asks every client to name itself (name:version:contact) in Client-Agent.
+    const headers = { apikey: config.AI_HORDE_API_KEY, 'client-agent': 'atelier:0.1.0:self-hosted' };
+    const http = client('AI Horde', config.AI_HORDE_URL, headers, 'AI_HORDE_API_KEY', readHordeError);
+    providers.push(createHordeProvider({ http, downloader: downloader('AI Horde', config.AI_HORDE_URL), apiKey: config.AI_HORDE_API_KEY, ...poll }));
   }
 
   if (config.OPENAI_API_KEY) {

@@ -1,0 +1,59 @@
+import { UserError } from '../../core/errors.ts';
+import type { GenerationRequest, RequestField } from '../../core/request.ts';
+
+/**
+ * AI Horde's `GenerationInputStable`, as the Horde defines it (Haidra-Org/AI-Horde,
+ * horde/apis/models/stable_v2.py) and as @zeldafan0225/ai_horde types it (ImageGenerationInput,
+ * ModelGenerationInputStable): prompt required (min 1), width/height 64–3072 in multiples of 64,
+ * steps 1–500, n 1–20, cfg_scale 0–100, seed a string.
+ */
+export const HORDE_FIELDS: readonly RequestField[] = ['aspectRatio', 'count', 'seed', 'negativePrompt', 'steps', 'guidance', 'model', 'tiling'];
+export const HORDE_MAX_COUNT = 4;
+/** The anonymous key the Horde documents: anyone can generate, at the back of the queue. */
+export const ANONYMOUS_KEY = '0000000000';
+/** Long side of the image: SDXL-class models on the Horde draw best around 1024 px. */
+const LONG_SIDE = 1024;
+
+export interface HordeBody {
+  prompt: string;
+  params: { width: number; height: number; n: number; steps?: number; cfg_scale?: number; seed?: string; tiling?: boolean };
+  nsfw: boolean;
+  censor_nsfw: boolean;
+  models?: string[];
+  r2: boolean;
+}
+
+const m64 = (v: number) => Math.min(3072, Math.max(64, Math.round(v / 64) * 64));
+
+/** Width and height in the Horde's multiples of 64, for the aspect ratio asked. */
+export function hordeSize(aspectRatio: string | undefined): { width: number; height: number } {
+  const [w, h] = (aspectRatio ?? '1:1').split(':').map(Number) as [number, number];
+  if (w / h > 4 || h / w > 4) throw new UserError('UNSUPPORTED', `AI Horde draws aspect ratios from 1:4 to 4:1, not ${aspectRatio}.`);
+  return w >= h ? { width: m64(LONG_SIDE), height: m64((LONG_SIDE * h) / w) } : { width: m64((LONG_SIDE * w) / h), height: m64(LONG_SIDE) };
+}
+
+/**
+ * The body of `POST /v2/generate/async`. NSFW follows the channel: a request is marked NSFW only where
+ * NSFW is allowed, and elsewhere workers must censor anything that slips through (`censor_nsfw`).
+ */
+export function buildHordeBody(req: GenerationRequest, allowNsfw: boolean): HordeBody {
+  if (req.steps !== undefined && req.steps > 500) throw new UserError('INVALID_OPTIONS', 'AI Horde takes 1 to 500 steps.');
+  // The Horde reads a negative prompt after "###" in the prompt itself.
+  const prompt = req.negativePrompt ? `${req.prompt} ### ${req.negativePrompt}` : req.prompt;
+  return {
+    prompt,
+    params: {
+      ...hordeSize(req.aspectRatio),
+      n: req.count ?? 4,
+      ...(req.steps !== undefined ? { steps: req.steps } : {}),
+      ...(req.guidance !== undefined ? { cfg_scale: Math.round(req.guidance * 2) / 2 } : {}),
+      ...(req.seed !== undefined ? { seed: String(req.seed) } : {}),
+      ...(req.tiling ? { tiling: true } : {}),
+    },
+    nsfw: allowNsfw,
+    censor_nsfw: !allowNsfw,
+    ...(req.model ? { models: [req.model] } : {}),
+    // Images come back as download links rather than base64 in the status answer.
+    r2: true,
+  };
+}
