@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.ts';
+import { WHO_MAY_CHANGE } from '../src/core/permissions.ts';
 import { FIELD_LABELS, type RequestField } from '../src/core/request.ts';
 
 export const help = defineCommand({
@@ -14,6 +15,7 @@ export const help = defineCommand({
       '/imagine <prompt> — describe a picture; add flags like --ar 16:9 --seed 7 --chaos 30 --no text, or use the typed options.',
       'Buttons: U upscales an image, V makes a variation, 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes.',
       '/queue shows the channel queue, /cancel stops your jobs, /info shows details, /settings sets your defaults.',
+      `/settings scope:channel or scope:server sets policy. Who may: channel settings: ${WHO_MAY_CHANGE[ctx.actor.platform].channel}; server settings: ${WHO_MAY_CHANGE[ctx.actor.platform].server}.`,
       '',
     ];
     for (const p of providers) {

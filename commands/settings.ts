@@ -1,13 +1,37 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.ts';
+import { WHO_MAY_CHANGE } from '../src/core/permissions.ts';
 import { FORMATS, MODES, PROCESS_MODES } from '../src/core/request.ts';
-import type { Settings, SettingsScope } from '../src/core/settings.ts';
+import { POLICY_KEYS, type SettingKey, type Settings, type SettingsPatch, type SettingsScope } from '../src/core/settings.ts';
 
 const list = (what: string) => z.string().trim().max(1000).optional().describe(`${what}, comma separated ("-" clears)`);
 
+/** The option that sets each setting; lists and text clear with "-", the rest with reset:<option>. */
+const KEY_OF = {
+  provider: 'provider',
+  format: 'format',
+  mode: 'mode',
+  process: 'processMode',
+  private: 'private',
+  buttons: 'buttons',
+  roles: 'allowedRoles',
+  providers: 'allowedProviders',
+  fallback: 'fallbackProvider',
+  nsfw: 'nsfw',
+  banned: 'bannedWords',
+  max_queued: 'maxQueuedPerUser',
+  daily_quota: 'dailyQuota',
+  tags: 'tags',
+  paid_upscale: 'paidUpscale',
+} as const satisfies Record<string, SettingKey>;
+type OptionName = keyof typeof KEY_OF;
+const LISTS: readonly OptionName[] = ['roles', 'providers', 'banned', 'tags'];
+const TEXTS: readonly OptionName[] = ['provider', 'fallback'];
+const RESETTABLE = ['format', 'mode', 'process', 'private', 'buttons', 'nsfw', 'max_queued', 'daily_quota', 'paid_upscale'] as const;
+
 const options = z.object({
   scope: z.enum(['me', 'channel', 'server']).optional().describe('Whose settings: yours (default), this channel, or the server'),
-  provider: z.string().trim().min(1).max(32).optional().describe('Default provider'),
+  provider: z.string().trim().min(1).max(32).optional().describe('Default provider ("-" clears)'),
   format: z.enum(FORMATS).optional().describe('Default aspect ratio'),
   mode: z.enum(MODES).optional().describe('Default prompt mode'),
   process: z.enum(PROCESS_MODES).optional().describe('Process mode for providers that have one (fast / relax)'),
@@ -15,16 +39,30 @@ const options = z.object({
   buttons: z.enum(['anyone', 'owner']).optional().describe('Channel/server: who may press a job\'s buttons'),
   roles: list('Channel/server: roles allowed to generate'),
   providers: list('Channel/server: allowed providers'),
-  fallback: z.string().trim().max(32).optional().describe('Channel/server: provider to fail over to ("-" clears)'),
-  nsfw: z.boolean().optional().describe('Channel/server: allow NSFW prompts'),
+  fallback: z.string().trim().min(1).max(32).optional().describe('Channel/server: provider to fail over to ("-" clears)'),
+  nsfw: z.boolean().optional().describe('Channel/server: allow NSFW prompts (never beyond what the platform allows)'),
   banned: list('Channel/server: banned words or /regex/ patterns'),
   max_queued: z.number().int().min(1).max(500).optional().describe('Channel/server: queued jobs per user'),
-  daily_quota: z.number().int().min(1).max(100000).optional().describe('Channel/server: images per user per day'),
+  daily_quota: z.number().int().min(1).max(100000).optional().describe('Channel/server: jobs per user per day'),
   tags: list('Channel/server: tags sent with each generation (all-images.ai)'),
   paid_upscale: z.boolean().optional().describe('Channel/server: let U buy full-resolution images with provider credits'),
+  reset: z.enum(RESETTABLE).optional().describe('Clear one setting back to "inherit"'),
 });
+type Input = z.output<typeof options>;
 
-const splitList = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v === '-' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean));
+const splitList = (v: string): string[] | null => (v === '-' ? null : v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/** Only the options the user named become the patch; nothing else in the scope moves. */
+function toPatch(input: Input): SettingsPatch {
+  const patch: Record<string, unknown> = {};
+  for (const [option, key] of Object.entries(KEY_OF) as [OptionName, SettingKey][]) {
+    const v = input[option];
+    if (v === undefined) continue;
+    patch[key] = LISTS.includes(option) ? splitList(v as string) : TEXTS.includes(option) && v === '-' ? null : v;
+  }
+  if (input.reset) patch[KEY_OF[input.reset]] = null;
+  return patch as SettingsPatch;
+}
 
 const describeSettings = (s: Settings): string => {
   const entries = Object.entries(s).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0));
@@ -40,32 +78,20 @@ export const settings = defineCommand({
     const id = kind === 'user' ? ctx.actor.userId : kind === 'channel' ? ctx.where.channelId : ctx.where.serverId;
     if (!id) return { type: 'message', ephemeral: true, text: 'There is no server here; use scope:channel.' };
     const scope: SettingsScope = { kind, platform: ctx.actor.platform, id };
-    const patch: Settings = {
-      provider: input.provider,
-      format: input.format,
-      mode: input.mode,
-      processMode: input.process,
-      private: input.private,
-      buttons: input.buttons,
-      allowedRoles: splitList(input.roles),
-      allowedProviders: splitList(input.providers),
-      fallbackProvider: input.fallback === '-' ? undefined : input.fallback,
-      nsfw: input.nsfw,
-      bannedWords: splitList(input.banned),
-      maxQueuedPerUser: input.max_queued,
-      dailyQuota: input.daily_quota,
-      tags: splitList(input.tags),
-      paidUpscale: input.paid_upscale,
-    };
-    const userOnly = kind === 'user';
-    const policyKeys = ['buttons', 'allowedRoles', 'allowedProviders', 'fallbackProvider', 'nsfw', 'bannedWords', 'maxQueuedPerUser', 'dailyQuota', 'tags', 'paidUpscale'] as const;
-    if (userOnly && policyKeys.some((k) => patch[k] !== undefined)) {
+    if (input.reset && input[input.reset] !== undefined) {
+      return { type: 'message', ephemeral: true, text: `reset:${input.reset} and ${input.reset}:${String(input[input.reset])} disagree. Keep one of them.` };
+    }
+    const patch = toPatch(input);
+    const named = Object.keys(patch) as SettingKey[];
+    if (kind === 'user' && named.some((k) => POLICY_KEYS.includes(k))) {
       return { type: 'message', ephemeral: true, text: 'buttons, roles, providers, fallback, nsfw, banned, max_queued, daily_quota, tags and paid_upscale are channel or server policy: add scope:channel or scope:server.' };
     }
-    const changing = Object.values(patch).some((v) => v !== undefined) || input.fallback === '-';
     const title = kind === 'user' ? 'Your settings' : kind === 'channel' ? 'This channel\'s settings' : 'This server\'s settings';
-    if (!changing) return { type: 'message', ephemeral: true, text: `${title}:\n${describeSettings(await ctx.atelier.getSettings(scope))}` };
-    const saved = await ctx.atelier.setSettings(scope, input.fallback === '-' ? { ...patch, fallbackProvider: undefined } : patch, ctx.actor);
+    if (named.length === 0) {
+      const who = kind === 'user' ? '' : `\nWho may change them: ${WHO_MAY_CHANGE[ctx.actor.platform][kind]}.`;
+      return { type: 'message', ephemeral: true, text: `${title}:\n${describeSettings(await ctx.atelier.getSettings(scope))}${who}` };
+    }
+    const saved = await ctx.atelier.setSettings(scope, patch, ctx.actor);
     return { type: 'message', ephemeral: true, text: `${title} saved:\n${describeSettings(saved)}` };
   },
 });

@@ -3,7 +3,7 @@ import type { ImagineOptions } from './imagine-options.ts';
 import type { JobEvents } from './events.ts';
 import type { BlobStore, Store, StoredImage } from './ports.ts';
 import type { ProviderRegistry } from './registry.ts';
-import type { Settings, SettingsScope } from './settings.ts';
+import type { Settings, SettingsPatch, SettingsScope } from './settings.ts';
 
 /** A stored image with a lazy read of its bytes. */
 export interface ImageHandle {
@@ -38,8 +38,8 @@ export interface Atelier {
   queue(where: Where): Promise<Job[]>;
   recent(actor: Actor, limit?: number): Promise<Job[]>;
   getSettings(scope: SettingsScope): Promise<Settings>;
-  /** Members need `canManage` for channel / server scopes; users may set only their own. */
-  setSettings(scope: SettingsScope, patch: Settings, actor: Actor): Promise<Settings>;
+  /** Applies a patch (null clears a key, absent keys stay). Channel / server scopes need the platform's permission; users change only their own. */
+  setSettings(scope: SettingsScope, patch: SettingsPatch, actor: Actor): Promise<Settings>;
   /** Whether `actor` may press `action` on `job` under the channel's button policy and role gating. */
   mayPress(job: Job, action: ButtonAction | { kind: 'cancel' | 'delete' | 'details' }, actor: Actor): Promise<boolean>;
 }

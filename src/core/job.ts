@@ -22,8 +22,12 @@ export interface Actor {
   userId: string;
   displayName: string;
   roles?: readonly string[];
-  /** Manage Server / Manage Channels on Discord, workspace admin on Slack. */
+  /** A moderator here: may cancel or delete others' jobs and skips role gating (Discord: Manage Messages and up). */
   canManage?: boolean;
+  /** May change this channel's settings (Discord: Manage Channels in this channel; Slack: workspace admin or owner). */
+  canManageChannel?: boolean;
+  /** May change the server's settings (Discord: Manage Server; Slack: workspace admin or owner). */
+  canManageServer?: boolean;
 }
 
 /** Where the job lives and reports. */
@@ -31,7 +35,10 @@ export interface Where {
   platform: Platform;
   serverId?: string;
   channelId: string;
-  /** The channel allows NSFW content (Discord age-restricted channel, or a setting). */
+  /**
+   * The platform's own verdict on NSFW here (Discord: the channel is age-restricted). Undefined where the
+   * platform has none (DMs, Slack, the playground): there the settings decide.
+   */
   nsfw?: boolean;
 }
 

@@ -4,6 +4,8 @@ import { assertTransition, isFinal, type Job } from './job.ts';
 import type { BlobStore, ImageTools, Logger, Store } from './ports.ts';
 import type { ProviderProgress, ProviderResult, ProviderRunContext, SourceImage } from './provider.ts';
 import type { ProviderRegistry } from './registry.ts';
+import { withholdFlagged } from './nsfw.ts';
+import { nsfwAllowed } from './permissions.ts';
 import type { Settings } from './settings.ts';
 
 export interface RunnerDeps {
@@ -98,7 +100,7 @@ async function execute(deps: RunnerDeps, job: Job, signal: AbortSignal): Promise
   const ctx: ProviderRunContext = {
     jobId: job.id,
     signal,
-    allowNsfw: Boolean(job.where.nsfw || settings.nsfw),
+    allowNsfw: nsfwAllowed(job.where, settings),
     paidUpscale: settings.paidUpscale === true,
     progress: (p) => void reportProgress(deps, job.id, p).catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'progress write failed')),
     recordIntent: async (intent) => {
@@ -116,10 +118,10 @@ async function execute(deps: RunnerDeps, job: Job, signal: AbortSignal): Promise
       const source = await loadSource(deps, job, job.action.index);
       const op = job.action.kind === 'upscale' ? provider.upscale : provider.vary;
       if (!op) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot ${job.action.kind} images.`);
-      return op.call(provider, source, ctx);
+      return withholdFlagged(await op.call(provider, source, ctx), ctx.allowNsfw, provider.displayName);
     }
     default:
-      return provider.generate(job.request, ctx);
+      return withholdFlagged(await provider.generate(job.request, ctx), ctx.allowNsfw, provider.displayName);
   }
 }
 

@@ -11,8 +11,10 @@ import { silentLogger } from './ports.ts';
 import { formatPrompt } from './prompt.ts';
 import type { ProviderRegistry } from './registry.ts';
 import { chooseProvider, resolveRequest } from './resolve.ts';
+import { KeyedLock } from './keyed-lock.ts';
 import { writeJob } from './runner.ts';
-import { mergeSettings, settingsSchema, type Settings, type SettingsScope } from './settings.ts';
+import { mayChangeScope, nsfwAllowed, WHO_MAY_CHANGE } from './permissions.ts';
+import { applySettingsPatch, mergeSettings, readStoredSettings, scopeKey, settingsPatchSchema, type Settings, type SettingsScope } from './settings.ts';
 
 export interface AtelierLimits {
   maxQueuedPerUser: number;
@@ -52,12 +54,15 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   const now = deps.now ?? Date.now;
   const newId = deps.newId ?? shortId;
   let queue = deps.queue;
+  const settingsLock = new KeyedLock();
 
   const scope = (kind: SettingsScope['kind'], platform: string, id: string): SettingsScope => ({ kind, platform, id });
 
+  const stored = async (s: SettingsScope): Promise<Settings> => readStoredSettings(await store.getSettings(s));
+
   async function settingsFor(where: Where): Promise<Settings> {
-    const channel = await store.getSettings(scope('channel', where.platform, where.channelId));
-    const server = where.serverId ? await store.getSettings(scope('server', where.platform, where.serverId)) : undefined;
+    const channel = await stored(scope('channel', where.platform, where.channelId));
+    const server = where.serverId ? await stored(scope('server', where.platform, where.serverId)) : undefined;
     const merged = mergeSettings(channel, server);
     // Banned words add up: a channel's list extends the server's rather than replacing it.
     const banned = [...(server?.bannedWords ?? []), ...(channel?.bannedWords ?? [])];
@@ -65,7 +70,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   }
 
   async function layered(actor: Actor, where: Where): Promise<{ merged: Settings; policy: Settings }> {
-    const user = await store.getSettings(scope('user', actor.platform, actor.userId));
+    const user = await stored(scope('user', actor.platform, actor.userId));
     const policy = await settingsFor(where);
     return { merged: mergeSettings(user, policy), policy };
   }
@@ -134,7 +139,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       const options = imagineOptionsSchema.parse(rawOptions);
       const { merged, policy } = await layered(actor, where);
       checkRoles(policy, actor);
-      moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: Boolean(where.nsfw || policy.nsfw) });
+      moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
       const providerId = chooseProvider(options, merged, deps.defaultProvider);
       const provider = providers.get(providerId);
       const request = resolveRequest(options, merged, provider);
@@ -183,7 +188,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
             count: parent.request.count,
           };
           const options = imagineOptionsSchema.parse({ prompt: action.prompt, mode: parent.request.mode, provider: parent.provider, ...carried });
-          moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: Boolean(where.nsfw || policy.nsfw) });
+          moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
           const { merged } = await layered(actor, where);
           request = resolveRequest(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
           break;
@@ -254,22 +259,23 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       return store.listJobs({ ownerId: actor.userId, platform: actor.platform, order: 'newest', limit });
     },
 
-    async getSettings(s) {
-      return (await store.getSettings(s)) ?? {};
-    },
+    getSettings: stored,
 
     async setSettings(s, patch, actor) {
       if (s.kind === 'user' && (s.platform !== actor.platform || s.id !== actor.userId)) throw new UserError('NOT_ALLOWED', 'You can only change your own settings.');
-      if (s.kind !== 'user' && !actor.canManage) {
-        throw new UserError('NOT_ALLOWED', `Changing ${s.kind} settings needs the Manage ${s.kind === 'server' ? 'Server' : 'Channels'} permission.`);
+      if (s.kind !== 'user' && !mayChangeScope(actor, s.kind)) {
+        throw new UserError('NOT_ALLOWED', `Only ${WHO_MAY_CHANGE[actor.platform][s.kind]} may change this ${s.kind}'s settings.`);
       }
-      const clean = settingsSchema.parse(patch);
+      const clean = settingsPatchSchema.parse(patch);
       for (const id of [clean.provider, clean.fallbackProvider, ...(clean.allowedProviders ?? [])]) {
         if (id && !providers.has(id)) throw new UserError('INVALID_OPTIONS', `There is no provider "${id}" here. Available: ${providers.ids().join(', ')}.`);
       }
-      const next = { ...((await store.getSettings(s)) ?? {}), ...clean };
-      await store.setSettings(s, next);
-      return next;
+      // Read, patch and write one scope at a time, so two changes at once both land.
+      return settingsLock.run(scopeKey(s), async () => {
+        const next = applySettingsPatch(await stored(s), clean);
+        await store.setSettings(s, next);
+        return next;
+      });
     },
 
     mayPress,

@@ -110,7 +110,7 @@ describe('imagine', () => {
 
   it('only moderators change channel and server settings, and only your own user settings', async () => {
     h = await createHarness();
-    await rejects(h.atelier.setSettings({ kind: 'channel', platform: 'web', id: 'general' }, { nsfw: true }, alice), 'NOT_ALLOWED', /Manage Channels/);
+    await rejects(h.atelier.setSettings({ kind: 'channel', platform: 'web', id: 'general' }, { nsfw: true }, alice), 'NOT_ALLOWED', /Only visitors who ticked "moderator" may change this channel's settings/);
     await rejects(h.atelier.setSettings({ kind: 'user', platform: 'web', id: 'bob' }, { format: '1:1' }, alice), 'NOT_ALLOWED', /your own/);
     await rejects(h.atelier.setSettings({ kind: 'user', platform: 'web', id: 'alice' }, { provider: 'nope' }, alice), 'INVALID_OPTIONS', /no provider "nope"/);
   });

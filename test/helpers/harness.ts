@@ -26,7 +26,7 @@ export interface Harness {
 
 export const alice: Actor = { platform: 'web', userId: 'alice', displayName: 'Alice' };
 export const bob: Actor = { platform: 'web', userId: 'bob', displayName: 'Bob' };
-export const mod: Actor = { platform: 'web', userId: 'mo', displayName: 'Mo', canManage: true };
+export const mod: Actor = { platform: 'web', userId: 'mo', displayName: 'Mo', canManage: true, canManageChannel: true, canManageServer: true };
 export const here: Where = { platform: 'web', channelId: 'general', serverId: 'srv' };
 
 /** The real core over a real SQLite file, the local renderer at 128 px and the in-process queue. */

@@ -1,5 +1,6 @@
 import type { REST } from '@discordjs/rest';
 import {
+  ChannelType,
   ComponentType,
   InteractionResponseType,
   InteractionType,
@@ -41,8 +42,13 @@ export interface HandlerDeps {
   now?: () => number;
 }
 
-/** Discord permission bits that make a member a moderator for Atelier (ADMINISTRATOR, MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_MESSAGES). */
-const MANAGE_BITS = (1n << 3n) | (1n << 4n) | (1n << 5n) | (1n << 13n);
+/** Discord permission bits (https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags). */
+const ADMINISTRATOR = 1n << 3n;
+const MANAGE_CHANNELS = 1n << 4n;
+const MANAGE_GUILD = 1n << 5n;
+const MANAGE_MESSAGES = 1n << 13n;
+/** Bits that make a member a moderator of jobs (cancel or delete others', skip role gating). */
+const MODERATE_BITS = ADMINISTRATOR | MANAGE_CHANNELS | MANAGE_GUILD | MANAGE_MESSAGES;
 const REMIX_MODAL = 'm:remix:';
 const REMIX_FIELD = 'prompt';
 /** Discord: a text input's value and max_length are at most 4000. */
@@ -292,19 +298,29 @@ function channelIdOf(i: APIInteraction): string {
   return i.channel?.id ?? (i as { channel_id?: string }).channel_id ?? '';
 }
 
+/**
+ * Who pressed or typed, with what they may do. `member.permissions` in an interaction are already
+ * resolved for its channel (overwrites included), so Manage Channels here means in this channel.
+ */
 export function actorOf(i: APIInteraction): Actor {
   const user = i.member?.user ?? i.user;
   const perms = i.member?.permissions ? BigInt(i.member.permissions) : 0n;
+  const has = (bit: bigint) => (perms & (ADMINISTRATOR | bit)) !== 0n;
+  // In a DM with the bot the user is the only person the channel's settings affect.
+  const ownDm = !i.guild_id && i.channel?.type === ChannelType.DM;
   return {
     platform: 'discord',
     userId: user?.id ?? '0',
     displayName: i.member?.nick ?? user?.global_name ?? user?.username ?? 'someone',
     ...(i.member ? { roles: i.member.roles } : {}),
-    canManage: (perms & MANAGE_BITS) !== 0n,
+    canManage: (perms & MODERATE_BITS) !== 0n,
+    canManageChannel: ownDm || has(MANAGE_CHANNELS),
+    canManageServer: has(MANAGE_GUILD),
   };
 }
 
+/** In a server, the channel's age restriction is Discord's verdict on NSFW; in DMs there is none and the settings decide. */
 export function whereOf(i: APIInteraction): Where {
-  const nsfw = i.channel && 'nsfw' in i.channel ? Boolean(i.channel.nsfw) : false;
-  return { platform: 'discord', ...(i.guild_id ? { serverId: i.guild_id } : {}), channelId: channelIdOf(i), nsfw };
+  const nsfw = i.guild_id ? Boolean(i.channel && 'nsfw' in i.channel && i.channel.nsfw) : undefined;
+  return { platform: 'discord', ...(i.guild_id ? { serverId: i.guild_id } : {}), channelId: channelIdOf(i), ...(nsfw === undefined ? {} : { nsfw }) };
 }

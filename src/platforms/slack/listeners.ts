@@ -74,12 +74,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     await replyEphemeral(client, logger, to, why);
   };
 
-  const actorFor = async (userId: string, name: string | undefined, needManage: boolean): Promise<Actor> => ({
-    platform: PLATFORM,
-    userId,
-    displayName: name || userId,
-    ...(needManage ? { canManage: await deps.isAdmin(userId).catch(() => false) } : {}),
-  });
+  /** Slack's own model: workspace admins and owners manage the workspace's and channels' settings and others' jobs. */
+  const actorFor = async (userId: string, name: string | undefined, needManage: boolean): Promise<Actor> => {
+    const admin = needManage && (await deps.isAdmin(userId).catch(() => false));
+    return { platform: PLATFORM, userId, displayName: name || userId, ...(needManage ? { canManage: admin, canManageChannel: admin, canManageServer: admin } : {}) };
+  };
 
   app.command(/^\/[\w-]+$/, async ({ command, ack }) => {
     const def = byName.get(command.command.slice(1));

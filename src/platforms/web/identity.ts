@@ -25,5 +25,6 @@ export type WebUser = z.output<typeof userSchema>;
 export function actorOf(user: unknown): Actor {
   const parsed = userSchema.safeParse(user);
   if (!parsed.success) throw new UserError('INVALID_OPTIONS', parsed.error.issues.map((i) => i.message).join('; '));
-  return { platform: 'web', userId: parsed.data.id, displayName: parsed.data.name, canManage: parsed.data.moderator === true };
+  const moderator = parsed.data.moderator === true;
+  return { platform: 'web', userId: parsed.data.id, displayName: parsed.data.name, canManage: moderator, canManageChannel: moderator, canManageServer: moderator };
 }

@@ -101,31 +101,20 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     }) as Promise<LeonardoGeneration>;
   }
 
+  /** Every image with Leonardo's own `nsfw` flag on it: the runner withholds flagged ones where NSFW is not allowed. */
   async function collect(g: LeonardoGeneration, ctx: ProviderRunContext): Promise<ProviderResult> {
     const seed = g.seed === null || g.seed === undefined ? undefined : Number(g.seed);
-    const flagged = g.generated_images.filter((i) => i.nsfw === true);
-    const shown = ctx.allowNsfw ? g.generated_images : g.generated_images.filter((i) => i.nsfw !== true);
     if (g.generated_images.length === 0) {
       throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${LEONARDO_NAME} finished generation ${g.id} without any images.`, LEONARDO_NAME, { phase: 'answered' });
     }
-    if (shown.length === 0) {
-      throw new UserError('MODERATION', `${LEONARDO_NAME} flagged every image as NSFW, and this channel does not allow NSFW images. Rephrase the prompt.`, {
-        blockedBy: `${LEONARDO_NAME} NSFW flag`,
-      });
-    }
     const images: ProviderImage[] = [];
-    for (const img of shown) {
+    for (const img of g.generated_images) {
       const d = await o.downloader.download(img.url, ctx.signal);
       images.push({ ...d, providerImageId: img.id, nsfw: img.nsfw === true, ...(Number.isFinite(seed) ? { seed } : {}) });
     }
-    const withheld = ctx.allowNsfw ? 0 : flagged.length;
-    return {
-      images,
-      providerJobId: g.id,
-      ...(Number.isFinite(seed) ? { seed } : {}),
-      ...(withheld ? { note: `${withheld} image${withheld > 1 ? 's' : ''} withheld: flagged NSFW by ${LEONARDO_NAME}, and this channel does not allow NSFW.` } : {}),
-    };
+    return { images, providerJobId: g.id, ...(Number.isFinite(seed) ? { seed } : {}) };
   }
+
 
   /**
    * The Leonardo job id for this run: the one recorded before a restart, or one create, recorded with its

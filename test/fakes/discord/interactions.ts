@@ -19,7 +19,29 @@ export interface FakeMember {
   name: string;
   canManage?: boolean;
   roles?: string[];
+  /**
+   * The member's permissions as Discord sends them: computed for the interaction's channel, overwrites
+   * included (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object-interaction-structure,
+   * "member ... permissions in the channel"). Overrides `canManage`.
+   */
+  permissions?: bigint;
 }
+
+/** The channel an interaction comes from; `nsfw` is Discord's age-restricted flag. Defaults to #art, not age-restricted. */
+export interface FakeChannel {
+  id: string;
+  nsfw?: boolean;
+}
+
+/** Permission bits, from https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags. */
+export const PERMISSIONS = {
+  ADMINISTRATOR: 1n << 3n,
+  MANAGE_CHANNELS: 1n << 4n,
+  MANAGE_GUILD: 1n << 5n,
+  SEND_MESSAGES: 1n << 11n,
+  MANAGE_MESSAGES: 1n << 13n,
+  USE_APPLICATION_COMMANDS: 1n << 31n,
+} as const;
 
 export const GUILD_ID = '300000000000000001';
 export const CHANNEL_ID = '400000000000000001';
@@ -51,18 +73,18 @@ function member(m: FakeMember): APIGuildMember & { permissions: string } {
     deaf: false,
     mute: false,
     flags: 0 as APIGuildMember['flags'],
-    permissions: m.canManage ? MOD_PERMS : MEMBER_PERMS,
+    permissions: m.permissions !== undefined ? String(m.permissions) : m.canManage ? MOD_PERMS : MEMBER_PERMS,
   };
 }
 
 const channel = { id: CHANNEL_ID, type: ChannelType.GuildText as const, name: 'art', nsfw: false, guild_id: GUILD_ID };
 
-const base = (applicationId: string, m: FakeMember, attachmentLimit: number) => ({
+const base = (applicationId: string, m: FakeMember, attachmentLimit: number, at?: FakeChannel) => ({
   ...common(applicationId),
   version: 1 as const,
   guild_id: GUILD_ID,
-  channel_id: CHANNEL_ID,
-  channel,
+  channel_id: at?.id ?? CHANNEL_ID,
+  channel: at ? { ...channel, id: at.id, name: `c${at.id.slice(-4)}`, nsfw: at.nsfw ?? false } : channel,
   member: member(m),
   app_permissions: '2147485696',
   locale: Locale.EnglishUS,
@@ -72,9 +94,9 @@ const base = (applicationId: string, m: FakeMember, attachmentLimit: number) => 
   attachment_size_limit: attachmentLimit,
 });
 
-export function slashCommand(applicationId: string, m: FakeMember, name: string, options: Record<string, string | number | boolean>, attachmentLimit = 10 * 1024 * 1024) {
+export function slashCommand(applicationId: string, m: FakeMember, name: string, options: Record<string, string | number | boolean>, attachmentLimit = 10 * 1024 * 1024, at?: FakeChannel) {
   return {
-    ...base(applicationId, m, attachmentLimit),
+    ...base(applicationId, m, attachmentLimit, at),
     type: InteractionType.ApplicationCommand,
     data: {
       id: snowflake(),
@@ -93,9 +115,9 @@ export function slashCommand(applicationId: string, m: FakeMember, name: string,
   } satisfies APIChatInputApplicationCommandInteraction;
 }
 
-export function buttonPress(applicationId: string, m: FakeMember, message: APIMessage, customId: string, attachmentLimit = 10 * 1024 * 1024) {
+export function buttonPress(applicationId: string, m: FakeMember, message: APIMessage, customId: string, attachmentLimit = 10 * 1024 * 1024, at?: FakeChannel) {
   return {
-    ...base(applicationId, m, attachmentLimit),
+    ...base(applicationId, m, attachmentLimit, at),
     type: InteractionType.MessageComponent,
     message,
     data: { custom_id: customId, component_type: ComponentType.Button },
