@@ -10,6 +10,8 @@ export type UserErrorCode =
   | 'PROVIDER_REJECTED'
   | 'QUEUE_FULL'
   | 'QUOTA_EXCEEDED'
+  /** The same press again while its job is queued or running: the answer names that job. */
+  | 'ALREADY_RUNNING'
   | 'NOT_ALLOWED'
   | 'NOT_FOUND'
   | 'RATE_LIMITED'
@@ -25,7 +27,7 @@ export class UserError extends Error {
   constructor(
     readonly code: UserErrorCode,
     message: string,
-    readonly details: { retryAfterMs?: number; blockedBy?: string; retryable?: boolean } = {},
+    readonly details: { retryAfterMs?: number; blockedBy?: string; retryable?: boolean; jobId?: string } = {},
   ) {
     super(message);
   }

@@ -42,8 +42,10 @@ export interface Store {
   getJob(id: string): Promise<Job | undefined>;
   updateJob(job: Job): Promise<Job | undefined>;
   listJobs(filter: JobFilter): Promise<Job[]>;
-  /** Jobs created by this user since `since` (epoch ms), for daily quotas. */
-  countJobsSince(platform: string, ownerId: string, since: number): Promise<number>;
+  /** Adds a job to its owner's usage ledger, which the daily quota counts; deleting the job leaves it. */
+  recordUsage(platform: string, ownerId: string, jobId: string, at: number): Promise<void>;
+  /** Ledger entries of this user since `since` (epoch ms). */
+  countUsageSince(platform: string, ownerId: string, since: number): Promise<number>;
   deleteJob(id: string): Promise<void>;
   addImage(image: StoredImage): Promise<void>;
   getImage(id: string): Promise<StoredImage | undefined>;

@@ -73,8 +73,10 @@ export function buttonRows(job: Job, caps: ProviderCapabilities, imageCount: num
   const n = Math.min(imageCount, 8);
   // An upscale's result is one image; U / V on it would repeat the same picture.
   if (job.action.kind !== 'upscale' && n > 0) {
-    const us = Array.from({ length: n }, (_, i) => button('upscale', job.id, `U${i + 1}`, 'secondary', { index: i + 1 }));
-    for (let i = 0; i < us.length; i += 4) rows.push(us.slice(i, i + 4));
+    if (caps.upscale) {
+      const us = Array.from({ length: n }, (_, i) => button('upscale', job.id, `U${i + 1}`, 'secondary', { index: i + 1 }));
+      for (let i = 0; i < us.length; i += 4) rows.push(us.slice(i, i + 4));
+    }
     if (caps.variations) {
       const vs = Array.from({ length: n }, (_, i) => button('vary', job.id, `V${i + 1}`, 'secondary', { index: i + 1 }));
       for (let i = 0; i < vs.length; i += 4) rows.push(vs.slice(i, i + 4));

@@ -201,3 +201,11 @@ export function formatPrompt(req: Pick<GenerationRequest, 'prompt'> & Partial<Ge
   if (req.mode === 'advanced' && req.rawPrompt) return req.rawPrompt;
   return [req.prompt, ...formatFlags(req)].join(' ');
 }
+
+/** A raw prompt with its `--seed N` removed and everything else as typed: a reroll must not repeat the seed. */
+export function withoutSeedFlag(raw: string): string {
+  return raw
+    .replace(/(^|\s)(?:--|[—–])seed(?:\s+\d+)?(?=\s|$)/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

@@ -8,7 +8,8 @@ import { isFinal, type Actor, type Job, type JobAction, type Where } from './job
 import { moderate } from './moderation.ts';
 import type { BlobStore, ImageTools, JobQueue, Logger, Store } from './ports.ts';
 import { silentLogger } from './ports.ts';
-import { formatPrompt } from './prompt.ts';
+import { formatPrompt, withoutSeedFlag } from './prompt.ts';
+import type { GenerationRequest } from './request.ts';
 import type { ProviderRegistry } from './registry.ts';
 import { chooseProvider, resolveRequest } from './resolve.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -44,6 +45,10 @@ export interface AtelierService extends Atelier {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What makes two presses "the same button": the action, its image, and for remix its prompt. */
+const actionKey = (a: JobAction): string => (a.kind === 'upscale' || a.kind === 'vary' ? `${a.kind}:${a.index}` : a.kind === 'remix' ? `remix:${a.prompt}` : a.kind);
+const actionLabel = (a: ButtonAction): string => (a.kind === 'upscale' || a.kind === 'vary' ? `${a.kind === 'upscale' ? 'upscale' : 'variation'} of image ${a.index}` : a.kind);
 const shortId = () => randomUUID().replace(/-/g, '').slice(0, 16);
 
 /** The generation use case behind every platform. */
@@ -55,6 +60,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   const newId = deps.newId ?? shortId;
   let queue = deps.queue;
   const settingsLock = new KeyedLock();
+  const pressLock = new KeyedLock();
 
   const scope = (kind: SettingsScope['kind'], platform: string, id: string): SettingsScope => ({ kind, platform, id });
 
@@ -88,16 +94,18 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     if (waiting.length >= maxQueued) {
       throw new UserError('QUEUE_FULL', `Your queue is full (${waiting.length} waiting, limit ${maxQueued}). Wait for some to finish, or /cancel some.`);
     }
+    // The unit is jobs: every /imagine and every button that makes images counts one, whatever it yields.
     const quota = policy.dailyQuota ?? deps.limits.dailyQuotaPerUser;
     if (quota > 0) {
-      const used = await store.countJobsSince(actor.platform, actor.userId, now() - DAY_MS);
-      if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} images for today. Your quota frees up over the next 24 hours.`);
+      const used = await store.countUsageSince(actor.platform, actor.userId, now() - DAY_MS);
+      if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} jobs for today (each /imagine and each U, V, 🔄 or ✏️ counts one). Your quota frees up over the next 24 hours.`);
     }
   }
 
   async function submit(job: Job): Promise<Job> {
     if (!queue) throw new Error('no job queue attached');
     await store.createJob(job);
+    await store.recordUsage(job.owner.platform, job.owner.userId, job.id, job.createdAt);
     events.emit({ type: 'job.updated', job });
     await queue.enqueue(job);
     log.info({ jobId: job.id, provider: job.provider, action: job.action.kind }, 'job queued');
@@ -123,6 +131,47 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     if (policy.buttons === 'owner') return false;
     if (policy.allowedRoles?.length && !actor.roles?.some((r) => policy.allowedRoles!.includes(r))) return false;
     return true;
+  }
+
+  /** The child's request, after checking the press can succeed: nothing is queued or counted for one that cannot. */
+  async function childRequest(parent: Job, action: ButtonAction, actor: Actor, where: Where, policy: Settings): Promise<GenerationRequest> {
+    const provider = providers.get(parent.provider);
+    switch (action.kind) {
+      case 'upscale':
+      case 'vary': {
+        const able = action.kind === 'upscale' ? provider.capabilities.upscale && provider.upscale : provider.capabilities.variations && provider.vary;
+        if (!able) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot ${action.kind === 'upscale' ? 'upscale' : 'make variations of'} images.`);
+        if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
+        const count = parent.result?.imageIds.length ?? 0;
+        if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
+        return parent.request;
+      }
+      case 'reroll': {
+        // A reroll is new images for the same prompt: the old seed, typed or inside a raw prompt, would give the same pictures back.
+        const { seed: _seed, ...rest } = parent.request;
+        return rest.rawPrompt === undefined ? rest : { ...rest, rawPrompt: withoutSeedFlag(rest.rawPrompt) };
+      }
+      case 'retry':
+        if (parent.state !== 'failed' && parent.state !== 'canceled') throw new UserError('INVALID_OPTIONS', 'Only a failed job can be retried; use 🔄 for new images.');
+        return parent.request;
+      case 'remix': {
+        // The edited prompt goes through the same parsing and checks as /imagine; typed-only fields carry over.
+        const carried = {
+          photo: parent.request.photo,
+          weather: parent.request.weather,
+          time: parent.request.timeOfDay,
+          camera: parent.request.camera,
+          model: parent.request.model,
+          style: parent.request.style,
+          optimize: parent.request.optimize,
+          count: parent.request.count,
+        };
+        const options = imagineOptionsSchema.parse({ prompt: action.prompt, mode: parent.request.mode, provider: parent.provider, ...carried });
+        moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
+        const { merged } = await layered(actor, where);
+        return resolveRequest(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
+      }
+    }
   }
 
   const service: AtelierService = {
@@ -152,50 +201,20 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       if (!(await mayPress(parent, action, actor))) {
         throw new UserError('NOT_ALLOWED', `Only ${parent.owner.displayName} can use the buttons on this job here.`);
       }
-      const { policy } = await layered(actor, where);
-      checkRoles(policy, actor);
-      const provider = providers.get(parent.provider);
-      let request = parent.request;
-      const jobAction: JobAction = action;
-      switch (action.kind) {
-        case 'upscale':
-        case 'vary': {
-          if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
-          const count = parent.result?.imageIds.length ?? 0;
-          if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
-          if (action.kind === 'vary' && !provider.capabilities.variations) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot make variations.`);
-          break;
+      // One press at a time per person, job and button: a second press finds the first one's job.
+      return pressLock.run(`${parent.id}|${actor.platform}|${actor.userId}|${actionKey(action)}`, async () => {
+        const twin = (await store.listJobs({ states: ['queued', 'running'], ownerId: actor.userId, platform: actor.platform })).find(
+          (j) => j.parentId === parent.id && actionKey(j.action) === actionKey(action),
+        );
+        if (twin) {
+          throw new UserError('ALREADY_RUNNING', `Already on it: that ${actionLabel(action)} is ${twin.state === 'queued' ? 'waiting to start' : 'running'} as job ${twin.id} (/info job:${twin.id}).`, { jobId: twin.id });
         }
-        case 'reroll': {
-          // A reroll is new images for the same prompt: the old seed would give the same pictures back.
-          const { seed: _seed, ...rest } = parent.request;
-          request = { ...rest, mode: parent.request.mode, prompt: parent.request.prompt };
-          break;
-        }
-        case 'retry':
-          if (parent.state !== 'failed' && parent.state !== 'canceled') throw new UserError('INVALID_OPTIONS', 'Only a failed job can be retried; use 🔄 for new images.');
-          break;
-        case 'remix': {
-          // The edited prompt goes through the same parsing and checks as /imagine; typed-only fields carry over.
-          const carried = {
-            photo: parent.request.photo,
-            weather: parent.request.weather,
-            time: parent.request.timeOfDay,
-            camera: parent.request.camera,
-            model: parent.request.model,
-            style: parent.request.style,
-            optimize: parent.request.optimize,
-            count: parent.request.count,
-          };
-          const options = imagineOptionsSchema.parse({ prompt: action.prompt, mode: parent.request.mode, provider: parent.provider, ...carried });
-          moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
-          const { merged } = await layered(actor, where);
-          request = resolveRequest(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
-          break;
-        }
-      }
-      await checkLimits(policy, actor);
-      return submit(newJob({ action: jobAction, parentId: parent.id, provider: parent.provider, request, owner: actor, where, private: parent.private }));
+        const { policy } = await layered(actor, where);
+        checkRoles(policy, actor);
+        const request = await childRequest(parent, action, actor, where, policy);
+        await checkLimits(policy, actor);
+        return submit(newJob({ action, parentId: parent.id, provider: parent.provider, request, owner: actor, where, private: parent.private }));
+      });
     },
 
     async cancel(jobId, actor) {

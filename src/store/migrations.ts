@@ -66,6 +66,23 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'usage ledger for daily quotas',
+    statements: [
+      // One row per job that counted against its owner's quota. Deleting a job leaves its row: a quota
+      // that deletion gave back could be dodged.
+      `CREATE TABLE {t}usage (
+        platform TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX usage_owner_created ON {t}usage (platform, owner_id, created_at)`,
+      // Jobs still stored counted before the ledger existed; they keep counting.
+      `INSERT INTO {t}usage (platform, owner_id, job_id, created_at) SELECT platform, owner_id, id, created_at FROM {t}jobs`,
+    ],
+  },
 ];
 
 /** `schema_migrations` itself: created before any migration runs, under the same lock. */

@@ -72,8 +72,11 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
       const sql = `SELECT data FROM ${jobs}` + jobFilterSql(filter, (v) => `$${params.push(v)}`);
       return dataOf<Job>(await rows(sql, params));
     },
-    async countJobsSince(platform: string, ownerId: string, since: number) {
-      const r = await rows(`SELECT COUNT(*) AS n FROM ${jobs} WHERE platform = $1 AND owner_id = $2 AND created_at >= $3`, [platform, ownerId, since]);
+    async recordUsage(platform: string, ownerId: string, jobId: string, at: number) {
+      await rows(`INSERT INTO ${t('usage')} (platform, owner_id, job_id, created_at) VALUES ($1, $2, $3, $4)`, [platform, ownerId, jobId, at]);
+    },
+    async countUsageSince(platform: string, ownerId: string, since: number) {
+      const r = await rows(`SELECT COUNT(*) AS n FROM ${t('usage')} WHERE platform = $1 AND owner_id = $2 AND created_at >= $3`, [platform, ownerId, since]);
       return toNumber(r[0]?.['n'] ?? 0);
     },
     async deleteJob(id: string) {

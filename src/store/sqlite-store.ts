@@ -82,8 +82,11 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const sql = 'SELECT data FROM jobs' + jobFilterSql(filter, (v) => (params.push(v), '?'));
       return pluckAll(sql, ...params).map((d) => JSON.parse(d) as Job);
     },
-    async countJobsSince(platform: string, ownerId: string, since: number) {
-      return stmt('SELECT COUNT(*) FROM jobs WHERE platform = ? AND owner_id = ? AND created_at >= ?').pluck().get(platform, ownerId, since) as number;
+    async recordUsage(platform: string, ownerId: string, jobId: string, at: number) {
+      stmt('INSERT INTO usage (platform, owner_id, job_id, created_at) VALUES (?, ?, ?, ?)').run(platform, ownerId, jobId, at);
+    },
+    async countUsageSince(platform: string, ownerId: string, since: number) {
+      return stmt('SELECT COUNT(*) FROM usage WHERE platform = ? AND owner_id = ? AND created_at >= ?').pluck().get(platform, ownerId, since) as number;
     },
     async deleteJob(id: string) {
       // Images and message refs go with it (ON DELETE CASCADE).

@@ -145,18 +145,21 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       await expect(store.listJobs({ limit: -1 })).rejects.toThrow(RangeError);
     });
 
-    it('counts a user\'s jobs since a time, for quotas', async () => {
+    it('keeps a usage ledger for quotas that deleting a job does not touch', async () => {
       const { store } = await open();
       const t = 1_700_000_000_000;
-      await store.createJob(makeJob({ createdAt: t - 1 }));
-      await store.createJob(makeJob({ createdAt: t }));
-      await store.createJob(makeJob({ createdAt: t + 10, state: 'failed' }));
-      await store.createJob(makeJob({ createdAt: t + 10, owner: { platform: 'discord', userId: 'u2', displayName: 'B' } }));
-      await store.createJob(makeJob({ createdAt: t + 10, owner: { platform: 'slack', userId: 'u1', displayName: 'S' } }));
-      expect(await store.countJobsSince('discord', 'u1', t)).toBe(2);
-      expect(await store.countJobsSince('discord', 'u1', 0)).toBe(3);
-      expect(await store.countJobsSince('slack', 'u1', t)).toBe(1);
-      expect(await store.countJobsSince('web', 'u1', 0)).toBe(0);
+      const a = makeJob({ createdAt: t });
+      await store.createJob(a);
+      await store.recordUsage('discord', 'u1', a.id, t);
+      await store.recordUsage('discord', 'u1', 'x1', t - 1);
+      await store.recordUsage('discord', 'u1', 'x2', t + 10);
+      await store.recordUsage('discord', 'u2', 'x3', t + 10);
+      await store.recordUsage('slack', 'u1', 'x4', t + 10);
+      await store.deleteJob(a.id);
+      expect(await store.countUsageSince('discord', 'u1', t)).toBe(2);
+      expect(await store.countUsageSince('discord', 'u1', 0)).toBe(3);
+      expect(await store.countUsageSince('slack', 'u1', t)).toBe(1);
+      expect(await store.countUsageSince('web', 'u1', 0)).toBe(0);
     });
 
     it('stores images, lists them by job in index order and deletes them', async () => {

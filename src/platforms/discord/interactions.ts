@@ -20,7 +20,7 @@ import type { Actor, Where } from '../../core/job.ts';
 import type { Logger } from '../../core/ports.ts';
 import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
-import { DEFAULT_ATTACHMENT_LIMIT, type DiscordMessageRef } from './message-ref.ts';
+import { DEFAULT_ATTACHMENT_LIMIT, loadRef, type DiscordMessageRef } from './message-ref.ts';
 import { settled } from './rest.ts';
 import type { JobMessages } from './job-messages.ts';
 import { clip, notice } from './render.ts';
@@ -159,7 +159,7 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
             }
           }
         } catch (err) {
-          await followUp(i, errorText(err), true);
+          await followUp(i, await withJobLink(err, errorText(err)), true);
         }
       },
     };
@@ -254,6 +254,14 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'discord: interaction webhook call failed');
       return undefined;
     }
+  }
+
+  /** "Already on it" points at the job that is: a jump link to its message where there is one. */
+  async function withJobLink(err: unknown, text: string): Promise<string> {
+    const jobId = err instanceof UserError ? err.details.jobId : undefined;
+    const ref = jobId ? await loadRef(atelier.store, jobId).catch(() => undefined) : undefined;
+    if (!ref?.messageId || ref.ephemeral) return text;
+    return `${text}\nhttps://discord.com/channels/${ref.guildId ?? '@me'}/${ref.channelId}/${ref.messageId}`;
   }
 
   function errorText(err: unknown): string {

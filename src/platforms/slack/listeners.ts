@@ -5,7 +5,7 @@ import type { CommandDefinition, CommandResult } from '../../core/command.ts';
 import { classifyError, UserError } from '../../core/errors.ts';
 import type { Actor, Job, Where } from '../../core/job.ts';
 import type { Logger } from '../../core/ports.ts';
-import { decodeButtonId, detailsText } from '../../core/present.ts';
+import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
 import { formatPrompt, isKnownFlag } from '../../core/prompt.ts';
 import type { JobMessages } from './job-messages.ts';
 import { IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
@@ -204,14 +204,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       const actor = await actorFor(body.user.id, body.user.username ?? body.user.name, !isOwner);
       const where: Where = { platform: PLATFORM, serverId: body.team?.id ?? job.where.serverId, channelId: channel };
       const kind = decoded.kind;
+      // The same mapping as Discord's: Retry is a retry (seed kept), not a reroll.
       const action2: JobButtonAction | { kind: 'cancel' | 'delete' | 'details' } =
-        kind === 'upscale' || kind === 'vary'
-          ? { kind, index: decoded.index }
-          : kind === 'reroll' || kind === 'retry'
-            ? { kind: 'reroll' }
-            : kind === 'remix'
-              ? { kind: 'remix', prompt: '' }
-              : { kind };
+        kind === 'remix' ? { kind: 'remix', prompt: '' } : kind === 'details' || kind === 'cancel' || kind === 'delete' ? { kind } : buttonAction(kind, decoded.index)!;
       if (!(await atelier.mayPress(job, action2, actor))) {
         throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} can use this button on this job here.`);
       }
