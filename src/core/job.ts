@@ -1,4 +1,4 @@
-import type { GenerationRequest } from './request.ts';
+import type { GenerationRequest, RequestField } from './request.ts';
 import type { ProviderIntent } from './provider.ts';
 import type { ShownError } from './errors.ts';
 
@@ -79,6 +79,8 @@ export interface Job {
   attempts: number;
   result?: JobResult;
   error?: ShownError;
+  /** Request fields a default filled rather than the user: a failover may drop these, never the rest. */
+  defaulted?: RequestField[];
   /** Visible notes, e.g. "moved to Leonardo.ai after all-images.ai failed". */
   notes: string[];
   /** Bumped on every write: renderers and the one-writer rule use it to drop stale updates. */

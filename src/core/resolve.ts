@@ -28,6 +28,12 @@ function agree<T>(typed: T | undefined, flagged: T | undefined, typedName: strin
  * Defaults only apply where the provider can express them; an explicit ask it cannot express is an error.
  */
 export function resolveRequest(options: ImagineOptions, merged: Settings, provider: ImageProvider): GenerationRequest {
+  return resolveWithDefaults(options, merged, provider).request;
+}
+
+/** The request, and which of its fields came from a user / channel / server default rather than the ask. */
+export function resolveWithDefaults(options: ImagineOptions, merged: Settings, provider: ImageProvider): { request: GenerationRequest; defaulted: RequestField[] } {
+  const defaulted: RequestField[] = [];
   const mode = options.mode ?? merged.mode ?? 'simple';
   const caps = provider.capabilities;
   if (!caps.modes.includes(mode)) {
@@ -91,8 +97,14 @@ export function resolveRequest(options: ImagineOptions, merged: Settings, provid
   }
 
   // Defaults fill only what the provider can express.
-  if (req.aspectRatio === undefined && merged.format && caps.fields.includes('aspectRatio')) req.aspectRatio = merged.format;
-  if (merged.processMode && caps.fields.includes('processMode')) req.processMode = merged.processMode;
+  if (req.aspectRatio === undefined && merged.format && caps.fields.includes('aspectRatio')) {
+    req.aspectRatio = merged.format;
+    defaulted.push('aspectRatio');
+  }
+  if (merged.processMode && caps.fields.includes('processMode')) {
+    req.processMode = merged.processMode;
+    defaulted.push('processMode');
+  }
 
   // Tags label the generation at the provider (all-images.ai's dashboard); a channel or server sets them.
   if (merged.tags?.length) req.tags = merged.tags;
@@ -108,5 +120,41 @@ export function resolveRequest(options: ImagineOptions, merged: Settings, provid
   if (caps.fixedCount !== undefined && count !== undefined && count !== caps.fixedCount) {
     throw new UserError('UNSUPPORTED', `${provider.displayName} always makes ${caps.fixedCount} images; remove the count option.`);
   }
-  return generationRequestSchema.parse(req);
+  return { request: generationRequestSchema.parse(req), defaulted };
+}
+
+/**
+ * A request moved to another provider (failover), checked against that provider's capabilities: what
+ * only a default put there is dropped with a note; anything the user asked for that it cannot express
+ * stops the move, with the reason.
+ */
+export function adaptRequest(request: GenerationRequest, provider: ImageProvider, defaulted: readonly RequestField[]): { request: GenerationRequest; dropped: string[] } | { refusal: string } {
+  const caps = provider.capabilities;
+  if (!caps.modes.includes(request.mode)) return { refusal: `${provider.displayName} does not take ${request.mode}-mode prompts` };
+  const out: Record<string, unknown> = { ...request };
+  const dropped: string[] = [];
+  const cannot = (field: RequestField): { refusal: string } | undefined => {
+    if (!defaulted.includes(field)) return { refusal: `${provider.displayName} cannot do ${FIELD_LABELS[field] ?? field}, which you asked for` };
+    delete out[field];
+    dropped.push(FIELD_LABELS[field] ?? field);
+    return undefined;
+  };
+  // Advanced prompts travel verbatim: only a provider that takes them (checked above) can receive one.
+  if (request.mode === 'simple') {
+    for (const [field, value] of Object.entries(request)) {
+      if (value === undefined || field === 'mode' || field === 'prompt' || field === 'rawPrompt' || field === 'tags' || field === 'metadata') continue;
+      if (!caps.fields.includes(field as RequestField)) {
+        const refused = cannot(field as RequestField);
+        if (refused) return refused;
+      }
+    }
+  }
+  if (typeof out.aspectRatio === 'string' && caps.aspectRatios !== 'any' && !caps.aspectRatios.includes(out.aspectRatio)) {
+    const refused = cannot('aspectRatio');
+    if (refused) return refused;
+  }
+  if (request.count !== undefined && (request.count > caps.maxCount || (caps.fixedCount !== undefined && request.count !== caps.fixedCount))) {
+    return { refusal: `${provider.displayName} cannot make ${request.count} images at a time` };
+  }
+  return { request: generationRequestSchema.parse(out), dropped };
 }

@@ -5,6 +5,7 @@ import type { BlobStore, ImageTools, Logger, Store } from './ports.ts';
 import type { ProviderProgress, ProviderResult, ProviderRunContext, SourceImage } from './provider.ts';
 import type { ProviderRegistry } from './registry.ts';
 import { withholdFlagged } from './nsfw.ts';
+import { adaptRequest } from './resolve.ts';
 import { nsfwAllowed } from './permissions.ts';
 import type { Settings } from './settings.ts';
 
@@ -22,8 +23,11 @@ export interface RunnerDeps {
   faults?: (point: string, job: Job) => void | Promise<void>;
 }
 
-/** Errors on the provider's side may move the job to the channel's fallback provider; user-side ones never do. */
-const FAILOVER_CODES = new Set(['PROVIDER_TIMEOUT', 'PROVIDER_UNAVAILABLE']);
+/**
+ * Errors on the provider's side may move the job to the channel's fallback provider; user-side ones never
+ * do. The provider's own rate limit is its side too (as `providers/failover.ts` says).
+ */
+const FAILOVER_CODES = new Set(['PROVIDER_TIMEOUT', 'PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
 
 const blobKey = (jobId: string, name: string) => `jobs/${jobId}/${name}`;
 
@@ -73,21 +77,34 @@ export async function runJob(deps: RunnerDeps, jobId: string, signal: AbortSigna
         : classifyError(err, (incidentId, e) => deps.logger.error({ err: e, incidentId, jobId }, 'job failed'));
       const settings = await deps.settingsFor(job);
       const fallback = settings.fallbackProvider;
+      let why: string | undefined;
       if (!timeout.aborted && FAILOVER_CODES.has(shown.code) && fallback && !tried.has(fallback) && deps.providers.has(fallback) && job.action.kind !== 'upscale' && job.action.kind !== 'vary') {
         const from = deps.providers.get(job.provider).displayName;
-        const to = deps.providers.get(fallback).displayName;
-        const moved = await writeJob(deps, jobId, (j) => ({
-          ...j,
-          provider: fallback,
-          intent: undefined,
-          providerJobId: undefined,
-          notes: [...j.notes, `Moved to ${to} after ${from} failed: ${shown.message}`],
-          progress: { stage: `Retrying on ${to}` },
-        }));
-        if (moved && !isFinal(moved.state)) {
-          job = moved;
-          continue;
+        const target = deps.providers.get(fallback);
+        // The fallback gets the request re-checked against what it can do, never one it would fail on.
+        const adapted = adaptRequest(job.request, target, job.defaulted ?? []);
+        if ('refusal' in adapted) {
+          why = `Not moved to ${target.displayName}: ${adapted.refusal}.`;
+        } else {
+          const dropped = adapted.dropped.length ? [`${target.displayName} cannot do ${adapted.dropped.join(', ')}; your default for it was left out.`] : [];
+          const moved = await writeJob(deps, jobId, (j) => ({
+            ...j,
+            provider: fallback,
+            request: adapted.request,
+            intent: undefined,
+            providerJobId: undefined,
+            notes: [...j.notes, `Moved to ${target.displayName} after ${from} failed: ${shown.message}`, ...dropped],
+            progress: { stage: `Retrying on ${target.displayName}` },
+          }));
+          if (moved && !isFinal(moved.state)) {
+            job = moved;
+            continue;
+          }
         }
+      }
+      if (why) {
+        const note = why;
+        return writeJob(deps, jobId, (j) => (isFinal(j.state) ? undefined : { ...j, state: 'failed', finishedAt: Date.now(), error: shown, notes: [...j.notes, note] }));
       }
       return writeJob(deps, jobId, (j) => (isFinal(j.state) ? undefined : { ...j, state: 'failed', finishedAt: Date.now(), error: shown }));
     }

@@ -9,9 +9,9 @@ import { moderate } from './moderation.ts';
 import type { BlobStore, ImageTools, JobQueue, Logger, Store } from './ports.ts';
 import { silentLogger } from './ports.ts';
 import { formatPrompt, withoutSeedFlag } from './prompt.ts';
-import type { GenerationRequest } from './request.ts';
+import type { GenerationRequest, RequestField } from './request.ts';
 import type { ProviderRegistry } from './registry.ts';
-import { chooseProvider, resolveRequest } from './resolve.ts';
+import { chooseProvider, resolveWithDefaults } from './resolve.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { writeJob } from './runner.ts';
 import { mayChangeScope, nsfwAllowed, WHO_MAY_CHANGE } from './permissions.ts';
@@ -112,7 +112,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     return (await store.getJob(job.id)) ?? job;
   }
 
-  function newJob(fields: Pick<Job, 'action' | 'provider' | 'request' | 'owner' | 'where' | 'private'> & { parentId?: string }): Job {
+  function newJob(fields: Pick<Job, 'action' | 'provider' | 'request' | 'owner' | 'where' | 'private'> & Partial<Pick<Job, 'parentId' | 'defaulted'>>): Job {
     return { id: newId(), state: 'queued', createdAt: now(), progress: {}, attempts: 0, notes: [], version: 0, ...fields };
   }
 
@@ -134,8 +134,9 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   }
 
   /** The child's request, after checking the press can succeed: nothing is queued or counted for one that cannot. */
-  async function childRequest(parent: Job, action: ButtonAction, actor: Actor, where: Where, policy: Settings): Promise<GenerationRequest> {
+  async function childRequest(parent: Job, action: ButtonAction, actor: Actor, where: Where, policy: Settings): Promise<{ request: GenerationRequest; defaulted?: RequestField[] }> {
     const provider = providers.get(parent.provider);
+    const inherited = (request: GenerationRequest) => ({ request, ...(parent.defaulted ? { defaulted: parent.defaulted } : {}) });
     switch (action.kind) {
       case 'upscale':
       case 'vary': {
@@ -144,16 +145,16 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
         const count = parent.result?.imageIds.length ?? 0;
         if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
-        return parent.request;
+        return inherited(parent.request);
       }
       case 'reroll': {
         // A reroll is new images for the same prompt: the old seed, typed or inside a raw prompt, would give the same pictures back.
         const { seed: _seed, ...rest } = parent.request;
-        return rest.rawPrompt === undefined ? rest : { ...rest, rawPrompt: withoutSeedFlag(rest.rawPrompt) };
+        return inherited(rest.rawPrompt === undefined ? rest : { ...rest, rawPrompt: withoutSeedFlag(rest.rawPrompt) });
       }
       case 'retry':
         if (parent.state !== 'failed' && parent.state !== 'canceled') throw new UserError('INVALID_OPTIONS', 'Only a failed job can be retried; use 🔄 for new images.');
-        return parent.request;
+        return inherited(parent.request);
       case 'remix': {
         // The edited prompt goes through the same parsing and checks as /imagine; typed-only fields carry over.
         const carried = {
@@ -169,7 +170,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         const options = imagineOptionsSchema.parse({ prompt: action.prompt, mode: parent.request.mode, provider: parent.provider, ...carried });
         moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
         const { merged } = await layered(actor, where);
-        return resolveRequest(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
+        return resolveWithDefaults(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
       }
     }
   }
@@ -191,9 +192,9 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
       const providerId = chooseProvider(options, merged, deps.defaultProvider);
       const provider = providers.get(providerId);
-      const request = resolveRequest(options, merged, provider);
+      const { request, defaulted } = resolveWithDefaults(options, merged, provider);
       await checkLimits(policy, actor);
-      return submit(newJob({ action: { kind: 'imagine' }, provider: providerId, request, owner: actor, where, private: options.private ?? merged.private ?? false }));
+      return submit(newJob({ action: { kind: 'imagine' }, provider: providerId, request, defaulted, owner: actor, where, private: options.private ?? merged.private ?? false }));
     },
 
     async act(parentId, action, actor, where) {
@@ -211,9 +212,9 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         }
         const { policy } = await layered(actor, where);
         checkRoles(policy, actor);
-        const request = await childRequest(parent, action, actor, where, policy);
+        const { request, defaulted } = await childRequest(parent, action, actor, where, policy);
         await checkLimits(policy, actor);
-        return submit(newJob({ action, parentId: parent.id, provider: parent.provider, request, owner: actor, where, private: parent.private }));
+        return submit(newJob({ action, parentId: parent.id, provider: parent.provider, request, defaulted, owner: actor, where, private: parent.private }));
       });
     },
 

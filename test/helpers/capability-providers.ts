@@ -1,4 +1,6 @@
+import { UserError } from '../../src/core/errors.ts';
 import type { ImageProvider, ProviderRunContext, SourceImage } from '../../src/core/provider.ts';
+import type { GenerationRequest } from '../../src/core/request.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
 
 /**
@@ -32,5 +34,43 @@ export function heldUpscaleProvider(): ImageProvider & { release(): void } {
       return local.upscale!(source, ctx);
     },
     release: () => open(),
+  };
+}
+
+/**
+ * Square images only, no seed, aspect ratio or anything else: and, like a real API, it refuses a request
+ * carrying a field it does not take (a 400), so a failover that hands it one unchanged fails.
+ */
+export const narrowProvider: ImageProvider = {
+  id: 'narrow',
+  displayName: 'Narrow',
+  capabilities: { ...local.capabilities, fields: ['count'], aspectRatios: ['1:1'], maxCount: 4 },
+  generate(request, ctx) {
+    const extra = Object.entries(request).filter(([k, v]) => v !== undefined && !['mode', 'prompt', 'count'].includes(k) && !(k === 'aspectRatio' && v === '1:1'));
+    if (extra.length) return Promise.reject(new UserError('PROVIDER_REJECTED', `Narrow: unknown field ${extra.map(([k]) => k).join(', ')} (400)`));
+    return local.generate(request, ctx);
+  },
+};
+
+/** Always answers with its own rate limit (a 429 that outlasted the HTTP layer's retries). */
+export const rateLimitedProvider: ImageProvider = {
+  id: 'limited',
+  displayName: 'Limited',
+  capabilities: { ...local.capabilities, fields: ['count', 'aspectRatio'] },
+  generate: () => Promise.reject(new UserError('RATE_LIMITED', 'Limited is rate-limiting us. Try again shortly.', { retryable: true })),
+};
+
+/** Takes advanced (raw Midjourney) prompts and remembers every request it was handed. */
+export function advancedProvider(): ImageProvider & { seen: GenerationRequest[] } {
+  const seen: GenerationRequest[] = [];
+  return {
+    id: 'mj',
+    displayName: 'MJ-like',
+    capabilities: { ...local.capabilities, modes: ['simple', 'advanced'] },
+    generate(request, ctx) {
+      seen.push(request);
+      return local.generate({ ...request, mode: 'simple' }, ctx);
+    },
+    seen,
   };
 }
