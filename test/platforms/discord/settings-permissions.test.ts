@@ -82,6 +82,16 @@ describe('/settings through Discord interactions: patches, and who may change wh
     expect(await stored(scope)).toEqual({});
   });
 
+  it('maxConcurrentPerUser, which nothing ever enforced, is gone: an old stored value is neither shown nor kept', async () => {
+    const scope: SettingsScope = { kind: 'server', platform: 'discord', id: GUILD_ID };
+    await h.app.atelier.store.setSettings(scope, { maxConcurrentPerUser: 2, dailyQuota: 40 } as Settings);
+    const shown = await run(owner, { scope: 'server' });
+    expect(shown).toMatch(/dailyQuota: 40/);
+    expect(shown).not.toMatch(/maxConcurrentPerUser/);
+    await run(owner, { scope: 'server', reset: 'daily_quota' });
+    expect(await h.app.atelier.store.getSettings(scope)).toEqual({});
+  });
+
   it('a reset and a value for the same key is refused, and nothing changes', async () => {
     await run(owner, { scope: 'channel', daily_quota: 9 });
     expect(await run(owner, { scope: 'channel', daily_quota: 8, reset: 'daily_quota' })).toMatch(/disagree/);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
+import type { ImageProvider } from '../../../src/core/provider.ts';
 import { createLocalProvider } from '../../../src/providers/local/index.ts';
 import type { RunningSlack } from '../../../src/platforms/slack/index.ts';
 import { contractProviders } from '../../contract/providers.ts';
@@ -17,7 +18,7 @@ export interface Harness {
 }
 
 /** The real app (createApp) in this process, Slack over HTTP against the fake, on a fresh data dir. */
-export async function startHarness(env: Record<string, string> = {}, prepare?: (fake: SlackFake) => void): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, prepare?: (fake: SlackFake) => void, providers: readonly ImageProvider[] = []): Promise<Harness> {
   const fake = new SlackFake();
   await fake.start();
   prepare?.(fake);
@@ -31,7 +32,7 @@ export async function startHarness(env: Record<string, string> = {}, prepare?: (
     SLACK_API_URL: fake.apiUrl,
     ...env,
   });
-  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), ...contractProviders] });
+  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), ...contractProviders, ...providers] });
   await app.start({ listen: true, platforms: true });
   const slack = app.platforms.find((p) => p.name === 'slack') as RunningSlack;
   return {
