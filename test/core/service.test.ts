@@ -137,7 +137,7 @@ describe('imagine', () => {
     await h.atelier.imagine({ prompt: 'bob is fine' }, bob, here);
     await h.atelier.cancelMine(alice, here);
     await h.atelier.imagine({ prompt: 'three' }, alice, here);
-    await rejects(h.atelier.imagine({ prompt: 'four' }, alice, here), 'QUOTA_EXCEEDED', /3 images for today/);
+    await rejects(h.atelier.imagine({ prompt: 'four' }, alice, here), 'QUOTA_EXCEEDED', /3 jobs for today/);
   });
 
   it('reports queue positions in fair order', async () => {

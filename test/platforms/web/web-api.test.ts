@@ -208,7 +208,7 @@ describe('the playground API', () => {
     const mod = { id: 'mod-0003', name: 'Mo', moderator: true };
     const refused = await post(pg, '/api/command', { user: bob, text: '/settings --scope channel --buttons owner' });
     expect(refused.status).toBe(403);
-    expect(refused.data.error?.message).toMatch(/Manage Channels/);
+    expect(refused.data.error?.message).toMatch(/Only visitors who ticked "moderator" may change this channel's settings/);
     const saved = await post(pg, '/api/command', { user: mod, text: '/settings --scope channel --buttons anyone' });
     expect(saved.status).toBe(200);
     expect(saved.data).toMatchObject({ type: 'text', ephemeral: true });
