@@ -45,12 +45,15 @@ describe('/settings through Discord interactions: patches, and who may change wh
     banned: ['gizmo', 'widget,/sp[a]m/'],
     max_queued: [3, 4],
     daily_quota: [5, 6],
+    tags: ['art', 'art,night'],
+    paid_upscale: [true, false],
   };
   const KEY: Record<string, keyof Settings> = {
     provider: 'provider', format: 'format', mode: 'mode', process: 'processMode', private: 'private', buttons: 'buttons', roles: 'allowedRoles',
     providers: 'allowedProviders', fallback: 'fallbackProvider', nsfw: 'nsfw', banned: 'bannedWords', max_queued: 'maxQueuedPerUser', daily_quota: 'dailyQuota',
+    tags: 'tags', paid_upscale: 'paidUpscale',
   };
-  const LISTS = new Set(['roles', 'providers', 'banned']);
+  const LISTS = new Set(['roles', 'providers', 'banned', 'tags']);
   const TEXTS = new Set(['provider', 'fallback']);
   const storedValue = (option: string, v: string | number | boolean) => (LISTS.has(option) ? String(v).split(',') : v);
   const USER_OPTIONS = ['provider', 'format', 'mode', 'process', 'private'];
