@@ -9,7 +9,7 @@ export const cancel = defineCommand({
   }),
   run: async (input, ctx) => {
     if (input.job) {
-      const job = await ctx.atelier.cancel(input.job, ctx.actor);
+      const job = await ctx.atelier.cancel(input.job, ctx.actor, ctx.where);
       return { type: 'message', ephemeral: true, text: job.state === 'canceled' || job.state === 'running' ? `Canceling ${job.id}.` : `Job ${job.id} had already ${job.state}.` };
     }
     const jobs = await ctx.atelier.cancelMine(ctx.actor, ctx.where);

@@ -10,8 +10,7 @@ export const info = defineCommand({
   }),
   run: async (input, ctx) => {
     if (input.job) {
-      const job = await ctx.atelier.getJob(input.job);
-      if (!job) return { type: 'message', ephemeral: true, text: `No job ${input.job} here; it may have been deleted.` };
+      const job = await ctx.atelier.viewJob(input.job, ctx.actor, ctx.where);
       return { type: 'message', ephemeral: true, text: detailsText(job) };
     }
     const jobs = await ctx.atelier.recent(ctx.actor, 5);

@@ -27,12 +27,19 @@ export interface Atelier {
   imagine(options: ImagineOptions, actor: Actor, where: Where): Promise<Job>;
   /** A child job from a button: reroll, upscale N, vary N, remix with a new prompt. */
   act(parentId: string, action: ButtonAction, actor: Actor, where: Where): Promise<Job>;
-  cancel(jobId: string, actor: Actor): Promise<Job>;
+  /** `where` is where the actor acts from: see `mayRemove`. */
+  cancel(jobId: string, actor: Actor, where: Where | undefined): Promise<Job>;
   /** Cancels the actor's queued and running jobs in this channel (all channels when `where` is omitted). */
   cancelMine(actor: Actor, where?: Where): Promise<Job[]>;
   /** Removes the job and its stored images; owner or a member who can manage. */
-  delete(jobId: string, actor: Actor): Promise<Job>;
+  delete(jobId: string, actor: Actor, where: Where | undefined): Promise<Job>;
+  /** For the platform's own bookkeeping (rendering, delivery); never to answer a person: use `viewJob`. */
   getJob(jobId: string): Promise<Job | undefined>;
+  /**
+   * A job as `actor`, acting from `where`, may see it (`maySee`), or NOT_FOUND. Every read or action on
+   * behalf of a person goes through here: details, the remix form, /info, U/V, 🔄, ✏️.
+   */
+  viewJob(jobId: string, actor: Actor, where: Where): Promise<Job>;
   images(jobId: string): Promise<ImageHandle[]>;
   /** Queued and running jobs in the channel, in the order they will run. */
   queue(where: Where): Promise<Job[]>;

@@ -16,6 +16,7 @@ import { KeyedLock } from './keyed-lock.ts';
 import { writeJob } from './runner.ts';
 import { mayChangeScope, nsfwAllowed, WHO_MAY_CHANGE } from './permissions.ts';
 import { applySettingsPatch, mergeSettings, readStoredSettings, scopeKey, settingsPatchSchema, type Settings, type SettingsScope } from './settings.ts';
+import { maySee, mayRemove } from './visibility.ts';
 
 export interface AtelierLimits {
   maxQueuedPerUser: number;
@@ -116,9 +117,12 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     return { id: newId(), state: 'queued', createdAt: now(), progress: {}, attempts: 0, notes: [], version: 0, ...fields };
   }
 
-  async function mustGet(jobId: string): Promise<Job> {
+  /** The one read of a job on someone's behalf: one that they may not see answers like one that is gone, so ids reveal nothing. */
+  async function visibleJob(jobId: string, actor: Actor, where: Where | undefined, may: typeof maySee = maySee): Promise<Job> {
     const job = await store.getJob(jobId);
-    if (!job) throw new UserError('NOT_FOUND', 'That job no longer exists (it may have been deleted). Run /imagine again.');
+    if (!job || !may(job, actor, where)) {
+      throw new UserError('NOT_FOUND', 'That job no longer exists, or is not yours to see here (it may have been deleted, be private, or live in another channel).');
+    }
     return job;
   }
 
@@ -198,7 +202,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     },
 
     async act(parentId, action, actor, where) {
-      const parent = await mustGet(parentId);
+      const parent = await visibleJob(parentId, actor, where);
       if (!(await mayPress(parent, action, actor))) {
         throw new UserError('NOT_ALLOWED', `Only ${parent.owner.displayName} can use the buttons on this job here.`);
       }
@@ -218,8 +222,8 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       });
     },
 
-    async cancel(jobId, actor) {
-      const job = await mustGet(jobId);
+    async cancel(jobId, actor, where) {
+      const job = await visibleJob(jobId, actor, where, mayRemove);
       if (!(await mayPress(job, { kind: 'cancel' }, actor))) throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} or a moderator can cancel this job.`);
       if (isFinal(job.state)) return job;
       if (job.state === 'queued') {
@@ -235,14 +239,14 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     async cancelMine(actor, where) {
       const jobs = await store.listJobs({ states: ['queued', 'running'], ownerId: actor.userId, platform: actor.platform, channelId: where?.channelId });
       const out: Job[] = [];
-      for (const j of jobs) out.push(await service.cancel(j.id, actor));
+      for (const j of jobs) out.push(await service.cancel(j.id, actor, j.where));
       return out;
     },
 
-    async delete(jobId, actor) {
-      const job = await mustGet(jobId);
+    async delete(jobId, actor, where) {
+      const job = await visibleJob(jobId, actor, where, mayRemove);
       if (!(await mayPress(job, { kind: 'delete' }, actor))) throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} or a member who can manage messages can delete this.`);
-      if (!isFinal(job.state)) await service.cancel(jobId, actor);
+      if (!isFinal(job.state)) await service.cancel(jobId, actor, where);
       const removed = await store.deleteImages(jobId);
       for (const img of removed) await blobs.delete(img.blobKey);
       const latest = (await store.getJob(jobId)) ?? job;
@@ -253,6 +257,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     },
 
     getJob: (jobId) => store.getJob(jobId),
+    viewJob: (jobId, actor, where) => visibleJob(jobId, actor, where),
 
     async images(jobId): Promise<ImageHandle[]> {
       const metas = await store.listImages(jobId);

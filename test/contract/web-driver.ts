@@ -19,21 +19,33 @@ export function createWebDriver(): ContractDriver {
   const versions = new Map<string, number>();
   const watch = createMessageWatch(() => [...views.values()]);
   const changed = () => watch.changed();
-  const webId = (u: TestUser) => `test-${u.id}`;
-  const webUser = (u: TestUser) => ({ id: webId(u), name: u.name, moderator: u.canManage === true });
+  const webUser = (u: TestUser) => ({ name: u.name, moderator: u.canManage === true });
+  /** Each test user is one browser: the session cookie the server issued it, and the id it derives. */
+  const sessions = new Map<string, { cookie: string; webId: string }>();
+  const session = (u: TestUser) => sessions.get(u.id)!;
+  const testIdOf = (webId: string) => [...sessions].find(([, s]) => s.webId === webId)?.[0] ?? webId;
 
   const url = (path: string) => `${pg!.url}${path}`;
 
-  async function post(path: string, body: unknown): Promise<{ status: number; data: ApiAnswer & { error?: { message: string } } }> {
-    const res = await fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  async function openSession(u: TestUser): Promise<void> {
+    const res = await fetch(url('/api/session'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const cookie = res.headers.get('set-cookie')?.split(';')[0];
+    const { user } = (await res.json()) as { user: { id: string } };
+    if (!res.ok || !cookie) throw new Error(`/api/session answered ${res.status} without a cookie`);
+    sessions.set(u.id, { cookie, webId: user.id });
+  }
+
+  async function post(user: TestUser, path: string, body: unknown): Promise<{ status: number; data: ApiAnswer & { error?: { message: string } } }> {
+    const res = await fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json', cookie: session(user).cookie }, body: JSON.stringify(body) });
     return { status: res.status, data: (await res.json()) as ApiAnswer & { error?: { message: string } } };
   }
 
-  /** Sizes of a job's files, read the way the page reads them: GET each image URL. */
+  /** Sizes of a job's files, read the way the page reads them: GET each image URL, as its owner's browser. */
   async function filesOf(m: JobMessage): Promise<ViewMessage['files']> {
+    const owner = [...sessions.values()].find((s) => s.webId === m.owner.id);
     return Promise.all(
       m.images.map(async (img) => {
-        const res = await fetch(url(`${img.url}?user=${encodeURIComponent(m.owner.id)}`));
+        const res = await fetch(url(img.url), { headers: owner ? { cookie: owner.cookie } : {} });
         const bytes = res.ok ? (await res.arrayBuffer()).byteLength : 0;
         return { name: `image-${img.index}`, bytes, contentType: res.headers.get('content-type') ?? undefined };
       }),
@@ -52,7 +64,7 @@ export function createWebDriver(): ContractDriver {
       files,
       buttons: m.buttons.flat().map((b) => ({ label: b.label, ...(b.emoji ? { emoji: b.emoji } : {}), id: b.id })),
       ephemeral: m.private,
-      ...(m.private ? { visibleTo: m.owner.id } : {}),
+      ...(m.private ? { visibleTo: testIdOf(m.owner.id) } : {}),
       pings: [],
     });
     changed();
@@ -87,7 +99,7 @@ export function createWebDriver(): ContractDriver {
   async function follow(user: TestUser): Promise<void> {
     const abort = new AbortController();
     streams.push(abort);
-    const res = await fetch(url(`/api/events?user=${encodeURIComponent(webId(user))}`), { signal: abort.signal });
+    const res = await fetch(url('/api/events'), { headers: { cookie: session(user).cookie }, signal: abort.signal });
     if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let opened!: () => void;
@@ -149,7 +161,10 @@ export function createWebDriver(): ContractDriver {
 
     async start() {
       pg = await startPlayground({}, contractProviders);
-      for (const u of [alice, bob, mod]) await follow(u);
+      for (const u of [alice, bob, mod]) {
+        await openSession(u);
+        await follow(u);
+      }
     },
 
     async stop() {
@@ -158,17 +173,17 @@ export function createWebDriver(): ContractDriver {
     },
 
     async command(user, name, options) {
-      const { status, data } = await post('/api/command', { user: webUser(user), text: commandText(name, options) });
+      const { status, data } = await post(user, '/api/command', { user: webUser(user), text: commandText(name, options) });
       return ackOf(user, status, data);
     },
 
     async press(user, _message, button: ViewButton) {
-      const { status, data } = await post('/api/press', { user: webUser(user), id: button.id });
+      const { status, data } = await post(user, '/api/press', { user: webUser(user), id: button.id });
       return ackOf(user, status, data);
     },
 
     async submitModal(user, modal, values) {
-      const { status, data } = await post('/api/remix', { user: webUser(user), jobId: modal.modalId, prompt: values.prompt ?? Object.values(values)[0] });
+      const { status, data } = await post(user, '/api/remix', { user: webUser(user), jobId: modal.modalId, prompt: values.prompt ?? Object.values(values)[0] });
       return ackOf(user, status, data);
     },
 

@@ -181,10 +181,10 @@ describe('cancel', () => {
     h = await createHarness({ providers: [hanging], scheduler: { global: 1 } });
     const running = await h.atelier.imagine({ prompt: 'x', provider: 'hang' }, alice, here);
     const queued = await h.atelier.imagine({ prompt: 'y', provider: 'hang' }, bob, here);
-    await rejects(h.atelier.cancel(running.id, bob), 'NOT_ALLOWED', /Alice or a moderator/);
-    expect((await h.atelier.cancel(queued.id, bob)).state).toBe('canceled');
+    await rejects(h.atelier.cancel(running.id, bob, here), 'NOT_ALLOWED', /Alice or a moderator/);
+    expect((await h.atelier.cancel(queued.id, bob, here)).state).toBe('canceled');
     await vi_waitFor(async () => (await h.atelier.getJob(running.id))?.state === 'running');
-    await h.atelier.cancel(running.id, alice);
+    await h.atelier.cancel(running.id, alice, here);
     expect((await h.settle(running.id)).state).toBe('canceled');
     expect(aborted).toBe(true);
   });
@@ -231,8 +231,8 @@ describe('buttons', () => {
     const job = await h.settle((await h.atelier.imagine({ prompt: 'a fox' }, alice, here)).id);
     const files = (await h.atelier.images(job.id)).map((i) => join(h.dir, 'images', i.meta.blobKey));
     expect(files.every((f) => existsSync(f))).toBe(true);
-    await rejects(h.atelier.delete(job.id, bob), 'NOT_ALLOWED', /manage messages/);
-    await h.atelier.delete(job.id, alice);
+    await rejects(h.atelier.delete(job.id, bob, here), 'NOT_ALLOWED', /manage messages/);
+    await h.atelier.delete(job.id, alice, here);
     expect(files.some((f) => existsSync(f))).toBe(false);
     expect(await h.atelier.getJob(job.id)).toBeUndefined();
   });

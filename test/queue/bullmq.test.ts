@@ -132,9 +132,9 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
       const stop = web!.atelier.events.subscribe((e) => check(e.job));
       void web!.atelier.getJob(first.id).then(check);
     });
-    const canceledQueued = await web!.atelier.cancel(second.id, actor('ana'));
+    const canceledQueued = await web!.atelier.cancel(second.id, actor('ana'), second.where);
     expect(canceledQueued.state).toBe('canceled');
-    await web!.atelier.cancel(first.id, actor('ana'));
+    await web!.atelier.cancel(first.id, actor('ana'), first.where);
     const final = await settle(web!, first.id);
     expect(final.state).toBe('canceled');
     // Give the dispatcher a pass: the canceled queued job must never start.

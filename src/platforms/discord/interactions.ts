@@ -128,7 +128,7 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
   function button(i: APIInteraction, customId: string, receivedAt: number): Handled | Promise<Handled> {
     const b = decodeButtonId(customId);
     if (!b) return reply('This button belongs to an older version of Atelier and no longer works. Run /imagine again.');
-    if (b.kind === 'remix') return remixModal(b.jobId);
+    if (b.kind === 'remix') return remixModal(i, b.jobId);
     return {
       // Deferred update: no "thinking…" bubble; results arrive as new messages, refusals as ephemeral ones.
       response: { type: InteractionResponseType.DeferredMessageUpdate },
@@ -137,8 +137,8 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
         try {
           // State comes from the store, never from the message: the button works after a restart and
           // long after its token expired, and a deleted job is explained rather than half-acted on.
-          const job = await atelier.getJob(b.jobId);
-          if (!job) return await followUp(i, gone(), true);
+          // The id is the presser's to forge, so the job must be one they may see from where they are.
+          const job = await atelier.viewJob(b.jobId, actor, whereOf(i));
           const action = b.kind === 'details' || b.kind === 'cancel' || b.kind === 'delete' ? { kind: b.kind } : buttonAction(b.kind, b.index);
           if (!action) return await followUp(i, 'This button does nothing here.', true);
           if (!(await atelier.mayPress(job, action, actor))) return await followUp(i, refusal(job.owner.displayName, action.kind), true);
@@ -146,10 +146,10 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
             case 'details':
               return await followUp(i, detailsText(job), true);
             case 'cancel':
-              await atelier.cancel(job.id, actor);
+              await atelier.cancel(job.id, actor, whereOf(i));
               return;
             case 'delete':
-              await atelier.delete(job.id, actor);
+              await atelier.delete(job.id, actor, whereOf(i));
               deps.messages.forget(job.id);
               await deleteOriginal(i);
               return;
@@ -165,9 +165,14 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
     };
   }
 
-  async function remixModal(jobId: string): Promise<Handled> {
-    const job = await atelier.getJob(jobId);
-    if (!job) return reply(gone());
+  /** The form is the first response, so its check is the one local read of `viewJob`; refused, it is never opened. */
+  async function remixModal(i: APIInteraction, jobId: string): Promise<Handled> {
+    let job;
+    try {
+      job = await atelier.viewJob(jobId, actorOf(i), whereOf(i));
+    } catch (err) {
+      return reply(errorText(err));
+    }
     return {
       response: {
         type: InteractionResponseType.Modal,
@@ -283,7 +288,6 @@ function refusal(owner: string, kind: string): string {
   return `Only ${owner} can use the buttons on this job here (this channel's policy), or you lack a role allowed to generate.`;
 }
 
-const gone = () => 'That job no longer exists (it may have been deleted). Run /imagine again.';
 
 const textBody = (text: string) => ({ content: clip(text, 2000), allowed_mentions: { parse: [] } });
 

@@ -65,7 +65,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       if (job.private) await replyEphemeral(client, logger, to, 'Working on it privately: the result arrives in our direct messages.');
       return;
     }
-    await atelier.cancel(job.id, { ...job.owner }).catch(() => undefined);
+    await atelier.cancel(job.id, { ...job.owner }, job.where).catch(() => undefined);
     const why = job.private
       ? `I could not open a direct message with you (Slack said \`${opened.code}\`), so the private job was canceled. Try again without --private.`
       : opened.code === 'not_in_channel' || opened.code === 'channel_not_found' || opened.code === 'cannot_join'
@@ -198,10 +198,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     try {
       const decoded = decodeButtonId(action.action_id);
       if (!decoded || !channel) throw new UserError('INVALID_OPTIONS', 'That button is not one of mine.');
-      const job = await atelier.getJob(decoded.jobId);
-      if (!job) throw new UserError('NOT_FOUND', 'That job was deleted.');
+      const name = body.user.username ?? body.user.name;
+      // The id is the presser's to forge: the job must be one they may see from this channel.
+      const job = await atelier.viewJob(decoded.jobId, await actorFor(body.user.id, name, false), { platform: PLATFORM, channelId: channel });
       const isOwner = job.owner.platform === PLATFORM && job.owner.userId === body.user.id;
-      const actor = await actorFor(body.user.id, body.user.username ?? body.user.name, !isOwner);
+      const actor = await actorFor(body.user.id, name, !isOwner);
       const where: Where = { platform: PLATFORM, serverId: body.team?.id ?? job.where.serverId, channelId: channel };
       const kind = decoded.kind;
       // The same mapping as Discord's: Retry is a retry (seed kept), not a reroll.
@@ -215,12 +216,12 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
           await replyEphemeral(client, logger, to, detailsText(job));
           return;
         case 'cancel':
-          await atelier.cancel(job.id, actor);
+          await atelier.cancel(job.id, actor, where);
           return;
         case 'delete': {
           const ts = body.container?.message_ts ?? body.message?.ts;
           if (ts) messages.locate(job.id, channel, ts);
-          await atelier.delete(job.id, actor);
+          await atelier.delete(job.id, actor, where);
           return;
         }
         case 'remix': {

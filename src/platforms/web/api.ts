@@ -6,6 +6,7 @@ import type { Logger } from '../../core/ports.ts';
 import { UserError, classifyError } from '../../core/errors.ts';
 import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
+import { maySee } from '../../core/visibility.ts';
 import type { RawRequest, RawResponse } from '../../server.ts';
 import { describeCommand } from './command-schema.ts';
 import type { ChannelFeed, TextMessage } from './feed.ts';
@@ -73,14 +74,12 @@ export function createApi(deps: ApiDeps) {
   };
 
   /**
-   * The job behind a button, if it lives in this channel. `check` is for what only reads (ℹ️, opening the
-   * remix dialog); `act`, `cancel` and `delete` check permission in the core themselves.
+   * The job behind a button, as this person may see it from the playground (the core's one visibility
+   * check). `check` is for what only reads (ℹ️, opening the remix dialog); `act`, `cancel` and `delete`
+   * check permission in the core themselves.
    */
   const playgroundJob = async (jobId: string, actor: Actor, check?: Parameters<Atelier['mayPress']>[1]): Promise<Job> => {
-    const job = await atelier.getJob(jobId);
-    if (!job || job.where.platform !== PLAYGROUND.platform || job.where.channelId !== PLAYGROUND.channelId) {
-      throw new UserError('NOT_FOUND', 'That job no longer exists: it was deleted.');
-    }
+    const job = await atelier.viewJob(jobId, actor, PLAYGROUND);
     if (check && !(await atelier.mayPress(job, check, actor))) {
       throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} (or a channel manager) is allowed to do that here.`);
     }
@@ -88,20 +87,20 @@ export function createApi(deps: ApiDeps) {
   };
 
   return {
-    command: (req: RawRequest) =>
+    command: (req: RawRequest, userId: string) =>
       answer(async () => {
         const body = json(req);
-        const actor = actorOf(body.user);
+        const actor = actorOf(userId, body.user);
         const text = typeof body.text === 'string' ? body.text : '';
         const { command, input } = parseCommand(text, deps.commands);
         const result = await command.run(input, { atelier, actor, where: PLAYGROUND });
         return present(result, actor, `/${command.name}`);
       }),
 
-    press: (req: RawRequest) =>
+    press: (req: RawRequest, userId: string) =>
       answer(async () => {
         const body = json(req);
-        const actor = actorOf(body.user);
+        const actor = actorOf(userId, body.user);
         const button = typeof body.id === 'string' ? decodeButtonId(body.id) : undefined;
         if (!button) throw new UserError('INVALID_OPTIONS', 'That button is not one of Atelier’s: reload the page.');
         const { kind, index, jobId } = button;
@@ -114,29 +113,25 @@ export function createApi(deps: ApiDeps) {
           return { type: 'text', text: detailsText(job), ephemeral: true };
         }
         if (kind === 'delete') {
-          await playgroundJob(jobId, actor);
-          await atelier.delete(jobId, actor);
+          await atelier.delete(jobId, actor, PLAYGROUND);
           return { type: 'ok' };
         }
         if (kind === 'cancel') {
-          await playgroundJob(jobId, actor);
-          return { type: 'job', message: render(await atelier.cancel(jobId, actor)) };
+          return { type: 'job', message: render(await atelier.cancel(jobId, actor, PLAYGROUND)) };
         }
         const action = buttonAction(kind, index);
         if (!action) throw new UserError('INVALID_OPTIONS', 'That button does nothing here.');
-        await playgroundJob(jobId, actor);
         return { type: 'job', message: render(await atelier.act(jobId, action, actor, PLAYGROUND)) };
       }),
 
-    remix: (req: RawRequest) =>
+    remix: (req: RawRequest, userId: string) =>
       answer(async () => {
         const body = json(req);
-        const actor = actorOf(body.user);
+        const actor = actorOf(userId, body.user);
         const prompt = typeof body.prompt === 'string' ? body.prompt.trim() : '';
         if (!prompt) throw new UserError('INVALID_OPTIONS', 'Write the new prompt for the remix.');
         const jobId = typeof body.jobId === 'string' ? body.jobId : '';
         const action = { kind: 'remix' as const, prompt };
-        await playgroundJob(jobId, actor);
         return { type: 'job', message: render(await atelier.act(jobId, action, actor, PLAYGROUND)) };
       }),
 
@@ -145,12 +140,13 @@ export function createApi(deps: ApiDeps) {
       body: { commands: deps.commands.map(describeCommand), promptFlags: PROMPT_FLAGS },
     }),
 
-    /** The channel so far, oldest first; private jobs only for their owner. */
+    /** The channel so far, oldest first, as this person may see it (others' private jobs left out). */
     history: async (userId: string): Promise<(JobMessage | TextMessage)[]> => {
+      const viewer: Actor = { platform: PLAYGROUND.platform, userId, displayName: '' };
       // Newest first from the store, with room for others' private jobs that this user does not see.
       const jobs = await atelier.store.listJobs({ platform: PLAYGROUND.platform, channelId: PLAYGROUND.channelId, order: 'newest', limit: HISTORY * 3 });
       const visible = jobs
-        .filter((j) => !j.private || j.owner.userId === userId)
+        .filter((j) => maySee(j, viewer, PLAYGROUND))
         .slice(0, HISTORY)
         .reverse()
         .map(render);

@@ -3,12 +3,12 @@ import type { Actor } from '../../core/job.ts';
 import { UserError } from '../../core/errors.ts';
 
 /**
- * Who is typing: a display name chosen in the page and a random id the browser keeps in localStorage.
- * Anyone who can open the page can claim any name, and the moderator switch: the playground is a bench
- * that trusts its visitors, and the access token decides who those are.
+ * What the page says about its person: a display name and the moderator switch. Who they are (their
+ * user id) is never taken from here but from the session the server issued (see session.ts). Anyone
+ * can claim any name, and the moderator switch: the playground is a bench that trusts its visitors with
+ * those, and the access token decides who the visitors are. Neither opens another person's private jobs.
  */
 export const userSchema = z.object({
-  id: z.string().regex(/^[\w-]{6,64}$/, 'the page sent a malformed user id: reload it'),
   name: z
     .string()
     .trim()
@@ -22,9 +22,10 @@ export const userSchema = z.object({
 
 export type WebUser = z.output<typeof userSchema>;
 
-export function actorOf(user: unknown): Actor {
+/** The actor for a request: `userId` from the session, the rest from the page. */
+export function actorOf(userId: string, user: unknown): Actor {
   const parsed = userSchema.safeParse(user);
   if (!parsed.success) throw new UserError('INVALID_OPTIONS', parsed.error.issues.map((i) => i.message).join('; '));
   const moderator = parsed.data.moderator === true;
-  return { platform: 'web', userId: parsed.data.id, displayName: parsed.data.name, canManage: moderator, canManageChannel: moderator, canManageServer: moderator };
+  return { platform: 'web', userId, displayName: parsed.data.name, canManage: moderator, canManageChannel: moderator, canManageServer: moderator };
 }

@@ -5,7 +5,9 @@ import { loadAssets, sniffImage } from './assets.ts';
 import { PLAYGROUND, createApi } from './api.ts';
 import { JobCoalescer } from './coalesce.ts';
 import { ChannelFeed, type TextMessage } from './feed.ts';
-import { userSchema } from './identity.ts';
+import { maySee } from '../../core/visibility.ts';
+import type { Actor } from '../../core/job.ts';
+import { newSession, readSession, sessionCookie, type Session } from './session.ts';
 
 export { PLAYGROUND } from './api.ts';
 export { isLoopback, PlaygroundAccessError } from './access.ts';
@@ -48,24 +50,50 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
       return handler(req);
     };
 
+  /** What acts on someone's behalf needs their session: identity is the server's, never the page's say. */
+  const withSession = (handler: (req: RawRequest, session: Session) => ReturnType<RouteHandler>): RouteHandler =>
+    guard((req) => {
+      const session = readSession(req);
+      if (!session) return { status: 401, body: { error: { code: 'NO_SESSION', message: 'This page has no playground session (cookies off, or it expired): reload the page.' } } };
+      return handler(req, session);
+    });
+
+  /** The person behind a request that only reads; without a session they see only what is public. */
+  const viewer = (req: RawRequest): Actor => ({ platform: PLAYGROUND.platform, userId: readSession(req)?.userId ?? '', displayName: '' });
+
   // The page and its scripts hold nothing secret and are the same for everyone; they stay open so the
   // page can load its modules (which cannot carry the token) and explain a missing token itself.
   const asset = (name: string): RawResponse => (stopped ? stoppedAnswer : (assets.get(name) ?? { status: 404, body: { error: 'not found' } }));
-  server.route('GET', '/', () => asset('index.html'));
+  // Loading the page is where a browser gets its session, once: later loads keep the one it has.
+  server.route('GET', '/', (req) => {
+    const page = asset('index.html');
+    if (page.status !== 200 || readSession(req)) return page;
+    return { ...page, headers: { ...page.headers, 'set-cookie': sessionCookie(newSession()) } };
+  });
   server.routePrefix('GET', '/assets/', (req) => asset(req.path.slice('/assets/'.length)));
 
+  // A client without a page (a script, a test driver) asks for its session here; the page itself calls
+  // it to learn its own id. An existing session is kept, never replaced.
+  server.route(
+    'POST',
+    '/api/session',
+    guard((req) => {
+      const existing = readSession(req);
+      const session = existing ?? newSession();
+      const headers: Record<string, string> = existing ? {} : { 'set-cookie': sessionCookie(session) };
+      return { status: 200, headers, body: { user: { id: session.userId } } };
+    }),
+  );
   server.route('GET', '/api/commands', guard(() => api.commands()));
-  server.route('POST', '/api/command', guard(api.command));
-  server.route('POST', '/api/press', guard(api.press));
-  server.route('POST', '/api/remix', guard(api.remix));
+  server.route('POST', '/api/command', withSession((req, s) => api.command(req, s.userId)));
+  server.route('POST', '/api/press', withSession((req, s) => api.press(req, s.userId)));
+  server.route('POST', '/api/remix', withSession((req, s) => api.remix(req, s.userId)));
 
   server.route(
     'GET',
     '/api/events',
-    guard(async (req) => {
-      const user = userSchema.shape.id.safeParse(req.query.get('user'));
-      if (!user.success) return { status: 400, body: { error: { code: 'INVALID_OPTIONS', message: 'Open the feed with ?user=<your browser id>.' } } };
-      feed.open(req.raw.res, user.data, { type: 'hello', messages: await api.history(user.data) });
+    withSession(async (req, s) => {
+      feed.open(req.raw.res, s.userId, { type: 'hello', messages: await api.history(s.userId) });
       return undefined;
     }),
   );
@@ -73,12 +101,12 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   server.routePrefix('GET', '/api/images/', guard((req) => image(req)));
   server.routePrefix('GET', '/api/previews/', guard((req) => preview(req)));
 
-  /** A stored image at full size; `?download=1` saves it. Private jobs' images only for their owner. */
+  /** A stored image at full size; `?download=1` saves it. Private jobs' images only for their owner's session. */
   async function image(req: RawRequest): Promise<RawResponse> {
     const id = decodePart(req.path.slice('/api/images/'.length));
     const meta = await atelier.store.getImage(id);
     const job = meta && (await atelier.getJob(meta.jobId));
-    if (!meta || !job || (job.private && job.owner.userId !== req.query.get('user'))) return notFound('That image is gone: its job was deleted.');
+    if (!meta || !job || !maySee(job, viewer(req), PLAYGROUND)) return notFound('That image is gone: its job was deleted.');
     const bytes = await atelier.blobs.get(meta.blobKey);
     if (!bytes) return notFound('That image is gone: its job was deleted.');
     const headers: Record<string, string> = { 'content-type': meta.mime, 'cache-control': 'private, max-age=86400', 'x-content-type-options': 'nosniff' };
@@ -92,7 +120,7 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   async function preview(req: RawRequest): Promise<RawResponse> {
     const job = await atelier.getJob(decodePart(req.path.slice('/api/previews/'.length)));
     const key = job?.progress.previewKey;
-    if (!job || !key || (job.private && job.owner.userId !== req.query.get('user'))) return notFound('No preview for that job.');
+    if (!job || !key || !maySee(job, viewer(req), PLAYGROUND)) return notFound('No preview for that job.');
     const bytes = await atelier.blobs.get(key);
     if (!bytes) return notFound('No preview for that job.');
     return { status: 200, headers: { 'content-type': sniffImage(bytes), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, body: bytes };

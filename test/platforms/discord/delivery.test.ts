@@ -23,7 +23,7 @@ describe('Discord job messages: throttle, final state, rate limits, token expiry
   const started: Job[] = [];
   // The real job behind each scenario is canceled afterwards, so its own message does not move on later.
   afterEach(async () => {
-    for (const j of started.splice(0)) await h.app.atelier.cancel(j.id, j.owner).catch(() => undefined);
+    for (const j of started.splice(0)) await h.app.atelier.cancel(j.id, j.owner, j.where).catch(() => undefined);
     await h.discord.messages.idle();
   });
 

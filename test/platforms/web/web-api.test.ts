@@ -14,8 +14,30 @@ const renderRunning = (job: Job): JobMessage => renderJob(job, previewingProvide
 import { startPlayground, type Playground } from './harness.ts';
 import { previewingProvider } from './previewing-provider.ts';
 
-const ann = { id: 'ann-0001', name: 'Ann' };
-const bob = { id: 'bob-0002', name: 'Bob' };
+/** A person is a browser: a display name the page sends, and the session cookie the server gave it. */
+interface Person {
+  name: string;
+  moderator?: boolean;
+}
+const ann: Person = { name: 'Ann' };
+const bob: Person = { name: 'Bob' };
+const sessions = new WeakMap<Playground, Map<Person, { cookie: string; id: string }>>();
+
+/** The person's session on this playground, opened as a client without a page opens it. */
+async function sessionOf(pg: Playground, person: Person): Promise<{ cookie: string; id: string }> {
+  const mine = sessions.get(pg) ?? new Map<Person, { cookie: string; id: string }>();
+  sessions.set(pg, mine);
+  const known = mine.get(person);
+  if (known) return known;
+  const res = await fetch(`${pg.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const cookie = res.headers.get('set-cookie');
+  expect(cookie).toMatch(/^atelier_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax/);
+  const s = { cookie: cookie!.split(';')[0]!, id: ((await res.json()) as { user: { id: string } }).user.id };
+  mine.set(person, s);
+  return s;
+}
+
+const as = async (pg: Playground, person: Person): Promise<{ headers: Record<string, string> }> => ({ headers: { cookie: (await sessionOf(pg, person)).cookie } });
 
 /** fetch cannot set Host; node:http can, as a rebound DNS name would. */
 function rawGet(port: string, path: string, host: string): Promise<number> {
@@ -31,8 +53,11 @@ function rawGet(port: string, path: string, host: string): Promise<number> {
 
 type Answer = ApiAnswer & { error?: { code: string; message: string } };
 
-async function post(pg: Playground, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; data: Answer }> {
-  const res = await fetch(`${pg.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+/** POSTs as `body.user`'s browser: with its session cookie (opened on first use). */
+async function post(pg: Playground, path: string, body: { user?: unknown } & Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; data: Answer }> {
+  const person = body.user as Person | undefined;
+  const cookie = person && typeof person === 'object' ? (await sessionOf(pg, person)).cookie : undefined;
+  const res = await fetch(`${pg.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...headers }, body: JSON.stringify(body) });
   return { status: res.status, data: (await res.json()) as Answer };
 }
 
@@ -92,7 +117,8 @@ describe('access: who may reach the playground', () => {
       expect((await fetch(`${base}/api/commands`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
       expect((await fetch(`${base}/api/commands`, { headers: { authorization: 'Bearer correct-horse-battery' } })).status).toBe(200);
       expect((await fetch(`${base}/api/commands?token=correct-horse-battery`)).status).toBe(200);
-      expect((await fetch(`${base}/api/events?user=${ann.id}`)).status).toBe(401);
+      expect((await fetch(`${base}/api/events`)).status).toBe(401);
+      expect((await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
       const refused = await fetch(`${base}/api/command`, { method: 'POST', body: JSON.stringify({ user: ann, text: '/imagine a cat' }) });
       expect(refused.status).toBe(401);
       expect(await pg.atelier.store.listJobs({})).toHaveLength(0);
@@ -119,7 +145,7 @@ describe('the playground API', () => {
     const rebound = await rawGet(port, '/api/commands', 'evil.example:' + port);
     expect(rebound).toBe(403);
     expect(await rawGet(port, '/api/commands', `localhost:${port}`)).toBe(200);
-    const sameOrigin = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json', origin: pg.url }, body: JSON.stringify({ user: ann, text: '/queue' }) });
+    const sameOrigin = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json', origin: pg.url, ...(await as(pg, ann)).headers }, body: JSON.stringify({ user: ann, text: '/queue' }) });
     expect(sameOrigin.status).toBe(200);
     expect(await pg.atelier.store.listJobs({})).toHaveLength(0);
   });
@@ -205,7 +231,7 @@ describe('the playground API', () => {
   });
 
   it('a moderator (the page\'s switch) may change channel settings and delete others\' jobs; others may not', async () => {
-    const mod = { id: 'mod-0003', name: 'Mo', moderator: true };
+    const mod: Person = { name: 'Mo', moderator: true };
     const refused = await post(pg, '/api/command', { user: bob, text: '/settings --scope channel --buttons owner' });
     expect(refused.status).toBe(403);
     expect(refused.data.error?.message).toMatch(/Only visitors who ticked "moderator" may change this channel's settings/);
@@ -227,9 +253,9 @@ describe('the playground API', () => {
     expect(data.message.private).toBe(true);
     await finished(pg, data.message.id);
     const imageId = (await pg.atelier.getJob(data.message.id))!.result!.imageIds[0]!;
-    expect((await fetch(`${pg.url}/api/images/${imageId}?user=${bob.id}`)).status).toBe(404);
+    expect((await fetch(`${pg.url}/api/images/${imageId}`, await as(pg, bob))).status).toBe(404);
     expect((await fetch(`${pg.url}/api/images/${imageId}`)).status).toBe(404);
-    expect((await fetch(`${pg.url}/api/images/${imageId}?user=${ann.id}`)).status).toBe(200);
+    expect((await fetch(`${pg.url}/api/images/${imageId}`, await as(pg, ann))).status).toBe(200);
   });
 
   it('serves a running job\'s newest preview, and ⏹️ by its owner cancels it', async () => {
@@ -260,10 +286,10 @@ describe('the playground API', () => {
     expect((await pg.atelier.getJob(id))?.state).toBe('canceled');
   });
 
-  it('the feed sends each person the channel so far, without the private jobs of others; it refuses a malformed user id', async () => {
-    expect((await fetch(`${pg.url}/api/events`)).status).toBe(400);
+  it('the feed sends each person the channel so far, without the private jobs of others; it needs a session', async () => {
+    expect((await fetch(`${pg.url}/api/events`)).status).toBe(401);
     const abort = new AbortController();
-    const res = await fetch(`${pg.url}/api/events?user=${bob.id}`, { signal: abort.signal });
+    const res = await fetch(`${pg.url}/api/events`, { ...(await as(pg, bob)), signal: abort.signal });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = '';
@@ -272,5 +298,95 @@ describe('the playground API', () => {
     expect(text).toContain('a paper boat on a pond');
     expect(text).not.toContain('a secret garden');
     abort.abort();
+  });
+});
+
+describe('the playground: who you are is the session the server issued', () => {
+  let pg: Playground;
+  beforeAll(async () => {
+    pg = await startPlayground({}, [previewingProvider]);
+  });
+  afterAll(() => pg?.stop());
+
+  /** The first `hello` of the feed as this request sees it. */
+  async function hello(path: string, init: RequestInit = {}): Promise<string> {
+    const abort = new AbortController();
+    const res = await fetch(`${pg.url}${path}`, { ...init, signal: abort.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('"type":"hello"') || !text.includes('\n\n', text.indexOf('"type":"hello"'))) text += (await reader.read()).value ?? '';
+    abort.abort();
+    return text;
+  }
+
+  it('a visitor who knows another person\'s id reads none of their private jobs, images or previews', async () => {
+    // Ann's id is public: it is on every job of hers that the channel sees.
+    const open = await post(pg, '/api/command', { user: ann, text: '/imagine a public kite --count 1' });
+    if (open.data.type !== 'job') throw new Error('expected a job');
+    const annId = open.data.message.owner.id;
+    expect(annId).toBe((await sessionOf(pg, ann)).id);
+    const secret = await post(pg, '/api/command', { user: ann, text: '/imagine a private diary --private --count 1' });
+    if (secret.data.type !== 'job') throw new Error('expected a job');
+    await finished(pg, secret.data.message.id);
+    const job = (await pg.atelier.getJob(secret.data.message.id))!;
+    const imageId = job.result!.imageIds[0]!;
+
+    // What used to be enough: Ann's id in the query or the body.
+    expect(await hello(`/api/events?user=${annId}`, await as(pg, bob))).not.toContain('a private diary');
+    expect((await fetch(`${pg.url}/api/events?user=${annId}`)).status).toBe(401);
+    expect((await fetch(`${pg.url}/api/images/${imageId}?user=${annId}`, await as(pg, bob))).status).toBe(404);
+    expect((await fetch(`${pg.url}/api/images/${imageId}?user=${annId}`)).status).toBe(404);
+    const forged = { ...bob, id: annId };
+    for (const kind of ['details', 'remix', 'upscale']) {
+      const r = await post(pg, '/api/press', { user: forged, id: `a:${kind}:1:${job.id}` });
+      expect(r.status, kind).toBe(404);
+      expect(JSON.stringify(r.data)).not.toContain('a private diary');
+    }
+    expect((await pg.atelier.store.listJobs({ ownerId: (await sessionOf(pg, bob)).id })).length).toBe(0);
+    // A cookie made up by the visitor is a new, empty person, not Ann.
+    const madeUp = { headers: { cookie: `atelier_session=${'A'.repeat(43)}` } };
+    expect(await hello('/api/events', madeUp)).not.toContain('a private diary');
+
+    // Ann's own session sees all of it.
+    expect(await hello('/api/events', await as(pg, ann))).toContain('a private diary');
+    expect((await fetch(`${pg.url}/api/images/${imageId}`, await as(pg, ann))).status).toBe(200);
+    const details = await post(pg, '/api/press', { user: ann, id: `a:details:0:${job.id}` });
+    expect(details.data.type === 'text' && details.data.text).toMatch(/a private diary/);
+  });
+
+  it('a running private job\'s preview goes to its owner\'s session only', async () => {
+    const { data } = await post(pg, '/api/command', { user: ann, text: '/imagine a hidden sunrise --private --provider previewing' });
+    if (data.type !== 'job') throw new Error('expected a job');
+    const id = data.message.id;
+    await new Promise<void>((resolve) => {
+      const check = (job: Job | undefined) => {
+        if (job?.id === id && job.progress.previewKey) {
+          off();
+          resolve();
+        }
+      };
+      const off = pg.atelier.events.subscribe((e) => check(e.job));
+      void pg.atelier.getJob(id).then(check);
+    });
+    expect((await fetch(`${pg.url}/api/previews/${id}?user=${(await sessionOf(pg, ann)).id}`, await as(pg, bob))).status).toBe(404);
+    expect((await fetch(`${pg.url}/api/previews/${id}`, await as(pg, ann))).status).toBe(200);
+    expect((await post(pg, '/api/press', { user: ann, id: `a:cancel:0:${id}` })).status).toBe(200);
+    await finished(pg, id);
+  });
+
+  it('the page load issues the session once (HttpOnly) and keeps it on later loads', async () => {
+    const first = await fetch(`${pg.url}/`);
+    const cookie = first.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^atelier_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax/);
+    const again = await fetch(`${pg.url}/`, { headers: { cookie: cookie.split(';')[0]! } });
+    expect(again.headers.get('set-cookie')).toBeNull();
+    const who = await fetch(`${pg.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: cookie.split(';')[0]! }, body: '{}' });
+    expect(who.headers.get('set-cookie')).toBeNull();
+    expect(((await who.json()) as { user: { id: string } }).user.id).toMatch(/^w-[\w-]{22}$/);
+    // Without a session nothing acts on anyone's behalf.
+    const none = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { name: 'Ann' }, text: '/imagine a cat' }) });
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as Answer).error?.code).toBe('NO_SESSION');
   });
 });

@@ -60,7 +60,7 @@ function place(id, el, data) {
 function showJob(m) {
   const old = shown.get(m.id);
   if (old && old.data.version >= m.version) return;
-  place(m.id, jobMessage(m, user, { press, view }), m);
+  place(m.id, jobMessage(m, { press, view }), m);
 }
 
 function showText(m, ephemeral = false) {
@@ -81,7 +81,7 @@ function remove(id) {
 }
 
 function connect() {
-  const source = new EventSource(api.feedUrl(user));
+  const source = new EventSource(api.feedUrl());
   source.addEventListener('open', () => setStatus('live', 'live'));
   source.addEventListener('error', () => {
     // EventSource retries by itself unless the server refused the stream (a missing token).
@@ -168,11 +168,11 @@ function drawViewer() {
   const img = message.images[index];
   const many = message.images.length > 1;
   $('viewer-title').textContent = many ? `Image ${img.index} of ${message.images.length}` : 'Image';
-  $('viewer-image').src = withAuth(img.url, user);
+  $('viewer-image').src = withAuth(img.url);
   $('viewer-image').alt = `Image ${img.index} for “${message.prompt}”`;
-  $('viewer-download').href = withAuth(img.downloadUrl, user);
+  $('viewer-download').href = withAuth(img.downloadUrl);
   $('viewer-download').setAttribute('aria-label', `Download image ${img.index}`);
-  $('viewer-open').href = withAuth(img.url, user);
+  $('viewer-open').href = withAuth(img.url);
   $('viewer-prev').hidden = !many;
   $('viewer-next').hidden = !many;
 }
@@ -312,5 +312,9 @@ async function loadCatalog() {
 }
 
 loadCatalog();
-connect();
+// The feed is opened only once the browser surely holds its session, or it would be refused.
+api
+  .session()
+  .catch((err) => showError(err instanceof ApiError ? err.message : String(err)))
+  .finally(connect);
 input.focus();

@@ -1,33 +1,30 @@
-// Talking to the server: who I am, the access token, and the JSON API.
+// Talking to the server: the access token, the display name, and the JSON API. Who I am is the
+// session cookie the server set (HttpOnly: this script never sees it; the browser sends it).
 
 const USER_KEY = 'atelier.user';
 const token = new window.URLSearchParams(location.search).get('token') ?? '';
 
-/** This browser's identity: a random id kept in localStorage, and the display name chosen in the page. */
+/** The display name chosen in the page and the moderator switch, kept in localStorage. */
 export function loadUser() {
   try {
     const saved = JSON.parse(localStorage.getItem(USER_KEY) ?? 'null');
-    if (saved && typeof saved.id === 'string' && /^[\w-]{6,64}$/.test(saved.id) && typeof saved.name === 'string') {
-      return { id: saved.id, name: saved.name, moderator: saved.moderator === true };
-    }
+    if (saved && typeof saved.name === 'string') return { name: saved.name, moderator: saved.moderator === true };
   } catch {
     // A corrupt entry is replaced below.
   }
-  const id = window.crypto.randomUUID();
-  const user = { id, name: `guest-${id.slice(0, 4)}`, moderator: false };
+  const user = { name: `guest-${window.crypto.randomUUID().slice(0, 4)}`, moderator: false };
   localStorage.setItem(USER_KEY, JSON.stringify(user));
   return user;
 }
 
 export function saveUser(user) {
-  localStorage.setItem(USER_KEY, JSON.stringify(user));
+  localStorage.setItem(USER_KEY, JSON.stringify({ name: user.name, moderator: user.moderator === true }));
 }
 
-/** A same-origin URL with the access token (and my id, for private images) added where needed. */
-export function withAuth(path, user) {
+/** A same-origin URL with the access token added where needed (the session cookie goes by itself). */
+export function withAuth(path) {
   const url = new URL(path, location.origin);
   if (token) url.searchParams.set('token', token);
-  if (user) url.searchParams.set('user', user.id);
   return url.pathname + url.search;
 }
 
@@ -51,15 +48,18 @@ async function call(method, path, body) {
     throw new ApiError('Atelier is not reachable: is it still running?', 0, 'NETWORK');
   }
   const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && data.error?.code === 'NO_SESSION') throw new ApiError(data.error.message, 401, 'NO_SESSION');
   if (res.status === 401) throw new ApiError('This playground needs its access token: open it as /?token=<PLAYGROUND_TOKEN>.', 401, 'NOT_ALLOWED');
   if (!res.ok) throw new ApiError(data.error?.message ?? `The server answered ${res.status}.`, res.status, data.error?.code);
   return data;
 }
 
 export const api = {
+  /** Makes sure this browser has a session (the page load normally gave it one). */
+  session: () => call('POST', '/api/session', {}),
   commands: () => call('GET', '/api/commands'),
   command: (user, text) => call('POST', '/api/command', { user, text }),
   press: (user, id) => call('POST', '/api/press', { user, id }),
   remix: (user, jobId, prompt) => call('POST', '/api/remix', { user, jobId, prompt }),
-  feedUrl: (user) => withAuth(`/api/events?user=${encodeURIComponent(user.id)}`),
+  feedUrl: () => withAuth('/api/events'),
 };

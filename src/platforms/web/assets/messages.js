@@ -30,9 +30,9 @@ function header(author, createdAt, bot) {
 
 /**
  * A job's message. `actions.press(button, message)` and `actions.view(message, index)` are the page's
- * handlers; `me` decides the "only you" note.
+ * handlers. A private job reaches only its owner's session, so it always carries the "only you" note.
  */
-export function jobMessage(m, me, actions) {
+export function jobMessage(m, actions) {
   const body = h('div', { class: 'msg-body' }, header('Atelier', m.createdAt, true));
   body.append(
     h(
@@ -52,7 +52,7 @@ export function jobMessage(m, me, actions) {
         : h('progress', { class: 'bar', max: '100', value: String(m.percent), 'aria-label': `Progress ${m.percent}%` }),
     );
   }
-  if (m.previewUrl) body.append(h('img', { class: 'preview', src: withAuth(m.previewUrl, me), alt: 'Preview of the images so far' }));
+  if (m.previewUrl) body.append(h('img', { class: 'preview', src: withAuth(m.previewUrl), alt: 'Preview of the images so far' }));
   if (m.error && m.state === 'failed') body.append(h('p', { class: 'error-text' }, m.error));
   for (const n of m.notes) body.append(h('p', { class: 'note' }, n));
 
@@ -62,7 +62,7 @@ export function jobMessage(m, me, actions) {
       h(
         'button',
         { type: 'button', class: 'result', 'aria-label': m.images.length > 1 ? 'Open image 1 full size' : 'Open the image full size', on: { click: () => actions.view(m, 0) } },
-        h('img', { class: 'grid', src: withAuth(main, me), alt: `${m.images.length > 1 ? 'Grid of images' : 'Image'} for “${m.prompt}”`, loading: 'lazy' }),
+        h('img', { class: 'grid', src: withAuth(main), alt: `${m.images.length > 1 ? 'Grid of images' : 'Image'} for “${m.prompt}”`, loading: 'lazy' }),
       ),
     );
     if (m.images.length > 1) {
@@ -74,8 +74,8 @@ export function jobMessage(m, me, actions) {
             h(
               'li',
               {},
-              h('button', { type: 'button', class: 'thumb', 'aria-label': `Open image ${img.index} full size`, on: { click: () => actions.view(m, i) } }, h('img', { src: withAuth(img.url, me), alt: '', loading: 'lazy' })),
-              h('a', { class: 'dl', href: withAuth(img.downloadUrl, me), download: '', 'aria-label': `Download image ${img.index}` }, '⬇'),
+              h('button', { type: 'button', class: 'thumb', 'aria-label': `Open image ${img.index} full size`, on: { click: () => actions.view(m, i) } }, h('img', { src: withAuth(img.url), alt: '', loading: 'lazy' })),
+              h('a', { class: 'dl', href: withAuth(img.downloadUrl), download: '', 'aria-label': `Download image ${img.index}` }, '⬇'),
             ),
           ),
         ),
