@@ -105,3 +105,13 @@ export const isFinal = (state: JobState): boolean => TRANSITIONS[state].length =
 export function assertTransition(from: JobState, to: JobState): void {
   if (!TRANSITIONS[from].includes(to)) throw new IllegalTransitionError(`job cannot go from ${from} to ${to}`);
 }
+
+/** The blob folder every file of a job lives in: deleting a job or its retention removes the folder whole. */
+export const jobFolder = (jobId: string): string => `jobs/${jobId}`;
+
+/**
+ * Progress for a run that starts again (a resume, a new attempt). The newest preview is kept: it is still
+ * what the job looks like, and the next one supersedes and removes it. Dropping the key instead would
+ * leave its file behind with nothing pointing to it.
+ */
+export const restartProgress = (progress: JobProgress, stage: string): JobProgress => ({ stage, ...(progress.previewKey ? { previewKey: progress.previewKey } : {}) });

@@ -69,6 +69,8 @@ export interface BlobStore {
   put(key: string, bytes: Uint8Array): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
   delete(key: string): Promise<void>;
+  /** Removes every blob whose key starts with `folder/` (a job's images, grid and previews), and the folder. */
+  deleteFolder(folder: string): Promise<void>;
 }
 
 /** Image work the core needs and must not do itself (no codec in core). */

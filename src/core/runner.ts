@@ -1,6 +1,6 @@
 import { classifyError, UserError } from './errors.ts';
 import type { JobEvents } from './events.ts';
-import { assertTransition, isFinal, type Job } from './job.ts';
+import { assertTransition, isFinal, jobFolder, restartProgress, type Job } from './job.ts';
 import type { BlobStore, ImageTools, Logger, Store } from './ports.ts';
 import type { ProviderProgress, ProviderResult, ProviderRunContext, SourceImage } from './provider.ts';
 import type { ProviderRegistry } from './registry.ts';
@@ -29,7 +29,7 @@ export interface RunnerDeps {
  */
 const FAILOVER_CODES = new Set(['PROVIDER_TIMEOUT', 'PROVIDER_UNAVAILABLE', 'RATE_LIMITED']);
 
-const blobKey = (jobId: string, name: string) => `jobs/${jobId}/${name}`;
+const blobKey = (jobId: string, name: string) => `${jobFolder(jobId)}/${name}`;
 
 /**
  * Writes a job with compare-and-set and announces it. Retries on a lost race by re-reading, so
@@ -53,9 +53,17 @@ export async function writeJob(deps: Pick<RunnerDeps, 'store' | 'events'>, id: s
 
 /** Runs one job to a final state. Never throws for provider failures: they become a failed job. */
 export async function runJob(deps: RunnerDeps, jobId: string, signal: AbortSignal): Promise<Job | undefined> {
+  const ended = await runToEnd(deps, jobId, signal);
+  // Deleted while it ran: whatever the run stored after the delete (images, a grid) has no row to find
+  // it by, so its folder goes now.
+  if (!ended && !(await deps.store.getJob(jobId))) await deps.blobs.deleteFolder(jobFolder(jobId));
+  return ended;
+}
+
+async function runToEnd(deps: RunnerDeps, jobId: string, signal: AbortSignal): Promise<Job | undefined> {
   const started = await writeJob(deps, jobId, (j) => {
     if (isFinal(j.state)) return undefined;
-    return { ...j, state: 'running', startedAt: j.startedAt ?? Date.now(), progress: { stage: 'Starting' } };
+    return { ...j, state: 'running', startedAt: j.startedAt ?? Date.now(), progress: restartProgress(j.progress, 'Starting') };
   });
   if (!started || isFinal(started.state)) return started;
 
@@ -158,13 +166,17 @@ async function reportProgress(deps: RunnerDeps, jobId: string, p: ProviderProgre
     await deps.blobs.put(previewKey, small.bytes);
   }
   let superseded: string | undefined;
-  await writeJob(deps, jobId, (j) => {
+  const saved = await writeJob(deps, jobId, (j) => {
     if (j.state !== 'running') return undefined;
     superseded = previewKey ? j.progress.previewKey : undefined;
     return { ...j, progress: { percent: p.percent ?? j.progress.percent, stage: p.stage ?? j.progress.stage, previewKey: previewKey ?? j.progress.previewKey } };
   });
   // One preview per job is kept: the newer one supersedes the older.
-  if (superseded) await deps.blobs.delete(superseded);
+  if (superseded && superseded !== previewKey) await deps.blobs.delete(superseded);
+  // A preview that arrived after the job ended is recorded nowhere: it goes at once; after the job was
+  // deleted, its folder goes whole (this write may have made it again).
+  if (previewKey && !saved) await deps.blobs.deleteFolder(jobFolder(jobId));
+  else if (previewKey && saved?.progress.previewKey !== previewKey) await deps.blobs.delete(previewKey);
 }
 
 async function finish(deps: RunnerDeps, job: Job, result: ProviderResult): Promise<Job | undefined> {

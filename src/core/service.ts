@@ -17,6 +17,7 @@ import { writeJob } from './runner.ts';
 import { mayChangeScope, nsfwAllowed, WHO_MAY_CHANGE } from './permissions.ts';
 import { applySettingsPatch, mergeSettings, readStoredSettings, scopeKey, settingsPatchSchema, type Settings, type SettingsScope } from './settings.ts';
 import { maySee, mayRemove } from './visibility.ts';
+import { forgetJob } from './forget.ts';
 
 export interface AtelierLimits {
   maxQueuedPerUser: number;
@@ -247,11 +248,8 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       const job = await visibleJob(jobId, actor, where, mayRemove);
       if (!(await mayPress(job, { kind: 'delete' }, actor))) throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} or a member who can manage messages can delete this.`);
       if (!isFinal(job.state)) await service.cancel(jobId, actor, where);
-      const removed = await store.deleteImages(jobId);
-      for (const img of removed) await blobs.delete(img.blobKey);
       const latest = (await store.getJob(jobId)) ?? job;
-      if (latest.progress.previewKey) await blobs.delete(latest.progress.previewKey);
-      await store.deleteJob(jobId);
+      await forgetJob({ store, blobs }, jobId);
       events.emit({ type: 'job.deleted', job: latest });
       return latest;
     },

@@ -1,7 +1,7 @@
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobEvents } from '../core/events.ts';
-import { isFinal, type Job } from '../core/job.ts';
+import { isFinal, restartProgress, type Job } from '../core/job.ts';
 import type { JobQueue, Logger, Store } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
 import { writeJob } from '../core/runner.ts';
@@ -224,7 +224,7 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
     if (!current || isFinal(current.state)) return;
     if (current.state === 'running') {
       // It was running in a process that died: BullMQ handed it to us; the runner resumes from its intent.
-      await writeJob(opts, jobId, (j) => (j.state === 'running' ? { ...j, attempts: j.attempts + 1, progress: { stage: 'Resuming on another worker' } } : undefined));
+      await writeJob(opts, jobId, (j) => (j.state === 'running' ? { ...j, attempts: j.attempts + 1, progress: restartProgress(j.progress, 'Resuming on another worker') } : undefined));
       jlog.info({ attempt: bullJob.attemptsMade + 1 }, 'resuming an interrupted job');
     }
     runningJobs.set(jobId, bullJob);

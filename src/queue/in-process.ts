@@ -1,5 +1,5 @@
 import type { JobEvents } from '../core/events.ts';
-import type { Job } from '../core/job.ts';
+import { restartProgress, type Job } from '../core/job.ts';
 import type { JobQueue, Logger, Store } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
 import { writeJob } from '../core/runner.ts';
@@ -89,7 +89,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
         if (job.state === 'running') {
           resumed =
             (await writeJob(opts, job.id, (j) =>
-              j.state === 'running' ? { ...j, state: 'queued', attempts: j.attempts + 1, progress: { stage: 'Resuming after a restart' } } : undefined,
+              j.state === 'running' ? { ...j, state: 'queued', attempts: j.attempts + 1, progress: restartProgress(j.progress, 'Resuming after a restart') } : undefined,
             )) ?? job;
           log.info({ jobId: job.id }, 'resuming a job interrupted by a restart');
         }

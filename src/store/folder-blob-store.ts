@@ -45,5 +45,9 @@ export function createFolderBlobStore(dir: string): BlobStore & { readonly dir: 
     async delete(key) {
       await rm(pathOf(key), { force: true });
     },
+    async deleteFolder(folder) {
+      // A file written into the folder while it is removed makes rmdir fail with ENOTEMPTY: try again.
+      await rm(pathOf(folder), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    },
   };
 }

@@ -29,6 +29,11 @@ export function createPostgresBlobStore(target: PostgresTarget): BlobStore & { c
       assertBlobKey(key);
       await pool.query(`DELETE FROM ${blobs} WHERE key = $1`, [key]);
     },
+    async deleteFolder(folder) {
+      assertBlobKey(folder);
+      // starts_with, not LIKE: a key may hold "_", which LIKE would read as a wildcard.
+      await pool.query(`DELETE FROM ${blobs} WHERE starts_with(key, $1)`, [`${folder}/`]);
+    },
     async close() {
       if (ownsPool && !pool.ended) await pool.end();
     },

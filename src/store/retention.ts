@@ -1,3 +1,4 @@
+import { forgetJob } from '../core/forget.ts';
 import type { BlobStore, Store } from '../core/ports.ts';
 
 const DAY_MS = 86_400_000;
@@ -31,10 +32,7 @@ export async function pruneImages({ store, blobs, olderThanDays, now = Date.now(
   }
 }
 
-/** Deletes a job with its rows and the bytes of its images; returns how many images went. */
+/** Deletes a job with its rows and every file it left; returns how many images went. */
 export async function deleteJobWithImages({ store, blobs, jobId }: { store: Store; blobs: BlobStore; jobId: string }): Promise<number> {
-  const images = await store.listImages(jobId);
-  for (const image of images) await blobs.delete(image.blobKey);
-  await store.deleteJob(jobId);
-  return images.length;
+  return forgetJob({ store, blobs }, jobId);
 }

@@ -351,6 +351,18 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(await blobs.get('a-b_c.d/E9.webp')).toEqual(new Uint8Array([1]));
     });
 
+    it('deletes a folder of blobs whole, and nothing whose key only looks alike', async () => {
+      const { blobs } = await open();
+      const inside = ['jobs/a_b/1.png', 'jobs/a_b/grid.png', 'jobs/a_b/preview-1.png', 'jobs/a_b/deeper/x.png'];
+      const beside = ['jobs/a_b.png', 'jobs/a_bc/1.png', 'jobs/aXb/1.png', 'jobs/a-b/1.png'];
+      for (const key of [...inside, ...beside]) await blobs.put(key, new Uint8Array([1]));
+      await blobs.deleteFolder('jobs/a_b');
+      for (const key of inside) expect(await blobs.get(key), key).toBeUndefined();
+      for (const key of beside) expect(await blobs.get(key), key).toEqual(new Uint8Array([1]));
+      await blobs.deleteFolder('jobs/a_b');
+      await expect(blobs.deleteFolder('../x')).rejects.toThrow(InvalidBlobKeyError);
+    });
+
     it('prunes images older than the retention, bytes and rows, and nothing newer', async () => {
       const { store, blobs } = await open();
       const day = 86_400_000;
