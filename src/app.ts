@@ -17,7 +17,7 @@ import { createBullQueue, type BullQueue, type BullQueueOptions } from './queue/
 import { localOnly } from './queue/event-bridge.ts';
 import { createMetrics, mountObservability } from './observability/index.ts';
 import { createServer, type HttpServer } from './server.ts';
-import { createStoreFromConfig, isPostgresUrl, pruneImages } from './store/index.ts';
+import { applyRetention, createStoreFromConfig, isPostgresUrl } from './store/index.ts';
 import type { PlatformContext, RunningPlatform } from './platforms/context.ts';
 
 export interface AppOverrides {
@@ -193,7 +193,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await queue.start();
       if (config.IMAGE_RETENTION_DAYS > 0) {
         const prune = () =>
-          pruneImages({ store, blobs, olderThanDays: config.IMAGE_RETENTION_DAYS }).catch((err: unknown) => logger.warn({ err }, 'image retention failed'));
+          applyRetention({ store, blobs, olderThanDays: config.IMAGE_RETENTION_DAYS })
+            .then((gone) => (gone.jobs || gone.images ? logger.info(gone, 'retention: expired jobs and images removed') : undefined))
+            .catch((err: unknown) => logger.warn({ err }, 'retention failed'));
         void prune();
         retention = setInterval(prune, 60 * 60 * 1000).unref();
       }

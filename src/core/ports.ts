@@ -27,6 +27,8 @@ export interface JobFilter {
   channelId?: string;
   ownerId?: string;
   platform?: string;
+  /** Only jobs created before this (epoch ms): retention. */
+  createdBefore?: number;
   limit?: number;
   /** Oldest first (the order a queue resumes in) unless 'newest'. */
   order?: 'oldest' | 'newest';

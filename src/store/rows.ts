@@ -34,6 +34,7 @@ export function jobFilterSql(filter: JobFilter, param: (value: unknown) => strin
   if (filter.channelId !== undefined) where.push(`channel_id = ${param(filter.channelId)}`);
   if (filter.ownerId !== undefined) where.push(`owner_id = ${param(filter.ownerId)}`);
   if (filter.platform !== undefined) where.push(`platform = ${param(filter.platform)}`);
+  if (filter.createdBefore !== undefined) where.push(`created_at < ${param(filter.createdBefore)}`);
   let sql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
   sql += filter.order === 'newest' ? ' ORDER BY created_at DESC, id DESC' : ' ORDER BY created_at, id';
   if (filter.limit !== undefined) {

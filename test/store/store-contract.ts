@@ -5,7 +5,7 @@ import type { BlobStore, Store } from '../../src/core/ports.ts';
 import { InvalidBlobKeyError } from '../../src/store/blob-key.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { ImmutableJobFieldError } from '../../src/store/rows.ts';
-import { deleteJobWithImages, pruneImages } from '../../src/store/retention.ts';
+import { deleteJobWithImages, pruneExpiredJobs, pruneImages } from '../../src/store/retention.ts';
 import { makeImage, makeJob } from './fixtures.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -384,6 +384,32 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(await blobs.get(fresh.blobKey)).toEqual(new Uint8Array([4]));
       expect((await store.listImages(job.id)).map((i) => i.id)).toEqual([fresh.id]);
       expect(await pruneImages({ store, blobs, olderThanDays: 30, now })).toBe(0);
+    });
+
+    it('forgets ended jobs older than the retention with all their files; running and newer jobs stay', async () => {
+      const { store, blobs } = await open();
+      const day = 86_400_000;
+      const now = 1_800_000_000_000;
+      const old = makeJob({ state: 'succeeded', createdAt: now - 3 * day });
+      const oldRunning = makeJob({ state: 'running', createdAt: now - 3 * day });
+      const fresh = makeJob({ state: 'failed', createdAt: now - day / 2 });
+      for (const j of [old, oldRunning, fresh]) {
+        await store.createJob(j);
+        await blobs.put(`jobs/${j.id}/preview-1.png`, new Uint8Array([1]));
+      }
+      const img = makeImage(old.id, { blobKey: `jobs/${old.id}/1.png` });
+      await store.addImage(img);
+      await blobs.put(img.blobKey, new Uint8Array([2]));
+      expect(await pruneExpiredJobs({ store, blobs, olderThanDays: 0, now })).toBe(0);
+      expect(await pruneExpiredJobs({ store, blobs, olderThanDays: 1, now })).toBe(1);
+      expect(await store.getJob(old.id)).toBeUndefined();
+      expect(await store.listImages(old.id)).toEqual([]);
+      expect(await blobs.get(img.blobKey)).toBeUndefined();
+      expect(await blobs.get(`jobs/${old.id}/preview-1.png`)).toBeUndefined();
+      for (const j of [oldRunning, fresh]) {
+        expect(await store.getJob(j.id)).toBeDefined();
+        expect(await blobs.get(`jobs/${j.id}/preview-1.png`)).toEqual(new Uint8Array([1]));
+      }
     });
 
     it('prunes in batches when there are many old images', async () => {
