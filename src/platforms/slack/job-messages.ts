@@ -16,6 +16,8 @@ export interface SlackMessageRef {
   uploaded: boolean;
   /** The uploaded grid (or single image), shown inline in the job message. */
   previewFileId?: string;
+  /** Every file the bot uploaded into the message's thread: 🗑️ deletes them with the message. */
+  fileIds?: string[];
   /** The requester of a long job was notified: never twice, even after a restart. */
   pinged?: boolean;
 }
@@ -122,17 +124,19 @@ export class JobMessages {
       team: stored.team ?? 'default',
       uploaded: Boolean(stored.uploaded),
       ...(typeof stored.previewFileId === 'string' ? { previewFileId: stored.previewFileId } : {}),
+      ...(Array.isArray(stored.fileIds) ? { fileIds: stored.fileIds.filter((f): f is string => typeof f === 'string') } : {}),
       ...(stored.pinged ? { pinged: true } : {}),
     };
   }
 
   /**
-   * Where a job's message is, as a button press reports it: deleting a job deletes its stored ref, so
-   * the press tells us which message to remove even after a restart.
+   * Called before a job is deleted: deleting it deletes its stored ref, so what the ref knows (its
+   * thread's files) is read now, and the press tells us which message to remove even without a ref.
    */
-  locate(jobId: string, channel: string, ts: string): void {
+  async locate(jobId: string, channel: string, ts: string): Promise<void> {
     if (this.tracked.has(jobId) || this.finished.has(jobId)) return;
-    this.keepFinished(jobId, { channel, ts, team: 'default', uploaded: true });
+    const stored = await this.ref(jobId).catch(() => undefined);
+    this.keepFinished(jobId, stored ?? { channel, ts, team: 'default', uploaded: true });
   }
 
   private keepFinished(jobId: string, ref: SlackMessageRef): void {
@@ -229,8 +233,8 @@ export class JobMessages {
   private forget(t: Tracked, job: Job): void {
     if (!isFinal(job.state) || t.uploading || t.latest?.version !== job.version || this.tracked.get(t.jobId) !== t) return;
     this.tracked.delete(t.jobId);
-    const { channel, ts, team, uploaded, previewFileId, pinged } = t;
-    this.keepFinished(t.jobId, { channel, ts, team, uploaded, ...(previewFileId ? { previewFileId } : {}), ...(pinged ? { pinged } : {}) });
+    const { channel, ts, team, uploaded, previewFileId, fileIds, pinged } = t;
+    this.keepFinished(t.jobId, { channel, ts, team, uploaded, ...(previewFileId ? { previewFileId } : {}), ...(fileIds ? { fileIds } : {}), ...(pinged ? { pinged } : {}) });
   }
 
   /** A long job's requester hears about the result: a thread reply notifies, an edit does not. */
@@ -267,6 +271,7 @@ export class JobMessages {
       if (files.length) {
         const ids = await uploadFiles(this.deps.client, files, { channelId: t.channel, threadTs: t.ts, ...(comment ? { comment } : {}) });
         t.previewFileId = ids[0];
+        t.fileIds = ids;
       }
       if (files.length && comment) t.pinged = true;
       t.uploaded = true;
@@ -286,6 +291,16 @@ export class JobMessages {
       await withRetryAfter(() => this.deps.client.chat.delete({ channel: ref.channel, ts: ref.ts }));
     } catch (err) {
       this.deps.logger.warn({ jobId: job.id, code: slackErrorCode(err) }, 'slack: deleting the job message failed');
+    }
+    // The images stay in the workspace (and in search) after their thread's parent is gone: the bot
+    // deletes the files it uploaded itself.
+    for (const file of ref.fileIds ?? []) {
+      try {
+        await withRetryAfter(() => this.deps.client.files.delete({ file }));
+      } catch (err) {
+        const code = slackErrorCode(err);
+        if (code !== 'file_not_found' && code !== 'file_deleted') this.deps.logger.warn({ jobId: job.id, file, code }, 'slack: deleting an uploaded file failed');
+      }
     }
     this.tracked.delete(job.id);
     this.finished.delete(job.id);
@@ -314,6 +329,7 @@ export class JobMessages {
       team: t.team,
       uploaded: t.uploaded,
       ...(t.previewFileId ? { previewFileId: t.previewFileId } : {}),
+      ...(t.fileIds ? { fileIds: t.fileIds } : {}),
       ...(t.pinged ? { pinged: true } : {}),
     };
     try {

@@ -220,7 +220,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
           return;
         case 'delete': {
           const ts = body.container?.message_ts ?? body.message?.ts;
-          if (ts) messages.locate(job.id, channel, ts);
+          if (ts) await messages.locate(job.id, channel, ts);
           await atelier.delete(job.id, actor, where);
           return;
         }
