@@ -111,7 +111,7 @@ describe('JobMessages', () => {
     // A new process, and the store dropped the job's refs with the job (ON DELETE CASCADE).
     const second = stubAtelier(new Map());
     const m2 = messagesFor(second.atelier);
-    m2.locate(j.id, opened.ref.channel, opened.ref.ts);
+    await m2.locate(j.id, opened.ref.channel, opened.ref.ts);
     second.events.emit({ type: 'job.deleted', job: { ...j, state: 'succeeded', version: 9 } });
     await eventually(async () => fake.proxy.callsOf('chat.delete').filter((c) => c.args.ts === opened.ref.ts && c.answer.ok), (cs) => cs.length === 1, 'delete of the located message');
     m2.stop();
