@@ -225,6 +225,24 @@ describe.skipIf(!hasChromium)('playground in the browser: two people, one channe
     for (const page of [ann, bob]) await succeeded(jobCard(page, 'a queue of ducks three')).waitFor({ timeout: DONE });
   }, 180_000);
 
+  it('a private job shows in its owner\'s tab only; its image is refused to the other person\'s session', async () => {
+    const input = ann.getByRole('combobox', { name: 'Message #playground' });
+    await input.fill('/imagine a private sketchbook --private --count 1');
+    await input.press('Escape');
+    await input.press('Enter');
+    const card = succeeded(jobCard(ann, 'a private sketchbook'));
+    await card.waitFor({ timeout: DONE });
+    expect(await card.locator('.private-note').count()).toBe(1);
+    const src = (await card.locator('img.grid').getAttribute('src'))!;
+    expect((await ann.request.get(`${pg.url}${src}`)).status()).toBe(200);
+    expect((await bob.request.get(`${pg.url}${src}`)).status()).toBe(404);
+    // Bob's tab got every public event up to now (the reroll above), and nothing of this job.
+    await bob.reload();
+    await bob.locator('body[data-ready="true"]').waitFor();
+    expect(await jobCard(bob, 'a private sketchbook').count()).toBe(0);
+    expect(await jobCard(bob, 'a lighthouse at dusk', /^by Ann$/).count()).toBe(1);
+  }, 120_000);
+
   it('a tab opened later gets the channel so far', async () => {
     const carol = await openPerson(browser, `${pg.url}/`, 'Carol');
     expect(await jobCard(carol, 'a lighthouse at dusk', /^by Ann$/).getAttribute('data-state')).toBe('succeeded');
