@@ -13,8 +13,14 @@ describe('playground buttons come from the provider capabilities', () => {
   });
   afterAll(() => pg.stop());
 
+  let cookie: string | undefined;
+  /** POSTs as Ann's browser: with the session cookie the server issued (identity is the session). */
   async function post(path: string, body: unknown): Promise<{ status: number; data: Answer }> {
-    const res = await fetch(`${pg.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!cookie) {
+      const opened = await fetch(`${pg.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+    }
+    const res = await fetch(`${pg.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(body) });
     return { status: res.status, data: (await res.json()) as Answer };
   }
   const settled = (jobId: string) =>
