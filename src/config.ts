@@ -54,6 +54,19 @@ export const configSchema = z.object({
   OPENAI_IMAGE_MODEL: z.preprocess(empty, z.string().default('gpt-image-2')),
   /** OpenAI settings with no typed option (quality, output_format, output_compression, moderation, partial_images), as JSON. */
   OPENAI_OPTIONS: str(),
+  COMFYUI_URL: url('the ComfyUI server, e.g. http://127.0.0.1:8188'),
+  /** An API-format workflow file (ComfyUI: "Export (API)"); unset uses the shipped SDXL text-to-image workflow. */
+  COMFYUI_WORKFLOW: str(),
+  /** With COMFYUI_WORKFLOW: a JSON file saying which node input takes which value, e.g. {"prompt":"6.text","seed":"3.seed"}. */
+  COMFYUI_WORKFLOW_MAP: str(),
+  /** The checkpoint file the workflow loads, as ComfyUI lists it. */
+  COMFYUI_CHECKPOINT: str(),
+  A1111_URL: url('the AUTOMATIC1111 / Forge / SD.Next server started with --api, e.g. http://127.0.0.1:7860'),
+  /** The server's --api-auth credentials. */
+  A1111_AUTH: z.preprocess(empty, z.string().regex(/^[^:]+:.+$/, 'expects user:password (the server\'s --api-auth)').optional()),
+  /** Checkpoint for Atelier's jobs (sent per request in override_settings); unset uses whatever the server has loaded. */
+  A1111_MODEL: str(),
+  A1111_SAMPLER: str(),
   PLAYGROUND: z.preprocess(empty, z.enum(['auto', 'on', 'off']).default('auto')),
   PLAYGROUND_TOKEN: str(),
   IMAGE_RETENTION_DAYS: int(0, 0, 36500),

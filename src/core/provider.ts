@@ -95,6 +95,8 @@ export interface ImageProvider {
   upscale?(source: SourceImage, ctx: ProviderRunContext): Promise<ProviderResult>;
   /** A variation of the image (native, or image-to-image). */
   vary?(source: SourceImage, ctx: ProviderRunContext): Promise<ProviderResult>;
+  /** Values the provider's own server offers for a field (its installed models, samplers), cached; for autocomplete. */
+  choices?(field: 'model' | 'sampler', signal: AbortSignal): Promise<string[]>;
   /** Health / key check for `doctor`. */
   check?(signal: AbortSignal): Promise<{ ok: boolean; detail: string }>;
 }

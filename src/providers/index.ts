@@ -25,8 +25,16 @@ import { readHordeError } from './horde/api.ts';
 import { createOpenAIProvider } from './openai/adapter.ts';
 import { readOpenAIError } from './openai/api.ts';
 import { openaiExtrasSchema, type OpenAIExtras } from './openai/body.ts';
+import { createComfyUiProvider } from './comfyui/adapter.ts';
+import { readComfyError } from './comfyui/api.ts';
+import { loadComfyWorkflow } from './comfyui/load.ts';
+import { createA1111Provider } from './a1111/adapter.ts';
+import { readA1111Error } from './a1111/api.ts';
 
 export { isProviderSideFailure } from './failover.ts';
+
+const COMFY = 'ComfyUI';
+const A1111 = 'AUTOMATIC1111';
 
 export interface ProviderRoute {
   method: 'POST';
@@ -68,6 +76,10 @@ export interface ProviderTuning extends PollTiming {
   leonardoLimits?: Partial<LeonardoLimits>;
   /** The gateway's request window; a minute in production. */
   pomeloWindowMs?: number;
+  /** Self-hosted servers: preview throttle, and how often A1111's progress is read while it renders. */
+  previewIntervalMs?: number;
+  progressIntervalMs?: number;
+  socketHandshakeTimeoutMs?: number;
 }
 
 export interface ProviderDeps {
@@ -169,6 +181,38 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
   if (config.OPENAI_API_KEY) {
     const http = client('OpenAI', config.OPENAI_BASE_URL, { authorization: `Bearer ${config.OPENAI_API_KEY}` }, 'OPENAI_API_KEY', readOpenAIError);
     providers.push(createOpenAIProvider({ http, model: config.OPENAI_IMAGE_MODEL, extras: parseJsonOption('OPENAI_OPTIONS', config.OPENAI_OPTIONS, openaiExtrasSchema, '{"quality":"high","output_format":"webp"}') as OpenAIExtras, headersTimeoutMs: t.syncHeadersTimeoutMs }));
+  }
+
+  if (config.COMFYUI_URL) {
+    const loaded = loadComfyWorkflow(config);
+    const http = client(COMFY, config.COMFYUI_URL, {}, 'COMFYUI_URL', readComfyError);
+    providers.push(
+      createComfyUiProvider({
+        http,
+        downloader: downloader(COMFY, config.COMFYUI_URL),
+        ...loaded,
+        logger,
+        previewIntervalMs: t.previewIntervalMs,
+        socketHandshakeTimeoutMs: t.socketHandshakeTimeoutMs,
+        ...poll,
+      }),
+    );
+  }
+
+  if (config.A1111_URL) {
+    const auth: Record<string, string> = config.A1111_AUTH ? { authorization: `Basic ${Buffer.from(config.A1111_AUTH).toString('base64')}` } : {};
+    const http = client(A1111, config.A1111_URL, auth, 'A1111_AUTH', readA1111Error);
+    providers.push(
+      createA1111Provider({
+        http,
+        model: config.A1111_MODEL,
+        sampler: config.A1111_SAMPLER,
+        logger,
+        generateTimeoutMs: t.syncHeadersTimeoutMs,
+        progressIntervalMs: t.progressIntervalMs,
+        previewIntervalMs: t.previewIntervalMs,
+      }),
+    );
   }
 
   return {

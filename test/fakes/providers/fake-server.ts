@@ -78,6 +78,11 @@ export class FakeServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** Websocket upgrades (ComfyUI's /ws) on the same port. */
+  onUpgrade(handler: (req: IncomingMessage, socket: Socket, head: Buffer) => void): void {
+    this.server!.on('upgrade', handler);
+  }
+
   count(route: string): number {
     return this.requests.filter((r) => `${r.method} ${r.path}` === route).length;
   }

@@ -1,0 +1,396 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { FormData } from 'undici';
+import { UserError } from '../../core/errors.ts';
+import type { Logger } from '../../core/ports.ts';
+import { silentLogger } from '../../core/ports.ts';
+import { dimensionsFor, FIELD_LABELS, type GenerationRequest, type RequestField } from '../../core/request.ts';
+import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderIntent, ProviderRunContext } from '../../core/provider.ts';
+import { createOnce, unknownOutcome } from '../create-once.ts';
+import type { ImageDownloader } from '../download.ts';
+import type { HttpClient } from '../http.ts';
+import { Notifier } from '../notifier.ts';
+import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
+import { ProviderHttpError } from '../provider-error.ts';
+import { abortError, sleep } from '../timing.ts';
+import { clientIdOf, historySchema, queuedSchema, queueSchema, queueStanding, uploadSchema, type HistoryEntry, type ImageRef, type QueueState } from './api.ts';
+import { openComfySocket, type ComfyMessage } from './socket.ts';
+import { checkAgainstObjectInfo, fieldsFor, MAP_KEYS, type ApiWorkflow, type MapKey, type ObjectInfo, type WorkflowLimits, type WorkflowMap } from './workflow.ts';
+
+export const COMFY_NAME = 'ComfyUI';
+
+export interface ComfyUiOptions extends PollTiming {
+  http: HttpClient;
+  downloader: ImageDownloader;
+  workflow: ApiWorkflow;
+  map: WorkflowMap;
+  /** Which setting the workflow came from, named in errors ("the default workflow" or COMFYUI_WORKFLOW). */
+  workflowName: string;
+  logger?: Logger;
+  /** At most one preview image per this many ms reaches the job (ComfyUI sends one per sampler step). */
+  previewIntervalMs?: number;
+  socketReconnects?: number;
+  socketHandshakeTimeoutMs?: number;
+  /** How long node definitions are trusted before they are read again (checkpoints come and go). */
+  objectInfoTtlMs?: number;
+}
+
+export interface UploadedImage {
+  name: string;
+  subfolder: string;
+  type: string;
+}
+
+export type ComfyUiProvider = ImageProvider & {
+  /** Puts an image in ComfyUI's input folder for a LoadImage node (the image-input issue uses it). */
+  uploadImage(bytes: Uint8Array, filename: string, signal: AbortSignal): Promise<UploadedImage>;
+};
+
+/** A seed ComfyUI accepts everywhere: KSampler allows up to 2^64-1, but JSON numbers are exact only to 2^53. */
+const SEED_CEILING = 2 ** 32 - 1;
+
+export function createComfyUiProvider(o: ComfyUiOptions): ComfyUiProvider {
+  const log = (o.logger ?? silentLogger).child({ provider: 'comfyui' });
+  const fields = fieldsFor(o.map);
+  const capabilities: ProviderCapabilities = {
+    modes: ['simple'],
+    fields,
+    aspectRatios: 'any',
+    maxCount: o.map.batch ? 8 : 1,
+    upscale: false,
+    variations: false,
+    progressPercent: true,
+    previews: true,
+    webhooks: false,
+  };
+  const wsBase = o.http.baseUrl.replace(/^http/, 'ws');
+  let validated: { at: number; limits: WorkflowLimits } | undefined;
+
+  /** The workflow checked against the server's node definitions (one /object_info/{class} per class used). */
+  async function limits(signal: AbortSignal, fresh = false): Promise<WorkflowLimits> {
+    if (!fresh && validated && Date.now() - validated.at < (o.objectInfoTtlMs ?? 5 * 60_000)) return validated.limits;
+    const info: ObjectInfo = {};
+    for (const cls of new Set(Object.values(o.workflow).map((n) => n.class_type))) {
+      const answer = await o.http.call<Record<string, unknown>>({ method: 'GET', path: `/object_info/${encodeURIComponent(cls)}`, idempotent: true, signal });
+      const def = answer && typeof answer === 'object' ? (answer as ObjectInfo)[cls] : undefined;
+      if (def && typeof def === 'object' && def.input && typeof def.input === 'object') info[cls] = def;
+    }
+    const { problems, limits: l } = checkAgainstObjectInfo(o.workflow, o.map, info);
+    if (problems.length) {
+      validated = undefined;
+      throw new UserError('NOT_CONFIGURED', `${o.workflowName} does not fit this ComfyUI server: ${problems.join('; ')}.`);
+    }
+    validated = { at: Date.now(), limits: l };
+    return l;
+  }
+
+  /** The workflow to send, with the request's values in the mapped inputs; refuses what ComfyUI would. */
+  async function prepare(req: GenerationRequest, signal: AbortSignal): Promise<{ workflow: ApiWorkflow; seed?: number }> {
+    if (req.mode !== 'simple') throw new UserError('UNSUPPORTED', `${COMFY_NAME} has no advanced (raw Midjourney prompt) mode: switch to simple mode.`);
+    for (const field of Object.keys(FIELD_LABELS) as RequestField[]) {
+      const v = req[field];
+      if (v === undefined || fields.includes(field)) continue;
+      if (field === 'midjourney' && Object.keys(v as object).length === 0) continue;
+      throw new UserError('UNSUPPORTED', `${COMFY_NAME} (${o.workflowName}) cannot use ${FIELD_LABELS[field]}: remove it or pick another provider.`);
+    }
+    const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(req.prompt);
+    if (flag) throw new UserError('INVALID_OPTIONS', `${COMFY_NAME} takes a plain description, without Midjourney parameters: remove "${flag[2]}" and use the typed options.`);
+    if (req.aspectRatio && (req.width !== undefined || req.height !== undefined)) throw new UserError('CONFLICT', 'Give either an aspect ratio or a width and height, not both.');
+    if ((req.width === undefined) !== (req.height === undefined)) throw new UserError('INVALID_OPTIONS', `${COMFY_NAME} needs both width and height: set the other one too.`);
+
+    const l = await limits(signal);
+    const values: Partial<Record<MapKey, string | number>> = { prompt: req.prompt.trim() };
+    if (req.negativePrompt !== undefined) values.negative = req.negativePrompt;
+    if (o.map.seed) values.seed = req.seed ?? randomInt(0, Math.min(SEED_CEILING, l.seed?.max ?? SEED_CEILING));
+    if (req.steps !== undefined) values.steps = req.steps;
+    if (req.guidance !== undefined) values.cfg = req.guidance;
+    if (req.width !== undefined && req.height !== undefined) {
+      values.width = req.width;
+      values.height = req.height;
+    } else if (req.aspectRatio) {
+      const d = dimensionsFor(req.aspectRatio, 1024, 8);
+      values.width = d.width;
+      values.height = d.height;
+    }
+    if (o.map.batch) values.batch = req.count ?? 4;
+    if (req.model !== undefined) values.checkpoint = req.model;
+
+    const workflow = structuredClone(o.workflow);
+    for (const key of MAP_KEYS) {
+      const ref = o.map[key];
+      const value = values[key];
+      if (!ref || value === undefined) continue;
+      const lim = l[key];
+      const where = `node "${ref.node}" input "${ref.input}"`;
+      if (typeof value === 'number') {
+        if (lim?.min !== undefined && value < lim.min) throw new UserError('INVALID_OPTIONS', `${label(key)} must be at least ${lim.min} on this ${COMFY_NAME} workflow (${where}), not ${value}.`);
+        if (lim?.max !== undefined && value > lim.max) throw new UserError('INVALID_OPTIONS', `${label(key)} must be at most ${lim.max} on this ${COMFY_NAME} workflow (${where}), not ${value}.`);
+      }
+      if (lim?.choices && !lim.choices.includes(String(value))) {
+        const shown = lim.choices.slice(0, 10).join(', ') + (lim.choices.length > 10 ? ', …' : '');
+        throw new UserError('INVALID_OPTIONS', `${COMFY_NAME} has no ${label(key)} "${String(value)}". Available: ${shown || 'none'}.`);
+      }
+      workflow[ref.node]!.inputs[ref.input] = value;
+    }
+    return { workflow, ...(typeof values.seed === 'number' ? { seed: values.seed } : {}) };
+  }
+
+  const readQueue = async (signal: AbortSignal): Promise<QueueState> => {
+    const raw = await o.http.call({ method: 'GET', path: '/queue', idempotent: true, signal });
+    const q = queueSchema.safeParse(raw);
+    if (!q.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${COMFY_NAME} sent an unreadable queue.`, COMFY_NAME, { phase: 'answered' });
+    return q.data;
+  };
+
+  const readHistory = async (promptId: string | undefined, signal: AbortSignal): Promise<Record<string, HistoryEntry>> => {
+    const raw = await o.http.call({
+      method: 'GET',
+      path: promptId ? `/history/${encodeURIComponent(promptId)}` : '/history',
+      query: promptId ? undefined : { max_items: 64 },
+      idempotent: true,
+      signal,
+    });
+    const h = historySchema.safeParse(raw ?? {});
+    if (!h.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${COMFY_NAME} sent an unreadable history.`, COMFY_NAME, { phase: 'answered' });
+    return h.data;
+  };
+
+  /** A submission whose answer was lost, found again by the client id it carried (queue first, then recent history). */
+  async function findByClientId(clientId: string, signal: AbortSignal): Promise<string | undefined> {
+    const q = await readQueue(signal);
+    for (const item of [...q.queue_running, ...q.queue_pending]) if (clientIdOf(item) === clientId) return String(item[1]);
+    const raw = await o.http.call<Record<string, { prompt?: unknown[] }>>({ method: 'GET', path: '/history', query: { max_items: 64 }, idempotent: true, signal });
+    for (const [id, entry] of Object.entries(raw ?? {})) if (Array.isArray(entry?.prompt) && clientIdOf(entry.prompt) === clientId) return id;
+    return undefined;
+  }
+
+  async function submit(ctx: ProviderRunContext, intent: ProviderIntent, wire: { prompt: ApiWorkflow; client_id: string }): Promise<string> {
+    const send = async () => {
+      const raw = await o.http.call({ method: 'POST', path: '/prompt', json: wire, idempotent: false, signal: ctx.signal });
+      const q = queuedSchema.safeParse(raw);
+      if (!q.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${COMFY_NAME} queued the prompt but its answer is unreadable.`, COMFY_NAME, { phase: 'answered', unreadable: true });
+      return q.data.prompt_id;
+    };
+    return createOnce(ctx, intent, send, async (err) => {
+      // ComfyUI can be asked: a prompt carrying our client id is ours, whatever happened to the answer.
+      const found = await findByClientId(intent.key, ctx.signal).catch(() => undefined);
+      if (found) return found;
+      if (err.info.unreadable) throw unknownOutcome(COMFY_NAME, 'this prompt', err);
+      log.warn({ jobId: ctx.jobId, err: err.message }, 'lost /prompt answer and no such prompt at the server; sending once more');
+      const again = await send().catch(async (second: unknown) => {
+        const later = await findByClientId(intent.key, ctx.signal).catch(() => undefined);
+        if (later) return later;
+        throw second instanceof ProviderHttpError && second.outcomeUnknown ? unknownOutcome(COMFY_NAME, 'this prompt', second) : second;
+      });
+      return again;
+    });
+  }
+
+  /** Removes our prompt from the queue, or interrupts it when it is the one running; never anyone else's. */
+  async function cancelAtServer(promptId: string): Promise<void> {
+    const signal = AbortSignal.timeout(10_000);
+    try {
+      const standing = queueStanding(await readQueue(signal), promptId);
+      if (standing.state === 'pending') await o.http.call({ method: 'POST', path: '/queue', json: { delete: [promptId] }, idempotent: true, signal });
+      else if (standing.state === 'running') await o.http.call({ method: 'POST', path: '/interrupt', json: { prompt_id: promptId }, idempotent: true, signal });
+    } catch (err) {
+      log.warn({ promptId, err: err instanceof Error ? err.message : String(err) }, 'could not cancel at ComfyUI');
+    }
+  }
+
+  async function collect(entry: HistoryEntry, promptId: string, seed: number | undefined, ctx: ProviderRunContext): Promise<ProviderImage[]> {
+    const all: ImageRef[] = Object.values(entry.outputs).flatMap((out) => out.images ?? []);
+    // SaveImage writes type "output"; PreviewImage's "temp" files are used only when a workflow saves nothing.
+    const saved = all.filter((i) => i.type === 'output');
+    const refs = saved.length ? saved : all;
+    if (refs.length === 0) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${COMFY_NAME} finished prompt ${promptId} without any images (does the workflow end in SaveImage?).`, COMFY_NAME, { phase: 'answered' });
+    const images: ProviderImage[] = [];
+    for (const ref of refs.slice(0, 8)) {
+      const url = new URL(`${o.http.baseUrl}/view`);
+      url.searchParams.set('filename', ref.filename);
+      url.searchParams.set('subfolder', ref.subfolder);
+      url.searchParams.set('type', ref.type);
+      const d = await o.downloader.download(url.toString(), ctx.signal);
+      images.push({ ...d, providerImageId: `${ref.type}/${ref.subfolder ? `${ref.subfolder}/` : ''}${ref.filename}`, ...(seed !== undefined ? { seed } : {}) });
+    }
+    return images;
+  }
+
+  /** Follows a queued prompt to its images: websocket for progress and previews, /history as the truth. */
+  async function follow(promptId: string, ctx: ProviderRunContext, wake: Notifier, failure: { message?: string }): Promise<HistoryEntry> {
+    let absent = 0;
+    return (await pollUntil<HistoryEntry | 'gone' | undefined>({
+      provider: COMFY_NAME,
+      what: `prompt ${promptId}`,
+      signal: ctx.signal,
+      ...pollTiming(o),
+      notifier: wake,
+      notifyKey: promptId,
+      onTransientError: (err) => log.warn({ promptId, err: err instanceof Error ? err.message : String(err) }, 'history poll failed; still waiting'),
+      fetch: async () => {
+        const entry = (await readHistory(promptId, ctx.signal))[promptId];
+        if (entry) return entry;
+        const standing = queueStanding(await readQueue(ctx.signal), promptId);
+        if (standing.state === 'pending') {
+          absent = 0;
+          ctx.progress({ stage: standing.ahead ? `queued on ${COMFY_NAME} (${standing.ahead} ahead)` : `next on ${COMFY_NAME}` });
+        } else if (standing.state === 'running') absent = 0;
+        else {
+          // It may have finished between the two reads: look at history once more before believing it is gone.
+          const late = (await readHistory(promptId, ctx.signal))[promptId];
+          if (late) return late;
+          // Decided in settle: a failed fetch is waited out, a prompt the server forgot is not.
+          if (++absent >= 2) return 'gone';
+        }
+        return undefined;
+      },
+      settle: (entry) => {
+        if (!entry) return undefined;
+        if (entry === 'gone') {
+          throw new UserError('PROVIDER_UNAVAILABLE', `${COMFY_NAME} no longer knows prompt ${promptId} (was the server restarted?). Press 🔄 to try again.`, { retryable: true });
+        }
+        if (entry.status?.status_str === 'error' || failure.message) {
+          const why = failure.message ?? describeMessages(entry.status?.messages);
+          throw new UserError('PROVIDER_REJECTED', `${COMFY_NAME} could not run this workflow${why ? `: ${why}` : ''}. Check the workflow and the server log, then try again.`, { retryable: true });
+        }
+        return entry.status?.completed === false ? undefined : entry;
+      },
+    })) as HistoryEntry;
+  }
+
+  async function generate(req: GenerationRequest, ctx: ProviderRunContext) {
+    const resumedIntent = ctx.resume?.intent;
+    let sent: { workflow: ApiWorkflow; seed?: number };
+    let clientId: string;
+    if (resumedIntent) {
+      const body = resumedIntent.body as { prompt: ApiWorkflow; client_id: string; atelier_seed?: number };
+      sent = { workflow: body.prompt, ...(body.atelier_seed !== undefined ? { seed: body.atelier_seed } : {}) };
+      clientId = resumedIntent.key;
+    } else {
+      sent = await prepare(req, ctx.signal);
+      clientId = `atelier-${ctx.jobId}-${randomUUID().slice(0, 8)}`;
+    }
+    const wake = new Notifier();
+    const failure: { message?: string } = {};
+    let promptId = ctx.resume?.providerJobId;
+    let lastPercent = -1;
+    let lastPreviewAt = 0;
+    const mine = (m: ComfyMessage) => m.data.prompt_id === undefined || m.data.prompt_id === promptId;
+    const socket = openComfySocket({
+      url: `${wsBase}/ws?clientId=${encodeURIComponent(clientId)}`,
+      reconnects: o.socketReconnects,
+      handshakeTimeoutMs: o.socketHandshakeTimeoutMs,
+      onMessage: (m) => {
+        if (!promptId || !mine(m)) return;
+        switch (m.type) {
+          case 'execution_start':
+            ctx.progress({ stage: `rendering on ${COMFY_NAME}` });
+            break;
+          case 'progress': {
+            const value = Number(m.data.value);
+            const max = Number(m.data.max);
+            if (!(max > 0) || !Number.isFinite(value)) break;
+            const percent = Math.max(0, Math.min(99, Math.round((value / max) * 100)));
+            if (percent >= lastPercent + 5 || percent === 99) {
+              lastPercent = percent;
+              ctx.progress({ percent, stage: `rendering on ${COMFY_NAME}` });
+            }
+            break;
+          }
+          case 'executing':
+            if (m.data.node === null) wake.notify(promptId);
+            break;
+          case 'execution_success':
+            wake.notify(promptId);
+            break;
+          case 'execution_error':
+            failure.message = `node "${String(m.data.node_id)}" (${String(m.data.node_type)}) failed: ${String(m.data.exception_message ?? 'error').trim().slice(0, 300)}`;
+            wake.notify(promptId);
+            break;
+          case 'execution_interrupted':
+            failure.message = `it was interrupted at node "${String(m.data.node_id)}" (${String(m.data.node_type)})`;
+            wake.notify(promptId);
+            break;
+        }
+      },
+      onPreview: (preview) => {
+        if (!promptId) return;
+        const now = Date.now();
+        if (now - lastPreviewAt < (o.previewIntervalMs ?? 1_000)) return;
+        lastPreviewAt = now;
+        ctx.progress({ preview });
+      },
+      onLost: (reason) => log.warn({ promptId, reason }, 'ComfyUI websocket lost; following by history'),
+    });
+    try {
+      await Promise.race([socket.ready.catch(() => log.warn({ jobId: ctx.jobId }, 'ComfyUI websocket did not open; following by history only')), sleep(o.socketHandshakeTimeoutMs ?? 10_000, ctx.signal)]);
+      if (!promptId) {
+        const intent: ProviderIntent = resumedIntent ?? { key: clientId, operation: 'generate', body: { prompt: sent.workflow, client_id: clientId, ...(sent.seed !== undefined ? { atelier_seed: sent.seed } : {}) } };
+        const found = resumedIntent ? await findByClientId(clientId, ctx.signal) : undefined;
+        if (found) await ctx.recordSubmitted(found);
+        // The recorded intent also keeps the seed we chose; ComfyUI gets only prompt and client_id.
+        promptId = found ?? (await submit(ctx, intent, { prompt: sent.workflow, client_id: clientId }));
+      }
+      ctx.progress({ stage: `queued on ${COMFY_NAME}` });
+      let entry: HistoryEntry;
+      try {
+        entry = await follow(promptId, ctx, wake, failure);
+      } catch (err) {
+        if (ctx.signal.aborted) await cancelAtServer(promptId);
+        throw err;
+      }
+      const images = await collect(entry, promptId, sent.seed, ctx);
+      return { images, providerJobId: promptId, ...(sent.seed !== undefined ? { seed: sent.seed } : {}) };
+    } finally {
+      socket.close();
+    }
+  }
+
+  return {
+    id: 'comfyui',
+    displayName: COMFY_NAME,
+    capabilities,
+    generate(req, ctx) {
+      if (ctx.signal.aborted) throw abortError(ctx.signal);
+      return generate(req, ctx);
+    },
+    async uploadImage(bytes, filename, signal) {
+      const form = new FormData();
+      form.append('image', new Blob([Buffer.from(bytes)]), filename);
+      form.append('type', 'input');
+      form.append('overwrite', 'false');
+      const raw = await o.http.call({ method: 'POST', path: '/upload/image', form, idempotent: true, signal });
+      const parsed = uploadSchema.safeParse(raw);
+      if (!parsed.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${COMFY_NAME} answered the upload without a file name.`, COMFY_NAME, { phase: 'answered' });
+      return { name: parsed.data.name, subfolder: parsed.data.subfolder, type: parsed.data.type };
+    },
+    async check(signal) {
+      const stats = await o.http.call<{ system?: { comfyui_version?: string } }>({ method: 'GET', path: '/system_stats', idempotent: true, signal });
+      const l = await limits(signal, true);
+      const ckptRef = o.map.checkpoint;
+      const current = ckptRef ? String(o.workflow[ckptRef.node]?.inputs[ckptRef.input] ?? '') : undefined;
+      if (current !== undefined && l.checkpoint?.choices && !l.checkpoint.choices.includes(current)) {
+        return { ok: false, detail: `reachable, but checkpoint "${current}" is not on the server (${l.checkpoint.choices.length} available: ${l.checkpoint.choices.slice(0, 5).join(', ')}${l.checkpoint.choices.length > 5 ? ', …' : ''}); set COMFYUI_CHECKPOINT` };
+      }
+      const version = stats?.system?.comfyui_version ? ` ${stats.system.comfyui_version}` : '';
+      return { ok: true, detail: `reachable (ComfyUI${version}); ${o.workflowName} fits its nodes${current ? `; checkpoint ${current} present` : ''}` };
+    },
+    async choices(field, signal) {
+      if (field !== 'model') return [];
+      return (await limits(signal)).checkpoint?.choices ?? [];
+    },
+  };
+}
+
+function label(key: MapKey): string {
+  return { prompt: 'prompt', negative: 'negative prompt', seed: 'seed', steps: 'steps', cfg: 'guidance (CFG)', width: 'width', height: 'height', batch: 'image count', checkpoint: 'model (checkpoint)' }[key];
+}
+
+/** History status messages are `[name, data]` pairs; the error one says which node failed and why. */
+function describeMessages(messages: unknown[] | undefined): string | undefined {
+  for (const m of messages ?? []) {
+    if (!Array.isArray(m) || m[0] !== 'execution_error') continue;
+    const d = (m[1] ?? {}) as Record<string, unknown>;
+    return `node "${String(d.node_id)}" (${String(d.node_type)}) failed: ${String(d.exception_message ?? 'error').trim().slice(0, 300)}`;
+  }
+  return undefined;
+}
