@@ -92,19 +92,29 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
   /** Interrupts our task if it is the one running; a canceled task still queued there is watched and interrupted when it starts. */
   async function cancelAtServer(taskId: string): Promise<void> {
     const deadline = Date.now() + (o.cancelWatchMs ?? 10 * 60_000);
+    const attempt = async (): Promise<'done' | 'queued'> => {
+      const state = await taskState(taskId, AbortSignal.timeout(10_000));
+      if (state === 'active') await interrupt(AbortSignal.timeout(10_000));
+      return state === 'queued' ? 'queued' : 'done';
+    };
+    const report = (err: unknown) => log.warn({ taskId, err: err instanceof Error ? err.message : String(err) }, 'could not cancel at the webui');
     try {
-      for (;;) {
-        const state = await taskState(taskId, AbortSignal.timeout(10_000));
-        if (state === 'active') {
-          await interrupt(AbortSignal.timeout(10_000));
-          return;
-        }
-        if (state !== 'queued' || Date.now() > deadline) return;
-        await sleep(o.progressIntervalMs ?? 1_000);
-      }
+      if ((await attempt()) === 'done') return;
     } catch (err) {
-      log.warn({ taskId, err: err instanceof Error ? err.message : String(err) }, 'could not cancel at the webui');
+      report(err);
+      return;
     }
+    // The webui cannot drop a queued task; it will start once the one ahead finishes, and is stopped then.
+    void (async () => {
+      try {
+        while (Date.now() < deadline) {
+          await sleep(o.progressIntervalMs ?? 1_000);
+          if ((await attempt()) === 'done') return;
+        }
+      } catch (err) {
+        report(err);
+      }
+    })();
   }
 
   /** Reads progress while our request is open: queued behind another task, or percent, ETA and the live preview. */
