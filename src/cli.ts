@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp, platformsToStart, type App } from './app.ts';
 import { classifyError, UserError } from './core/errors.ts';
@@ -90,6 +90,16 @@ function waitForFinal(app: App, jobId: string, onUpdate: (job: Job) => void): Pr
   });
 }
 
+/** Copies a job's live preview out of the blob store; a preview superseded before it was read is skipped. */
+async function savePreview(app: App, key: string, dir: string, name: string): Promise<string | undefined> {
+  const bytes = await app.atelier.blobs.get(key).catch(() => undefined);
+  if (!bytes) return undefined;
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${name}${extname(key)}`);
+  await writeFile(file, bytes);
+  return file;
+}
+
 async function imagineCommand(config: Config, args: string[]): Promise<number> {
   const opts = splitImagineArgs(args);
   const app = await createApp(config, { logger: createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL) });
@@ -104,15 +114,33 @@ async function imagineCommand(config: Config, args: string[]): Promise<number> {
     if (opts.upscale !== undefined || opts.paidUpscale) await app.atelier.setSettings({ kind: 'channel', platform: 'cli', id: 'cli' }, { paidUpscale: opts.paidUpscale }, operator);
     const job = await app.atelier.imagine(options, { platform: 'cli', userId: user, displayName: user }, where);
     const tty = process.stderr.isTTY && !opts.json;
+    const outDir = resolve(opts.out);
+    // Progress goes to stderr: a bar on a terminal, one line per change otherwise; each live preview is saved and named.
+    let lastLine = '';
+    let lastPreview: string | undefined;
+    let previews = 0;
+    const writes: Promise<void>[] = [];
     const final = await waitForFinal(app, job.id, (j) => {
       if (tty) process.stderr.write(`\r${j.state === 'running' && j.progress.percent !== undefined ? progressBar(j.progress.percent, 20) : statusText(j)}`.padEnd(60));
+      else if (j.state === 'running' && statusText(j) !== lastLine) {
+        lastLine = statusText(j);
+        process.stderr.write(`${lastLine}\n`);
+      }
+      const key = j.progress.previewKey;
+      if (key && key !== lastPreview) {
+        lastPreview = key;
+        const n = ++previews;
+        writes.push(savePreview(app, key, outDir, `${slug(j.request.prompt)}-preview`).then((file) => {
+          if (file) process.stderr.write(`${tty ? '\n' : ''}preview ${n}: ${file}\n`);
+        }));
+      }
     });
+    await Promise.all(writes);
     if (tty) process.stderr.write('\n');
     if (final.state !== 'succeeded') {
       process.stderr.write(`${statusText(final)}\n`);
       return 1;
     }
-    const outDir = resolve(opts.out);
     await mkdir(outDir, { recursive: true });
     const paths: string[] = [];
     let grid: string | undefined;

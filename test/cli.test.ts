@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import { A1111Fake } from './fakes/providers/a1111-fake.ts';
+import { ComfyFake } from './fakes/providers/comfyui-fake.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -67,5 +69,53 @@ describe('atelier imagine', () => {
     const r = await run(process.execPath, [join(root, 'bin/atelier.js'), 'doctor'], { cwd: dir, env: { ...process.env, PORT: 'eighty' } }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(78);
     expect((r as { stderr: string }).stderr).toMatch(/^PORT: /m);
+  });
+});
+
+describe('atelier imagine on self-hosted providers (against the fakes)', () => {
+  /** The CLI in a child process with one provider URL set; the fakes run here. */
+  async function imagineOn(env: Record<string, string>, provider: string, out: string) {
+    const childEnv = { ...process.env, DATA_DIR: join(dir, `data-${provider}`), DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent', ...env };
+    try {
+      const r = await run(process.execPath, [join(root, 'bin/atelier.js'), 'imagine', 'a lighthouse at dusk --ar 16:9', '--provider', provider, '--json', '--out', out], { cwd: dir, env: childEnv, timeout: 60_000 });
+      return { code: 0, ...r };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  async function expectImagesAndPreviews(r: { code: number; stdout: string; stderr: string }, provider: string) {
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Out;
+    expect(out.provider).toBe(provider);
+    expect(out.request.aspectRatio).toBe('16:9');
+    expect(out.images).toHaveLength(4);
+    for (const file of out.images) expect((await sharp(file).metadata()).format).toBe('png');
+    expect(r.stderr).toMatch(/\d+%/);
+    const preview = /preview 1: (\S+)/.exec(r.stderr)?.[1];
+    expect(preview, r.stderr).toBeDefined();
+    expect((await sharp(preview!).metadata()).width).toBeGreaterThan(0);
+  }
+
+  it('--provider comfyui writes the images and prints progress with previews', async () => {
+    const fake = await new ComfyFake().start();
+    try {
+      await expectImagesAndPreviews(await imagineOn({ COMFYUI_URL: fake.url }, 'comfyui', 'out-comfy'), 'comfyui');
+      expect(fake.submissions).toBe(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('--provider a1111 writes the images and prints progress with previews', async () => {
+    const fake = await new A1111Fake().start();
+    fake.stepMs = 400;
+    try {
+      await expectImagesAndPreviews(await imagineOn({ A1111_URL: fake.url }, 'a1111', 'out-a1111'), 'a1111');
+      expect(fake.started).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
   });
 });

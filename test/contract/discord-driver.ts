@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { countJobs, sigkill, spawnApp } from './spawn-app.ts';
+import { SelfHostedFakes } from './self-hosted.ts';
 import { createMessageWatch, describeMessages } from './message-watch.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ export type DiscordMode = 'http' | 'gateway';
 export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake: FakeDiscord } {
   const fake = new FakeDiscord();
   let dataDir = '';
+  const hosted = new SelfHostedFakes();
   let child: ChildProcess | undefined;
   const watch = createMessageWatch(() => messages());
   fake.onChange = () => watch.changed();
@@ -37,6 +39,7 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
       PORT: '0',
       PLAYGROUND: 'off',
       LOG_LEVEL: 'silent',
+      ...hosted.env(),
       DISCORD_API_URL: fake.apiUrl,
       DISCORD_TOKEN: fake.botToken,
       DISCORD_APPLICATION_ID: fake.applicationId,
@@ -101,6 +104,7 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
     capabilities: { modals: true, signatures: mode === 'http', tokenExpiry: true, restart: true },
     async start() {
       await fake.start();
+      await hosted.start();
       dataDir = await mkdtemp(join(tmpdir(), 'atelier-discord-'));
       await launch();
     },
@@ -112,6 +116,7 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       await fake.stop();
+      await hosted.close();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
     command: (user, name, options) => deliver(slashCommand(fake.applicationId, member(user), name, options, fake.attachmentLimit)),

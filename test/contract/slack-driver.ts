@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { countJobs, sigkill, spawnApp } from './spawn-app.ts';
 import { describeMessages } from './message-watch.ts';
+import { SelfHostedFakes } from './self-hosted.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
   const fake = new SlackFake();
   const socket = mode === 'socket' ? new SocketModeFake() : undefined;
   let dataDir = '';
+  const hosted = new SelfHostedFakes();
   let child: ChildProcess | undefined;
   let eventsUrl = '';
   let snapshot: ViewMessage[] = [];
@@ -45,6 +47,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
       PORT: '0',
       PLAYGROUND: 'off',
       LOG_LEVEL: 'silent',
+      ...hosted.env(),
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: fake.apiUrl,
@@ -153,6 +156,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
     capabilities: { modals: true, signatures: !socket, tokenExpiry: false, restart: true },
     async start() {
       await fake.start();
+      await hosted.start();
       if (socket) fake.proxy.socketUrl = await socket.listen();
       dataDir = await mkdtemp(join(tmpdir(), 'atelier-slack-contract-'));
       await launch();
@@ -167,6 +171,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
       }
       await socket?.close();
       await fake.stop();
+      await hosted.close();
       await rm(dataDir, { recursive: true, force: true });
     },
     async command(user, name, options) {

@@ -1,6 +1,7 @@
 import type { Ack, ContractDriver, TestUser, ViewButton, ViewMessage } from './driver.ts';
 import { alice, bob, mod } from './driver.ts';
 import { contractProviders } from './providers.ts';
+import { SelfHostedFakes } from './self-hosted.ts';
 import { createMessageWatch, describeMessages } from './message-watch.ts';
 import type { FeedEvent, TextMessage } from '../../src/platforms/web/feed.ts';
 import type { JobMessage } from '../../src/platforms/web/render.ts';
@@ -13,6 +14,7 @@ import { startPlayground, type Playground } from '../platforms/web/harness.ts';
  */
 export function createWebDriver(): ContractDriver {
   let pg: Playground | undefined;
+  const hosted = new SelfHostedFakes();
   const streams: AbortController[] = [];
   /** Insertion-ordered: oldest first. */
   const views = new Map<string, ViewMessage>();
@@ -160,7 +162,8 @@ export function createWebDriver(): ContractDriver {
     capabilities: { modals: true, signatures: false, tokenExpiry: false, restart: false },
 
     async start() {
-      pg = await startPlayground({}, contractProviders);
+      await hosted.start();
+      pg = await startPlayground(hosted.env(), contractProviders);
       for (const u of [alice, bob, mod]) {
         await openSession(u);
         await follow(u);
@@ -170,6 +173,7 @@ export function createWebDriver(): ContractDriver {
     async stop() {
       for (const s of streams.splice(0)) s.abort();
       await pg?.stop();
+      await hosted.close();
     },
 
     async command(user, name, options) {

@@ -61,6 +61,9 @@ export class A1111Fake {
   private png: Uint8Array | undefined;
   private timer: NodeJS.Timeout | undefined;
 
+  /** How long one sampling step takes when nobody reads progress (the CLI test slows it to see previews). */
+  stepMs = 60;
+
   constructor(readonly auth?: string) {
     this.server = new FakeServer((req) => this.route(req));
   }
@@ -68,9 +71,11 @@ export class A1111Fake {
   async start(): Promise<this> {
     this.png = await makePng(64, 64, [30, 140, 90]);
     await this.server.start();
-    this.timer = setInterval(() => {
+    const tick = () => {
       if (this.mode === 'auto' && this.running) this.step();
-    }, 60);
+      this.timer = setTimeout(tick, this.stepMs);
+    };
+    this.timer = setTimeout(tick, this.stepMs);
     return this;
   }
 
@@ -79,7 +84,7 @@ export class A1111Fake {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     await this.server.close();
   }
 
