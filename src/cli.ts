@@ -194,6 +194,8 @@ async function doctorCommand(config: Config): Promise<number> {
     if (!config.ALLIMAGES_API_KEY) lines.push('  all-images.ai: not configured (ALLIMAGES_API_KEY)');
     if (!config.LEONARDO_API_KEY) lines.push('  Leonardo.ai: not configured (LEONARDO_API_KEY)');
     if (!config.POMELO_API_KEY || !config.POMELO_API_URL) lines.push('  Midjourney/Flux gateway: not configured (POMELO_API_KEY and POMELO_API_URL)');
+    if (!config.COMFYUI_URL) lines.push('  ComfyUI: not configured (COMFYUI_URL)');
+    if (!config.A1111_URL) lines.push('  AUTOMATIC1111 / Forge: not configured (A1111_URL)');
   } finally {
     await app.stop();
   }

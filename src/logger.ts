@@ -22,6 +22,7 @@ export const REDACT_PATHS = [
   'config.LEONARDO_WEBHOOK_TOKEN',
   'config.POMELO_API_KEY',
   'config.PLAYGROUND_TOKEN',
+  'config.A1111_AUTH',
   'config.DATABASE_URL',
 ];
 
