@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../src/store/index.ts';
+import { A1111Fake } from './fakes/providers/a1111-fake.ts';
+import { ComfyFake } from './fakes/providers/comfyui-fake.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
@@ -71,6 +73,57 @@ describe('restart (a real process killed with SIGKILL)', () => {
       for (const id of finishedBeforeKill) expect(second.lines).not.toContain(`succeeded ${id}`);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('restart mid-job on a self-hosted provider (a real process killed with SIGKILL)', () => {
+  /** Kills the first process once `started()` holds, lets the fake move on, and starts a second one on the same data. */
+  async function killMidJob(env: Record<string, string>, started: () => boolean, meanwhile: () => void) {
+    dir = mkdtempSync(join(tmpdir(), 'atelier-restart-hosted-'));
+    const first = startChild({ DATA_DIR: dir, SUBMIT: '1', ...env });
+    await first.until((l) => l.includes('ready'));
+    const id = first.lines.find((l) => l.startsWith('submitted '))!.split(' ')[1]!;
+    while (!started()) await new Promise((r) => setTimeout(r, 10));
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    meanwhile();
+    const second = startChild({ DATA_DIR: dir, SUBMIT: '0', ...env });
+    await second.until((l) => l.includes(`succeeded ${id}`) || l.includes(`failed ${id}`));
+    second.child.kill('SIGKILL');
+    await new Promise((r) => second.child.once('exit', r));
+    const store = createSqliteStore(join(dir, 'atelier.db'));
+    try {
+      return { job: (await store.getJob(id))!, images: await store.listImages(id) };
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('ComfyUI: the restarted process follows the same prompt id through /history; nothing is queued twice', async () => {
+    const fake = await new ComfyFake().start();
+    fake.mode = 'hold';
+    try {
+      const { job, images } = await killMidJob({ COMFYUI_URL: fake.url, PROVIDER: 'comfyui' }, () => fake.running !== undefined, () => fake.release());
+      expect(job.state).toBe('succeeded');
+      expect(images.filter((i) => i.kind === 'image')).toHaveLength(2);
+      expect(fake.submissions).toBe(1);
+      expect(job.providerJobId).toBe([...fake.history.keys()][0]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('AUTOMATIC1111: its answer cannot be fetched again, so the job fails visibly and retryably; nothing is rendered twice', async () => {
+    const fake = await new A1111Fake().start();
+    fake.mode = 'hold';
+    try {
+      const { job } = await killMidJob({ A1111_URL: fake.url, PROVIDER: 'a1111' }, () => fake.running !== undefined, () => fake.release());
+      expect(job.state).toBe('failed');
+      expect(job.error).toMatchObject({ code: 'UNKNOWN_OUTCOME', retryable: true });
+      expect(fake.started).toHaveLength(1);
+    } finally {
+      await fake.close();
     }
   });
 });
