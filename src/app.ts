@@ -190,6 +190,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     platforms,
     providersDoctor: () => configured.doctor(),
     async start(opts = {}) {
+      // Before any job resumes: a provider whose configuration cannot work on its server stops start-up here.
+      await configured.prepare();
       await queue.start();
       if (config.IMAGE_RETENTION_DAYS > 0) {
         const prune = () =>

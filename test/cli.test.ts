@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { A1111Fake } from './fakes/providers/a1111-fake.ts';
 import { ComfyFake } from './fakes/providers/comfyui-fake.ts';
+import { defaultWorkflow } from '../src/providers/comfyui/workflow.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -132,6 +133,29 @@ describe('atelier doctor with self-hosted providers', () => {
     } finally {
       await comfy.close();
       await a1111.close();
+    }
+  });
+});
+
+describe('atelier start with a ComfyUI workflow that does not fit the server', () => {
+  it('exits non-zero with one line naming the node, before listening', async () => {
+    const comfy = await new ComfyFake().start();
+    try {
+      const { workflow } = defaultWorkflow('sd_xl_base_1.0.safetensors');
+      const wf = join(dir, 'start-wf.json');
+      const map = join(dir, 'start-map.json');
+      writeFileSync(wf, JSON.stringify({ ...workflow, '8': { class_type: 'FaceDetailer', inputs: { image: ['6', 0] } } }));
+      writeFileSync(map, JSON.stringify({ prompt: '2.text' }));
+      const env = { ...process.env, DATA_DIR: join(dir, 'data-start'), DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent', PORT: '0', COMFYUI_URL: comfy.url, COMFYUI_WORKFLOW: wf, COMFYUI_WORKFLOW_MAP: map };
+      const r = await run(process.execPath, [join(root, 'bin/atelier.js'), 'start'], { cwd: dir, env, timeout: 60_000 }).then(
+        (ok) => ({ code: 0, ...ok }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^COMFYUI_WORKFLOW does not fit this ComfyUI server: node "8" uses FaceDetailer, which this ComfyUI server does not have/);
+      expect(r.stdout).not.toMatch(/listening/);
+    } finally {
+      await comfy.close();
     }
   });
 });

@@ -97,6 +97,12 @@ export interface ImageProvider {
   vary?(source: SourceImage, ctx: ProviderRunContext): Promise<ProviderResult>;
   /** Values the provider's own server offers for a field (its installed models, samplers), cached; for autocomplete. */
   choices?(field: 'model' | 'sampler', signal: AbortSignal): Promise<string[]>;
+  /**
+   * Checks the configuration against the live server at start-up. Throws a NOT_CONFIGURED UserError when
+   * the configuration can never work there (so the process exits with one line); a server that is merely
+   * unreachable now does not throw.
+   */
+  prepare?(signal: AbortSignal): Promise<void>;
   /** Health / key check for `doctor`. */
   check?(signal: AbortSignal): Promise<{ ok: boolean; detail: string }>;
 }

@@ -54,6 +54,8 @@ export interface ConfiguredProviders {
   routes: ProviderRoute[];
   /** Checks each configured provider's key; never throws. */
   doctor(): Promise<DoctorLine[]>;
+  /** Start-up check of configurations that depend on the live server (ComfyUI's workflow against its nodes). */
+  prepare(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -233,6 +235,9 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
         }
       }
       return lines;
+    },
+    async prepare() {
+      for (const p of providers) await p.prepare?.(AbortSignal.timeout(20_000));
     },
     async close() {
       await Promise.allSettled(closers.map((c) => c()));

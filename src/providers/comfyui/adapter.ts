@@ -353,6 +353,15 @@ export function createComfyUiProvider(o: ComfyUiOptions): ComfyUiProvider {
       if (ctx.signal.aborted) throw abortError(ctx.signal);
       return generate(req, ctx);
     },
+    async prepare(signal) {
+      try {
+        await limits(signal, true);
+      } catch (err) {
+        if (err instanceof UserError && err.code === 'NOT_CONFIGURED') throw err;
+        // Unreachable now is not misconfigured: the workflow is checked again before the first job.
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ComfyUI not reachable at start; the workflow will be checked before the first job');
+      }
+    },
     async uploadImage(bytes, filename, signal) {
       const form = new FormData();
       form.append('image', new Blob([Buffer.from(bytes)]), filename);
