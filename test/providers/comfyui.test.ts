@@ -265,14 +265,28 @@ describe('ComfyUI cancel', () => {
   it('a queued prompt of ours is deleted from the queue', async () => {
     fake.mode = 'paused';
     const ac = new AbortController();
-    const running = comfy.generate(req({ prompt: 'x', count: 1 }), makeCtx({ signal: ac.signal }));
-    await until(() => fake.pending.length === 1);
+    const ctx = makeCtx({ signal: ac.signal });
+    const running = comfy.generate(req({ prompt: 'x', count: 1 }), ctx);
+    await until(() => fake.pending.length === 1 && ctx.submitted.length === 1);
     ac.abort();
     await caught(() => running);
     const del = fake.server.requests.find((r) => r.method === 'POST' && r.path === '/queue');
     expect(del?.body).toEqual({ delete: [expect.any(String)] });
     expect(fake.pending).toHaveLength(0);
     expect(fake.server.count('POST /interrupt')).toBe(0);
+  });
+
+  it('canceled while /prompt had not answered yet: the queued prompt is found by its client id and deleted', async () => {
+    fake.mode = 'paused';
+    fake.server.inject({ route: 'POST /prompt', kind: 'slow' });
+    const ac = new AbortController();
+    const ctx = makeCtx({ signal: ac.signal });
+    const running = comfy.generate(req({ prompt: 'x', count: 1 }), ctx);
+    await until(() => fake.pending.length === 1);
+    ac.abort();
+    await caught(() => running);
+    expect(ctx.submitted).toEqual([]);
+    expect(fake.pending).toHaveLength(0);
   });
 
   it('our running prompt is interrupted', async () => {

@@ -323,19 +323,23 @@ export function createComfyUiProvider(o: ComfyUiOptions): ComfyUiProvider {
     });
     try {
       await Promise.race([socket.ready.catch(() => log.warn({ jobId: ctx.jobId }, 'ComfyUI websocket did not open; following by history only')), sleep(o.socketHandshakeTimeoutMs ?? 10_000, ctx.signal)]);
-      if (!promptId) {
-        const intent: ProviderIntent = resumedIntent ?? { key: clientId, operation: 'generate', body: { prompt: sent.workflow, client_id: clientId, ...(sent.seed !== undefined ? { atelier_seed: sent.seed } : {}) } };
-        const found = resumedIntent ? await findByClientId(clientId, ctx.signal) : undefined;
-        if (found) await ctx.recordSubmitted(found);
-        // The recorded intent also keeps the seed we chose; ComfyUI gets only prompt and client_id.
-        promptId = found ?? (await submit(ctx, intent, { prompt: sent.workflow, client_id: clientId }));
-      }
-      ctx.progress({ stage: `queued on ${COMFY_NAME}` });
       let entry: HistoryEntry;
       try {
+        if (!promptId) {
+          const intent: ProviderIntent = resumedIntent ?? { key: clientId, operation: 'generate', body: { prompt: sent.workflow, client_id: clientId, ...(sent.seed !== undefined ? { atelier_seed: sent.seed } : {}) } };
+          const found = resumedIntent ? await findByClientId(clientId, ctx.signal) : undefined;
+          if (found) await ctx.recordSubmitted(found);
+          // The recorded intent also keeps the seed we chose; ComfyUI gets only prompt and client_id.
+          promptId = found ?? (await submit(ctx, intent, { prompt: sent.workflow, client_id: clientId }));
+        }
+        ctx.progress({ stage: `queued on ${COMFY_NAME}` });
         entry = await follow(promptId, ctx, wake, failure);
       } catch (err) {
-        if (ctx.signal.aborted) await cancelAtServer(promptId);
+        if (ctx.signal.aborted) {
+          // Canceled while the prompt was being sent: it may be queued already, under our client id.
+          const id = promptId ?? (await findByClientId(clientId, AbortSignal.timeout(10_000)).catch(() => undefined));
+          if (id) await cancelAtServer(id);
+        }
         throw err;
       }
       const images = await collect(entry, promptId, sent.seed, ctx);
