@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { A1111Provider } from '../../src/providers/a1111/adapter.ts';
 import { validateTxt2ImgBody, type A1111Catalog, type Txt2ImgBody } from '../../src/providers/a1111/body.ts';
@@ -64,6 +66,14 @@ describe('A1111 adapter', () => {
     const percents = ctx.progressLog.map((p) => p.percent).filter((p) => p !== undefined);
     expect(percents.length).toBeGreaterThan(0);
     expect(ctx.progressLog.some((p) => p.preview?.mime === 'image/png')).toBe(true);
+  });
+
+  it('reads full-size results: four base64 PNGs well over the default 2 MB answer cap', async () => {
+    const noise = randomBytes(700 * 700 * 3);
+    fake.png = new Uint8Array(await sharp(noise, { raw: { width: 700, height: 700, channels: 3 } }).png().toBuffer());
+    expect(fake.png.length * 4 * (4 / 3)).toBeGreaterThan(2 * 1024 * 1024);
+    const result = await a1111.generate(req({ prompt: 'x', count: 4 }), makeCtx());
+    expect(result.images.map((i) => i.width)).toEqual([700, 700, 700, 700]);
   });
 
   it('lets the server pick the seed when none was asked for, and reports the one it used', async () => {

@@ -14,6 +14,9 @@ import { imagesResponseSchema, infoSchema, progressSchema, samplersSchema, sdMod
 import { A1111_FIELDS, buildTxt2ImgBody, type A1111Catalog, type Txt2ImgBody } from './body.ts';
 
 export const A1111_NAME = 'AUTOMATIC1111';
+/** Bounds for answers that carry base64 images: up to eight full-size results, or one preview. */
+const IMAGES_RESPONSE_CAP = 96 * 1024 * 1024;
+const PREVIEW_RESPONSE_CAP = 16 * 1024 * 1024;
 
 export interface A1111Options {
   http: HttpClient;
@@ -132,7 +135,7 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
             continue;
           }
           if (state !== 'active' && state !== 'unknown') continue;
-          const p = progressSchema.safeParse(await o.http.call({ method: 'GET', path: '/sdapi/v1/progress', query: { skip_current_image: 'false' }, idempotent: true, signal }));
+          const p = progressSchema.safeParse(await o.http.call({ method: 'GET', path: '/sdapi/v1/progress', query: { skip_current_image: 'false' }, idempotent: true, signal, maxResponseBytes: PREVIEW_RESPONSE_CAP }));
           if (!p.success || signal.aborted) continue;
           const eta = p.data.eta_relative && p.data.eta_relative > 0 ? ` (about ${Math.ceil(p.data.eta_relative)} s left)` : '';
           const update: Parameters<ProviderRunContext['progress']>[0] = { percent: Math.max(0, Math.min(99, Math.round(p.data.progress * 100))), stage: `rendering on ${name}${eta}` };
@@ -225,7 +228,8 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
   }
 
   async function send(path: string, wire: Record<string, unknown>, taskId: string, ctx: ProviderRunContext): Promise<unknown> {
-    const post = () => o.http.call({ method: 'POST', path, json: wire, idempotent: false, signal: ctx.signal, headersTimeoutMs: o.generateTimeoutMs ?? 15 * 60_000 });
+    // The images come back inline as base64: four SDXL PNGs are several megabytes.
+    const post = () => o.http.call({ method: 'POST', path, json: wire, idempotent: false, signal: ctx.signal, headersTimeoutMs: o.generateTimeoutMs ?? 15 * 60_000, maxResponseBytes: IMAGES_RESPONSE_CAP });
     try {
       return await post();
     } catch (err) {

@@ -58,7 +58,8 @@ export class A1111Fake {
   readonly rendered: { id: string; model: string; interrupted: boolean }[] = [];
   /** Whether /internal/progress exists (older servers lack it). */
   internalProgress = true;
-  private png: Uint8Array | undefined;
+  /** The PNG every result image is (tests set a large one to exercise response sizes). */
+  png: Uint8Array | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   /** How long one sampling step takes when nobody reads progress (the CLI test slows it to see previews). */
