@@ -100,7 +100,8 @@ describe('restart mid-job on a self-hosted provider (a real process killed with 
     }
   }
 
-  it('ComfyUI: the restarted process follows the same prompt id through /history; nothing is queued twice', async () => {
+  // Two app processes start one after the other: on a loaded machine that alone can take most of 30 s.
+  it('ComfyUI: the restarted process follows the same prompt id through /history; nothing is queued twice', { timeout: 120_000 }, async () => {
     const fake = await new ComfyFake().start();
     fake.mode = 'hold';
     try {
@@ -114,7 +115,7 @@ describe('restart mid-job on a self-hosted provider (a real process killed with 
     }
   });
 
-  it('AUTOMATIC1111: its answer cannot be fetched again, so the job fails visibly and retryably; nothing is rendered twice', async () => {
+  it('AUTOMATIC1111: its answer cannot be fetched again, so the job fails visibly and retryably; nothing is rendered twice', { timeout: 120_000 }, async () => {
     const fake = await new A1111Fake().start();
     fake.mode = 'hold';
     try {
