@@ -48,6 +48,8 @@ export interface Store {
   recordUsage(platform: string, ownerId: string, jobId: string, at: number): Promise<void>;
   /** Ledger entries of this user since `since` (epoch ms). */
   countUsageSince(platform: string, ownerId: string, since: number): Promise<number>;
+  /** Jobs in these states across every user and channel, for the deployment-wide queue cap. */
+  countJobs(states: readonly JobState[]): Promise<number>;
   deleteJob(id: string): Promise<void>;
   addImage(image: StoredImage): Promise<void>;
   getImage(id: string): Promise<StoredImage | undefined>;
@@ -63,6 +65,11 @@ export interface Store {
   /** A small key/value for things like a provider's webhook subscription id. */
   getValue(key: string): Promise<string | undefined>;
   setValue(key: string, value: string): Promise<void>;
+  /**
+   * Records `key` as seen until `expiresAt` (epoch ms). True the first time; false while an earlier claim
+   * of the same key is unexpired: a replayed request, possibly to another process sharing this store.
+   */
+  claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -83,6 +83,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO {t}usage (platform, owner_id, job_id, created_at) SELECT platform, owner_id, id, created_at FROM {t}jobs`,
     ],
   },
+  {
+    version: 3,
+    name: 'seen requests, so a replayed interaction is answered once',
+    statements: [
+      `CREATE TABLE {t}seen_requests (
+        key TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX seen_requests_expiry ON {t}seen_requests (expires_at)`,
+    ],
+  },
 ];
 
 /** `schema_migrations` itself: created before any migration runs, under the same lock. */

@@ -6,6 +6,9 @@ import { MIGRATIONS, MIGRATIONS_TABLE, renderSql } from './migrations.ts';
 import { openPostgres, quoteIdent, toNumber, type PostgresTarget } from './postgres-pool.ts';
 import { ImmutableJobFieldError, JOB_COLUMNS, jobColumns, jobFilterSql, jobIdentity } from './rows.ts';
 
+/** Expired claims are swept every this many claims (see the SQLite store). */
+const PRUNE_EVERY = 200;
+
 /**
  * The Store on PostgreSQL (pg), with the same schema and migrations as SQLite. Give it a URL, or a pool
  * (optionally with a schema, which `migrate` creates) to share connections with other parts.
@@ -40,6 +43,7 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
     }
   }
 
+  let claims = 0;
   // Same rule as SQLite: identity columns are checked, not rewritten.
   const updateSql = `UPDATE ${jobs} SET state = $1, version = $2, data = $3 WHERE id = $4 AND version = $5 AND platform = $6 AND owner_id = $7 AND channel_id = $8 AND created_at = $9 AND parent_id IS NOT DISTINCT FROM $10`;
 
@@ -71,6 +75,11 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
       const params: unknown[] = [];
       const sql = `SELECT data FROM ${jobs}` + jobFilterSql(filter, (v) => `$${params.push(v)}`);
       return dataOf<Job>(await rows(sql, params));
+    },
+    async countJobs(states) {
+      if (states.length === 0) return 0;
+      const r = await rows(`SELECT COUNT(*) AS n FROM ${jobs} WHERE state = ANY($1::text[])`, [[...states]]);
+      return toNumber(r[0]?.['n'] ?? 0);
     },
     async recordUsage(platform: string, ownerId: string, jobId: string, at: number) {
       await rows(`INSERT INTO ${t('usage')} (platform, owner_id, job_id, created_at) VALUES ($1, $2, $3, $4)`, [platform, ownerId, jobId, at]);
@@ -124,6 +133,13 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
     },
     async setValue(key: string, value: string) {
       await rows(`INSERT INTO ${t('kv')} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
+    },
+    async claimOnce(key: string, expiresAt: number, now: number) {
+      const seen = t('seen_requests');
+      // Same rule as SQLite: an expired claim is taken over, a live one is left alone and reports 0 rows.
+      const res = await pool.query(`INSERT INTO ${seen} (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE ${seen}.expires_at <= $3`, [key, expiresAt, now]);
+      if (++claims % PRUNE_EVERY === 0) await pool.query(`DELETE FROM ${seen} WHERE expires_at <= $1`, [now]);
+      return res.rowCount === 1;
     },
     async close() {
       if (ownsPool && !pool.ended) await pool.end();

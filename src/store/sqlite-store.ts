@@ -55,6 +55,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   // checked instead (see ImmutableJobFieldError).
   const updateJob =
     'UPDATE jobs SET state = ?, version = ?, data = ? WHERE id = ? AND version = ? AND platform = ? AND owner_id = ? AND channel_id = ? AND created_at = ? AND parent_id IS ?';
+  let claims = 0;
   const parseImages = (rows: string[]) => rows.map((r) => JSON.parse(r) as StoredImage);
 
   return {
@@ -81,6 +82,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const params: unknown[] = [];
       const sql = 'SELECT data FROM jobs' + jobFilterSql(filter, (v) => (params.push(v), '?'));
       return pluckAll(sql, ...params).map((d) => JSON.parse(d) as Job);
+    },
+    async countJobs(states) {
+      if (states.length === 0) return 0;
+      return stmt(`SELECT COUNT(*) FROM jobs WHERE state IN (${states.map(() => '?').join(', ')})`).pluck().get(...states) as number;
     },
     async recordUsage(platform: string, ownerId: string, jobId: string, at: number) {
       stmt('INSERT INTO usage (platform, owner_id, job_id, created_at) VALUES (?, ?, ?, ?)').run(platform, ownerId, jobId, at);
@@ -135,10 +140,19 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async setValue(key: string, value: string) {
       stmt('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
     },
+    async claimOnce(key: string, expiresAt: number, now: number) {
+      // An expired claim is taken over in the same statement; a live one leaves the row untouched (0 changes).
+      const { changes } = stmt('INSERT INTO seen_requests (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE seen_requests.expires_at <= ?').run(key, expiresAt, now);
+      if (++claims % PRUNE_EVERY === 0) stmt('DELETE FROM seen_requests WHERE expires_at <= ?').run(now);
+      return changes === 1;
+    },
     async close() {
       if (db.open) db.close();
     },
   };
 }
+
+/** Expired claims are swept every this many claims: a cheap indexed delete, off most requests' path. */
+const PRUNE_EVERY = 200;
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -62,7 +62,7 @@ describe.skipIf(!url)('PostgreSQL', () => {
       const stores = [0, 1, 2].map(() => createPostgresStore({ pool, schema }));
       await Promise.all(stores.map((s) => s.migrate()));
       const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['blobs', 'images', 'jobs', 'kv', 'message_refs', 'schema_migrations', 'settings', 'usage']);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['blobs', 'images', 'jobs', 'kv', 'message_refs', 'schema_migrations', 'seen_requests', 'settings', 'usage']);
       const versions = await admin.query(`SELECT version FROM ${schema}.schema_migrations`);
       expect(versions.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
 

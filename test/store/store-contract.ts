@@ -162,6 +162,32 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(await store.countUsageSince('web', 'u1', 0)).toBe(0);
     });
 
+    it('counts jobs by state across every user and channel, for the global queue cap', async () => {
+      const { store } = await open();
+      await store.createJob(makeJob());
+      await store.createJob(makeJob({ owner: { platform: 'slack', userId: 'u9', displayName: 'S' } }));
+      await store.createJob(makeJob({ state: 'running' }));
+      await store.createJob(makeJob({ state: 'failed' }));
+      expect(await store.countJobs(['queued'])).toBe(2);
+      expect(await store.countJobs(['queued', 'running'])).toBe(3);
+      expect(await store.countJobs([])).toBe(0);
+    });
+
+    it('claims a request key once until it expires, across stores sharing the database', async () => {
+      const { store, more } = await open();
+      const other = more();
+      const t = 1_700_000_000_000;
+      expect(await store.claimOnce('discord:1', t + 600_000, t)).toBe(true);
+      expect(await store.claimOnce('discord:1', t + 600_001, t + 1)).toBe(false);
+      expect(await other.claimOnce('discord:1', t + 600_002, t + 2)).toBe(false);
+      expect(await other.claimOnce('discord:2', t + 600_000, t)).toBe(true);
+      // Once the window has passed the key may be claimed again (and is then live again).
+      expect(await other.claimOnce('discord:1', t + 1_300_000, t + 600_000)).toBe(true);
+      expect(await store.claimOnce('discord:1', t + 1_300_001, t + 600_001)).toBe(false);
+      const many = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? store : other).claimOnce('slack:race', t + 600_000, t)));
+      expect(many.filter(Boolean)).toHaveLength(1);
+    });
+
     it('stores images, lists them by job in index order and deletes them', async () => {
       const { store } = await open();
       const job = makeJob();
