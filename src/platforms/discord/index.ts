@@ -3,6 +3,7 @@ import { ChannelBudget } from './channel-budget.ts';
 import { startGateway } from './gateway.ts';
 import { mountInteractions } from './http.ts';
 import { createInteractionHandler } from './interactions.ts';
+import { ReplayGuard } from '../replay-guard.ts';
 import { JobMessages } from './job-messages.ts';
 import { createRest } from './rest.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -33,7 +34,7 @@ export async function startDiscord(ctx: PlatformContext): Promise<RunningDiscord
   const messages = new JobMessages({ rest, atelier, images: ctx.images, logger, budget: new ChannelBudget(), hasBotToken: Boolean(config.DISCORD_TOKEN) });
   const unsubscribe = atelier.events.subscribe((e) => messages.onEvent(e));
   const work = new WorkQueue(WORK_CONCURRENCY, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'discord: interaction work failed'));
-  const handle = createInteractionHandler({ atelier, commands: ctx.commands, rest, logger, messages, applicationId: () => applicationId });
+  const handle = createInteractionHandler({ atelier, commands: ctx.commands, rest, logger, messages, applicationId: () => applicationId, replays: new ReplayGuard(atelier.store) });
 
   if (config.DISCORD_PUBLIC_KEY) {
     if (!applicationId) throw new Error('DISCORD_APPLICATION_ID: required with DISCORD_PUBLIC_KEY (interaction webhooks are addressed by it)');

@@ -24,6 +24,7 @@ import { DEFAULT_ATTACHMENT_LIMIT, loadRef, type DiscordMessageRef } from './mes
 import { settled } from './rest.ts';
 import type { JobMessages } from './job-messages.ts';
 import { clip, notice } from './render.ts';
+import type { ReplayGuard } from '../replay-guard.ts';
 
 /** What to answer Discord now, and the work to do once the answer is out. */
 export interface Handled {
@@ -39,6 +40,8 @@ export interface HandlerDeps {
   messages: JobMessages;
   /** The application id (interaction webhooks are addressed by it). */
   applicationId: () => string;
+  /** Remembers interaction ids for the signature window, so a replayed interaction does nothing twice. */
+  replays: ReplayGuard;
   now?: () => number;
 }
 
@@ -65,6 +68,11 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
 
   return async (i) => {
     const receivedAt = now();
+    if (i.type !== InteractionType.Ping && !(await deps.replays.firstTime([`discord:interaction:${String(i.id)}`]))) {
+      // Discord sends each interaction once; a second copy is someone replaying a captured request.
+      logger.warn({ interactionId: String(i.id) }, 'discord: replayed interaction ignored');
+      return reply('This interaction was already received; nothing was done twice.');
+    }
     switch (i.type) {
       case InteractionType.Ping:
         return { response: { type: InteractionResponseType.Pong } };

@@ -1,6 +1,7 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../core/ports.ts';
 import type { HttpServer, RawRequest, RawResponse } from '../../server.ts';
+import type { ReplayGuard } from '../replay-guard.ts';
 import { verifySlackSignature } from './signature.ts';
 
 export interface HttpReceiverOptions {
@@ -8,6 +9,8 @@ export interface HttpReceiverOptions {
   signingSecret: string;
   path: string;
   logger: Logger;
+  /** Remembers signatures and trigger ids for the signature window, so a replayed request does nothing twice. */
+  replays: ReplayGuard;
   /** Slack gives up after 3 s; answer an empty 200 before that if a listener never acks. */
   ackTimeoutMs?: number;
   now?: () => number;
@@ -54,15 +57,27 @@ export class SlackHttpReceiver implements Receiver {
     }
     if (this.stopped || !this.app) return { status: 503, body: { error: 'not running' } };
 
-    let body: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      body = parseBody(req);
+      parsed = parseBody(req);
     } catch {
+      log.warn({}, 'slack request refused: unreadable body');
       return { status: 400, body: { error: 'unreadable body' } };
     }
+    // Signed yet malformed (payload=null, an action without its user): refused here, before a listener trips on it.
+    const problem = malformed(parsed);
+    if (problem || !isRecord(parsed)) {
+      log.warn({ problem }, 'slack request refused: malformed payload');
+      return { status: 400, body: { error: `malformed payload: ${problem}` } };
+    }
+    const body = parsed;
     // Slack's periodic certificate check carries no work.
     if (body.ssl_check) return { status: 200 };
     if (body.type === 'url_verification') return { status: 200, body: { challenge: body.challenge } };
+    if (!(await this.options.replays.firstTime(replayKeys(req, body)))) {
+      log.warn({ type: body.type ?? body.command }, 'slack request ignored: a replay of one already received');
+      return { status: 200 };
+    }
 
     const app = this.app;
     return new Promise<RawResponse>((resolve) => {
@@ -93,14 +108,37 @@ export class SlackHttpReceiver implements Receiver {
   }
 }
 
-function parseBody(req: RawRequest): Record<string, unknown> {
+function parseBody(req: RawRequest): unknown {
   const type = String(req.headers['content-type'] ?? '');
   const text = req.body.toString('utf8');
-  if (type.includes('application/json')) return JSON.parse(text) as Record<string, unknown>;
+  if (type.includes('application/json')) return JSON.parse(text);
   const form = Object.fromEntries(new URLSearchParams(text));
   // Interactivity arrives as one form field holding JSON.
-  if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
+  if (typeof form.payload === 'string') return JSON.parse(form.payload);
   return form;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Interactivity payloads whose listeners act for a person: Slack always says who. */
+const NEEDS_USER = new Set(['block_actions', 'view_submission', 'view_closed', 'shortcut', 'message_action', 'block_suggestion']);
+
+/** What is missing from a body every listener relies on, or undefined when it has the shape Slack documents. */
+function malformed(body: unknown): string | undefined {
+  if (!isRecord(body)) return 'the body is not an object';
+  if (typeof body.type === 'string' && NEEDS_USER.has(body.type)) {
+    if (!isRecord(body.user) || typeof body.user.id !== 'string' || !body.user.id) return `${body.type} without a user`;
+  }
+  if (body.command !== undefined) {
+    for (const field of ['command', 'text', 'user_id', 'channel_id'] as const) if (typeof body[field] !== 'string') return `slash command without ${field}`;
+  }
+  return undefined;
+}
+
+/** The request's signature (unique to its bytes and time) and, when present, its one-use trigger id. */
+function replayKeys(req: RawRequest, body: Record<string, unknown>): string[] {
+  const keys = [`slack:signature:${String(req.headers['x-slack-request-timestamp'])}:${String(req.headers['x-slack-signature'])}`];
+  if (typeof body.trigger_id === 'string' && body.trigger_id.length <= 256) keys.push(`slack:trigger:${body.trigger_id}`);
+  return keys;
 }
 
 function retryInfo(req: RawRequest): Pick<ReceiverEvent, 'retryNum' | 'retryReason'> {

@@ -2,6 +2,7 @@ import { App, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { PlatformContext, RunningPlatform } from '../context.ts';
 import { boltLogger } from './bolt-logger.ts';
+import { ReplayGuard } from '../replay-guard.ts';
 import { SlackHttpReceiver } from './http-receiver.ts';
 import { JobMessages } from './job-messages.ts';
 import { registerListeners } from './listeners.ts';
@@ -51,6 +52,7 @@ export async function startSlack(ctx: PlatformContext, tuning: SlackTuning = {})
       signingSecret: config.SLACK_SIGNING_SECRET!,
       path: SLACK_EVENTS_PATH,
       logger,
+      replays: new ReplayGuard(ctx.atelier.store),
       ...(tuning.ackTimeoutMs ? { ackTimeoutMs: tuning.ackTimeoutMs } : {}),
     });
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createApp, type App } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import type { ImageProvider } from '../../../src/core/provider.ts';
+import type { Logger } from '../../../src/core/ports.ts';
 import { createLocalProvider } from '../../../src/providers/local/index.ts';
 import type { RunningSlack } from '../../../src/platforms/slack/index.ts';
 import { contractProviders } from '../../contract/providers.ts';
@@ -14,6 +15,8 @@ export interface Harness {
   app: App;
   slack: RunningSlack;
   eventsUrl: string;
+  /** Warnings and errors the app logged, as `msg` plus bindings. */
+  logs: { level: 'warn' | 'error'; msg?: string; obj: object }[];
   stop(): Promise<void>;
 }
 
@@ -32,7 +35,15 @@ export async function startHarness(env: Record<string, string> = {}, prepare?: (
     SLACK_API_URL: fake.apiUrl,
     ...env,
   });
-  const app = await createApp(config, { providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), ...contractProviders, ...providers] });
+  const logs: Harness['logs'] = [];
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),
+    error: (obj, msg) => logs.push({ level: 'error', obj, msg }),
+    child: () => logger,
+  };
+  const app = await createApp(config, { logger, providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), ...contractProviders, ...providers] });
   await app.start({ listen: true, platforms: true });
   const slack = app.platforms.find((p) => p.name === 'slack') as RunningSlack;
   return {
@@ -40,6 +51,7 @@ export async function startHarness(env: Record<string, string> = {}, prepare?: (
     app,
     slack,
     eventsUrl: `${app.server.url}/slack/events`,
+    logs,
     async stop() {
       await app.stop();
       await fake.stop();

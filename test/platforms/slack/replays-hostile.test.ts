@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockActionBody, postSigned, slashCommandBody } from '../../fakes/slack/slack-fake.ts';
+import { eventually, startHarness, type Harness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const jobsWith = async (prompt: string) => (await h.app.atelier.store.listJobs({})).filter((j) => j.request.prompt === prompt);
+
+async function imagineBody(text: string) {
+  const trigger = await h.fake.triggerFor(h.fake.users.alice.id);
+  return slashCommandBody({ command: '/imagine', text, user: h.fake.users.alice, teamId: h.fake.teamId, channel: h.fake.channel, triggerId: trigger, responseUrl: h.fake.responseUrl().url });
+}
+
+describe('Slack: a replayed request is answered once and creates nothing new', () => {
+  it('a slash command posted twice (same signature and timestamp) creates one job', async () => {
+    const body = await imagineBody('a twice-told harbour --provider local');
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await postSigned(h.eventsUrl, body, { timestamp });
+    const again = await postSigned(h.eventsUrl, body, { timestamp });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    await eventually(() => jobsWith('a twice-told harbour'), (js) => js.length === 1 && js[0]!.state === 'succeeded', 'the one job');
+    expect(await jobsWith('a twice-told harbour')).toHaveLength(1);
+    expect(h.logs.some((l) => /replay/.test(l.msg ?? ''))).toBe(true);
+  });
+
+  it('the same trigger_id re-signed a second later is still one job', async () => {
+    const body = await imagineBody('a re-signed lantern --provider local');
+    const timestamp = Math.floor(Date.now() / 1000);
+    await postSigned(h.eventsUrl, body, { timestamp });
+    await postSigned(h.eventsUrl, body, { timestamp: timestamp + 1 });
+    await eventually(() => jobsWith('a re-signed lantern'), (js) => js.length === 1 && js[0]!.state === 'succeeded', 'the one job');
+    expect(await jobsWith('a re-signed lantern')).toHaveLength(1);
+  });
+});
+
+describe('Slack: malformed but signed payloads get a 400 and a log line, never a 500', () => {
+  it('payload=null', async () => {
+    const res = await postSigned(h.eventsUrl, 'payload=null');
+    expect(res.status).toBe(400);
+    expect(h.logs.some((l) => l.level === 'warn' && /malformed/.test(l.msg ?? ''))).toBe(true);
+  });
+
+  it('a block_actions without a user', async () => {
+    const body = JSON.parse(new URLSearchParams(blockActionBody({ user: h.fake.users.alice, teamId: h.fake.teamId, channel: h.fake.channel, messageTs: '1.2', actionId: 'a:reroll:0:x', triggerId: 't-no-user', responseUrl: h.fake.responseUrl().url })).get('payload')!) as Record<string, unknown>;
+    delete body.user;
+    const res = await postSigned(h.eventsUrl, new URLSearchParams({ payload: JSON.stringify(body) }).toString());
+    expect(res.status).toBe(400);
+    expect(res.body).toMatch(/without a user/);
+  });
+
+  it('a slash command without its text or user', async () => {
+    const res = await postSigned(h.eventsUrl, 'command=%2Fimagine&channel_id=C1');
+    expect(res.status).toBe(400);
+    expect(h.logs.some((l) => l.level === 'error')).toBe(false);
+  });
+});
