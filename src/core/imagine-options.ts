@@ -1,5 +1,12 @@
 import { z } from 'zod';
+import { cleanPromptText } from './prompt-text.ts';
 import { FORMATS, MODES, PHOTO_TYPES, TIMES, WEATHERS } from './request.ts';
+
+/** An integer option in its range, with one message in plain words however the value is wrong (1e21, 1.5, "0x10"). */
+export function wholeNumber(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error, abort: true }).min(min, { error }).max(max, { error });
+}
 
 /**
  * The typed options of /imagine, shared by every platform (Discord options, Slack text and modal,
@@ -7,18 +14,24 @@ import { FORMATS, MODES, PHOTO_TYPES, TIMES, WEATHERS } from './request.ts';
  * defaults can apply in order.
  */
 export const imagineOptionsSchema = z.object({
-  prompt: z.string().trim().min(1, 'write a prompt: what should the image show?').max(4000).describe('What to draw; Midjourney flags like --ar 16:9 work'),
+  // Control and invisible characters go first, so a prompt of only zero-width spaces counts as empty.
+  prompt: z
+    .string()
+    .max(4000)
+    .transform(cleanPromptText)
+    .pipe(z.string().min(1, 'write a prompt: what should the image show?'))
+    .describe('What to draw; Midjourney flags like --ar 16:9 work'),
   mode: z.enum(MODES).optional().describe('simple: a description; advanced: the raw Midjourney prompt'),
   format: z.enum(FORMATS).optional().describe('Aspect ratio'),
   photo: z.enum(PHOTO_TYPES).optional().describe('Photo template (all-images.ai)'),
   weather: z.enum(WEATHERS).optional().describe('Weather in the scene'),
   time: z.enum(TIMES).optional().describe('Time of day'),
   camera: z.string().trim().min(1).max(200).optional().describe('Camera, e.g. GoPro'),
-  chaos: z.number().int().min(0).max(100).optional().describe('Variety between the images, 0-100'),
-  stylize: z.number().int().min(0).max(1000).optional().describe('Strength of styling, 0-1000'),
+  chaos: wholeNumber(0, 100).optional().describe('Variety between the images, 0-100'),
+  stylize: wholeNumber(0, 1000).optional().describe('Strength of styling, 0-1000'),
   no: z.string().trim().min(1).max(1000).optional().describe('Things to leave out, comma separated'),
-  seed: z.number().int().min(0).max(4294967295).optional().describe('Seed for repeatable results'),
-  count: z.number().int().min(1).max(8).optional().describe('Number of images, 1-8'),
+  seed: wholeNumber(0, 4294967295).optional().describe('Seed for repeatable results'),
+  count: wholeNumber(1, 8).optional().describe('Number of images, 1-8'),
   provider: z.string().trim().min(1).max(32).optional().describe('Which provider to use'),
   model: z.string().trim().min(1).max(128).optional().describe('Provider model id or version'),
   style: z.string().trim().min(1).max(64).optional().describe('Style preset'),

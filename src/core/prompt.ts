@@ -1,5 +1,5 @@
 import { UserError } from './errors.ts';
-import type { GenerationRequest } from './request.ts';
+import { aspectRatioProblem, type GenerationRequest } from './request.ts';
 
 /** One `--name value` found in a prompt; `value` is true for a bare flag like `--tile`. */
 export interface PromptFlag {
@@ -15,8 +15,13 @@ export interface ParsedPrompt {
   flags: PromptFlag[];
 }
 
-/** Flags that map to a request field, with their aliases. */
-const FIELD_FLAGS: Record<string, 'aspectRatio' | 'negativePrompt' | 'seed' | 'chaos' | 'stylize' | 'tiling'> = {
+type FlagField = 'aspectRatio' | 'negativePrompt' | 'seed' | 'chaos' | 'stylize' | 'tiling';
+
+/**
+ * Flags that map to a request field, with their aliases. Maps, not objects: a flag name is user text,
+ * and `--constructor` or `--toString` must be unknown flags, not Object.prototype's members.
+ */
+const FIELD_FLAGS = new Map<string, FlagField>(Object.entries({
   ar: 'aspectRatio',
   aspect: 'aspectRatio',
   no: 'negativePrompt',
@@ -26,10 +31,10 @@ const FIELD_FLAGS: Record<string, 'aspectRatio' | 'negativePrompt' | 'seed' | 'c
   stylize: 'stylize',
   s: 'stylize',
   tile: 'tiling',
-};
+} satisfies Record<string, FlagField>));
 
 /** Midjourney parameters with no request field: kept in the Midjourney bag under their canonical name. */
-const MJ_FLAGS: Record<string, string> = {
+const MJ_FLAGS = new Map<string, string>(Object.entries({
   v: 'v',
   version: 'v',
   niji: 'niji',
@@ -61,14 +66,16 @@ const MJ_FLAGS: Record<string, string> = {
   video: 'video',
   motion: 'motion',
   personalize: 'p',
-};
+}));
 
 /** Flags that never take a value, so the next word stays in the prompt. */
 const BARE = new Set(['tile', 'raw', 'draft', 'relax', 'fast', 'turbo', 'hd', 'video']);
+/** Flags whose value is a list that may run over several words (`--no red, blue cars`). */
+const MULTI_WORD = new Set(['no', 'sref', 'oref', 'cref', 'p', 'profile']);
 /** Flags whose value may be absent (`--niji`, `--p`). */
 const OPTIONAL_VALUE = new Set(['niji', 'p', 'profile', 'personalize']);
 
-export const isKnownFlag = (name: string): boolean => name in FIELD_FLAGS || name in MJ_FLAGS;
+export const isKnownFlag = (name: string): boolean => FIELD_FLAGS.has(name) || MJ_FLAGS.has(name);
 
 /**
  * Splits a prompt into its description and its `--flags`. A flag's value runs until the next flag
@@ -82,7 +89,8 @@ export function parsePrompt(input: string): ParsedPrompt {
   let i = 0;
   while (i < tokens.length) {
     const tok = tokens[i]!;
-    const m = /^--([a-zA-Z][\w-]*)$/.exec(tok);
+    // `--ar=16:9` is read as `--ar 16:9`: a flag is never left in the description unread.
+    const m = /^--([a-zA-Z][\w-]*)(?:=(.*))?$/.exec(tok);
     if (!m) {
       text.push(tok);
       i++;
@@ -91,12 +99,18 @@ export function parsePrompt(input: string): ParsedPrompt {
     const name = m[1]!.toLowerCase();
     i++;
     const valueTokens: string[] = [];
-    if (!BARE.has(name)) {
+    const inline = m[2];
+    if (inline !== undefined) {
+      if (BARE.has(name)) throw new UserError('INVALID_OPTIONS', `--${name} takes no value: write just --${name}, not ${tok}.`);
+      if (inline === '') throw new UserError('INVALID_OPTIONS', `${tok} has no value after "=": write --${name} and its value${isKnownFlag(name) ? `, e.g. ${example(name)}` : ''}.`);
+      valueTokens.push(inline);
+    }
+    if (!BARE.has(name) && (inline === undefined || MULTI_WORD.has(name))) {
       while (i < tokens.length && !/^--[a-zA-Z]/.test(tokens[i]!)) {
         valueTokens.push(tokens[i]!);
         i++;
         // Single-valued flags take one word; the rest of the words are the description again.
-        if (name !== 'no' && name !== 'sref' && name !== 'oref' && name !== 'cref' && name !== 'p' && name !== 'profile') break;
+        if (!MULTI_WORD.has(name)) break;
       }
     }
     if (valueTokens.length === 0 && !BARE.has(name) && !OPTIONAL_VALUE.has(name) && isKnownFlag(name)) {
@@ -109,7 +123,7 @@ export function parsePrompt(input: string): ParsedPrompt {
 }
 
 function example(name: string): string {
-  const field = FIELD_FLAGS[name];
+  const field = FIELD_FLAGS.get(name);
   switch (field) {
     case 'aspectRatio':
       return `--${name} 16:9`;
@@ -127,7 +141,8 @@ function example(name: string): string {
 }
 
 const intIn = (flag: string, raw: string | true, min: number, max: number): number => {
-  const n = raw === true ? NaN : Number(raw);
+  // Decimal digits only: Number() would also read "0x10", "1e3", "0b1" and " 7 ".
+  const n = raw !== true && /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UserError('INVALID_OPTIONS', `--${flag} must be a whole number from ${min} to ${max}, not "${raw === true ? '' : raw}".`);
   }
@@ -145,8 +160,8 @@ export function readFlags(flags: readonly PromptFlag[]): FlagFields {
   const out: FlagFields = { fields: {}, midjourney: {}, unknown: [] };
   const seen = new Map<string, string>();
   for (const f of flags) {
-    const field = FIELD_FLAGS[f.name];
-    const key = field ?? MJ_FLAGS[f.name];
+    const field = FIELD_FLAGS.get(f.name);
+    const key = field ?? MJ_FLAGS.get(f.name);
     if (!key) {
       out.unknown.push(f);
       continue;
@@ -157,7 +172,8 @@ export function readFlags(flags: readonly PromptFlag[]): FlagFields {
     switch (field) {
       case 'aspectRatio': {
         const v = String(f.value);
-        if (!/^[1-9]\d{0,3}:[1-9]\d{0,3}$/.test(v)) throw new UserError('INVALID_OPTIONS', `--${f.name} takes whole numbers W:H such as 16:9, not "${v}".`);
+        const problem = aspectRatioProblem(v);
+        if (problem) throw new UserError('INVALID_OPTIONS', `--${f.name} ${problem}`);
         out.fields.aspectRatio = v;
         break;
       }

@@ -12,10 +12,27 @@ export type Mode = (typeof MODES)[number];
 export type Weather = (typeof WEATHERS)[number];
 export type TimeOfDay = (typeof TIMES)[number];
 
-/** Whole-number W:H, as Midjourney requires ("use 139:100 not 1.39:1"). */
-export const aspectRatioSchema = z
-  .string()
-  .regex(/^[1-9]\d{0,3}:[1-9]\d{0,3}$/, 'aspect ratio must be whole numbers W:H, e.g. 16:9');
+/**
+ * How far from square an aspect ratio may go, either way. Midjourney documents 1:2 to 2:1 for most of
+ * its models and "any, beyond 2:1 experimental" for the rest (docs.midjourney.com/legacy/docs/aspect-ratios);
+ * past 4:1 images come out as slivers (9999:1 gave 1024×8), so that is the bound for every provider.
+ */
+export const MAX_ASPECT = 4;
+
+/** Why `value` is not an aspect ratio Atelier accepts, as the end of a sentence; undefined when it is fine. */
+export function aspectRatioProblem(value: string): string | undefined {
+  const m = /^([1-9]\d{0,3}):([1-9]\d{0,3})$/.exec(value);
+  // Whole numbers, as Midjourney requires ("use 139:100 not 1.39:1").
+  if (!m) return `takes whole numbers W:H such as 16:9, not "${value}".`;
+  const [w, h] = [Number(m[1]), Number(m[2])];
+  if (Math.max(w, h) > MAX_ASPECT * Math.min(w, h)) return `${value} is too far from square: use a ratio from 1:${MAX_ASPECT} to ${MAX_ASPECT}:1, such as 16:9 or 9:16.`;
+  return undefined;
+}
+
+export const aspectRatioSchema = z.string().superRefine((value, ctx) => {
+  const problem = aspectRatioProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `aspect ratio ${problem}` });
+});
 
 /** Midjourney-only parameters, kept by flag name (without dashes) so they can be formatted back verbatim. */
 export const midjourneyBagSchema = z.record(z.string(), z.union([z.string(), z.literal(true)]));

@@ -121,7 +121,8 @@ export function parseCommandText(def: CommandDefinition, text: string, opts: Par
   const shapes = new Map(optionShapes(def).map((s) => [s.name, s]));
   // Phones and some keyboards turn "--" into a dash.
   const tokens = tokenize(text.replace(/[—–](?=[a-zA-Z])/g, '--'));
-  const out: Record<string, unknown> = {};
+  // Null prototype: option names come from the text, and `__proto__` or `constructor` are just names here.
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const free: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
@@ -179,8 +180,9 @@ function coerce(s: OptionShape, raw: string): unknown {
     }
     case 'integer':
     case 'number': {
-      const n = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(n)) throw new UserError('INVALID_OPTIONS', `--${s.name} takes a number${valueHint(s)}, not "${raw}".`);
+      // Decimal only: Number() would read "0x10" as 16 and "1e21" as a number no option can hold.
+      const n = (s.type === 'integer' ? /^[+-]?\d{1,16}$/ : /^[+-]?\d{1,16}(\.\d{1,16})?$/).test(raw) ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) throw new UserError('INVALID_OPTIONS', `--${s.name} takes a ${s.type === 'integer' ? 'whole number' : 'number'}${valueHint(s)}, not "${raw}".`);
       return n;
     }
     default:

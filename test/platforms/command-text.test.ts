@@ -58,7 +58,7 @@ describe('parseCommandText for /imagine', () => {
   });
 
   it('names a value that is not a number, with the range', () => {
-    expect(() => parseCommandText(imagine, 'a fox --count many', flags)).toThrow(/--count takes a number from 1 to 8, not "many"/);
+    expect(() => parseCommandText(imagine, 'a fox --count many', flags)).toThrow(/--count takes a whole number from 1 to 8, not "many"/);
   });
 
   it('reads --name=value and refuses an option given twice', () => {

@@ -299,9 +299,12 @@ function refusal(owner: string, kind: string): string {
 
 const textBody = (text: string) => ({ content: clip(text, 2000), allowed_mentions: { parse: [] } });
 
-/** Typed option values by name, as the command's zod schema reads them. */
+/**
+ * Typed option values by name, as the command's zod schema reads them. A null-prototype object: an
+ * option named `__proto__` must stay an unknown key, not become the prototype that supplies the others.
+ */
 export function readOptions(options: readonly APIApplicationCommandInteractionDataOption[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const o of options) if ('value' in o) out[o.name] = o.value;
   return out;
 }

@@ -124,15 +124,17 @@ interface StateValue {
 
 /** A submitted view's values back into raw command input, typed by the option schema, for zod to check. */
 export function readModalValues(def: CommandDefinition, values: Record<string, Record<string, StateValue>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const s of optionShapes(def)) {
-    const v = values[s.name]?.[s.name];
+    // Own keys only: the submitted state is the client's JSON, and `values.constructor` is not a block.
+    const v = Object.hasOwn(values, s.name) ? values[s.name]?.[s.name] : undefined;
     if (!v) continue;
     if (s.type === 'boolean') {
       if (v.selected_options?.length) out[s.name] = true;
     } else if (v.selected_option) out[s.name] = v.selected_option.value;
     else if (typeof v.value === 'string' && v.value.trim() !== '') {
-      out[s.name] = s.type === 'integer' || s.type === 'number' ? (/^-?\d+(\.\d+)?$/.test(v.value.trim()) ? Number(v.value.trim()) : v.value) : v.value;
+      // A number field that is not decimal digits stays text, so the schema names the option and its range.
+      out[s.name] = s.type === 'integer' || s.type === 'number' ? (/^-?\d{1,16}(\.\d{1,16})?$/.test(v.value.trim()) ? Number(v.value.trim()) : v.value) : v.value;
     }
   }
   return out;

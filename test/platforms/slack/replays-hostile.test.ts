@@ -60,3 +60,29 @@ describe('Slack: malformed but signed payloads get a 400 and a log line, never a
     expect(h.logs.some((l) => l.level === 'error')).toBe(false);
   });
 });
+
+describe('Slack /imagine text: hostile input gets a clear answer', () => {
+  async function command(text: string) {
+    const response = h.fake.responseUrl();
+    const trigger = await h.fake.triggerFor(h.fake.users.alice.id);
+    const res = await postSigned(h.eventsUrl, slashCommandBody({ command: '/imagine', text, user: h.fake.users.alice, teamId: h.fake.teamId, channel: h.fake.channel, triggerId: trigger, responseUrl: response.url }));
+    return { res, answer: () => eventually(async () => h.fake.proxy.responses.find((r) => r.id === response.id), Boolean, 'the answer').then((r) => String(r!.body.text)) };
+  }
+
+  it('--ar=16:9 is read as the aspect ratio, not left in the prompt', async () => {
+    await command('a slack dune --ar=16:9 --provider local');
+    const [job] = await eventually(() => jobsWith('a slack dune'), (js) => js.length === 1, 'the job');
+    expect(job!.request.aspectRatio).toBe('16:9');
+  });
+
+  it('--seed 0x10 and --ar 9999:1 are refused in plain words; nothing is queued', async () => {
+    expect(await (await command('a slack moth --seed 0x10 --provider local')).answer()).toMatch(/--seed must be a whole number from 0 to 4294967295, not "0x10"/);
+    expect(await (await command('a slack sliver --ar 9999:1 --provider local')).answer()).toMatch(/too far from square/);
+    expect([...(await jobsWith('a slack moth')), ...(await jobsWith('a slack sliver'))]).toEqual([]);
+  });
+
+  it('a prompt of only zero-width characters is refused in the ack', async () => {
+    const { res } = await command('\u200B\u2060\uFEFF');
+    expect(JSON.parse(res.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/write a prompt/) });
+  });
+});

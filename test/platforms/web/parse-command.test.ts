@@ -46,7 +46,7 @@ describe('parseCommand', () => {
 
   it('refuses bad typed values and says what to change', () => {
     expect(fails('/imagine x --count 99').message).toMatch(/count/);
-    expect(fails('/imagine x --count many').message).toMatch(/--count takes a number from 1 to 8, not "many"/);
+    expect(fails('/imagine x --count many').message).toMatch(/--count takes a whole number from 1 to 8, not "many"/);
     expect(fails('/imagine x --count').message).toMatch(/--count needs a value/);
     expect(fails('/imagine x --count 2 --count 3').code).toBe('CONFLICT');
     expect(fails('/settings --colour red').message).toMatch(/\/settings has no option --colour/);
