@@ -115,7 +115,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     providers: registry,
     events,
     defaultProvider: registry.has(config.DEFAULT_PROVIDER) ? config.DEFAULT_PROVIDER : 'local',
-    limits: { maxQueuedPerUser: config.MAX_QUEUED_PER_USER, dailyQuotaPerUser: config.DAILY_QUOTA_PER_USER },
+    limits: { maxQueuedPerUser: config.MAX_QUEUED_PER_USER, maxQueuedTotal: config.MAX_QUEUED_TOTAL, dailyQuotaPerUser: config.DAILY_QUOTA_PER_USER },
     logger,
   });
   const runnerDeps: RunnerDeps = {

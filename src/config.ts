@@ -74,6 +74,7 @@ export const configSchema = z.object({
   MAX_CONCURRENT_PER_USER: int(2, 1, 64),
   MAX_CONCURRENT_PER_CHANNEL: int(3, 1, 256),
   MAX_QUEUED_PER_USER: int(10, 1, 1000),
+  MAX_QUEUED_TOTAL: int(1000, 1, 1_000_000),
   DAILY_QUOTA_PER_USER: int(0, 0, 1_000_000),
   JOB_TIMEOUT_SECONDS: int(600, 5, 86_400),
   WORKER: bool(false),

@@ -115,3 +115,12 @@ export const jobFolder = (jobId: string): string => `jobs/${jobId}`;
  * leave its file behind with nothing pointing to it.
  */
 export const restartProgress = (progress: JobProgress, stage: string): JobProgress => ({ stage, ...(progress.previewKey ? { previewKey: progress.previewKey } : {}) });
+
+/**
+ * Whether a snapshot should replace the one on screen: a newer version, or, for a waiting job, the same
+ * version in another place in line (positions move without a write: they are computed, not stored).
+ */
+export function supersedes(next: Job, shown: Pick<Job, 'version' | 'progress'>): boolean {
+  if (next.version !== shown.version) return next.version > shown.version;
+  return next.state === 'queued' && next.progress.queuePosition !== shown.progress.queuePosition;
+}

@@ -105,6 +105,8 @@ export interface JobQueue {
   cancel(jobId: string): Promise<void>;
   /** 1-based position of each queued job in the order it will start. */
   positions(): Promise<Map<string, number>>;
+  /** A queue that orders jobs in memory answers one job's position at once (reads show it); others leave it to /queue. */
+  position?(jobId: string): number | undefined;
   stop(): Promise<void>;
 }
 

@@ -21,6 +21,8 @@ import { forgetJob } from './forget.ts';
 
 export interface AtelierLimits {
   maxQueuedPerUser: number;
+  /** Waiting jobs across every user: past it the whole studio is busy, whoever asks. */
+  maxQueuedTotal: number;
   /** 0 means no daily quota. */
   dailyQuotaPerUser: number;
 }
@@ -96,6 +98,9 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     if (waiting.length >= maxQueued) {
       throw new UserError('QUEUE_FULL', `Your queue is full (${waiting.length} waiting, limit ${maxQueued}). Wait for some to finish, or /cancel some.`);
     }
+    if ((await store.countJobs(['queued'])) >= deps.limits.maxQueuedTotal) {
+      throw new UserError('QUEUE_FULL', 'The studio is busy: too many jobs are waiting. Try again in a few minutes.', { retryable: true });
+    }
     // The unit is jobs: every /imagine and every button that makes images counts one, whatever it yields.
     const quota = policy.dailyQuota ?? deps.limits.dailyQuotaPerUser;
     if (quota > 0) {
@@ -111,7 +116,13 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     events.emit({ type: 'job.updated', job });
     await queue.enqueue(job);
     log.info({ jobId: job.id, provider: job.provider, action: job.action.kind }, 'job queued');
-    return (await store.getJob(job.id)) ?? job;
+    return withPosition((await store.getJob(job.id)) ?? job);
+  }
+
+  /** A waiting job's place in line is computed on read, not stored (see the in-process queue). */
+  function withPosition(job: Job): Job {
+    const position = job.state === 'queued' ? queue?.position?.(job.id) : undefined;
+    return position === undefined ? job : { ...job, progress: { ...job.progress, queuePosition: position } };
   }
 
   function newJob(fields: Pick<Job, 'action' | 'provider' | 'request' | 'owner' | 'where' | 'private'> & Partial<Pick<Job, 'parentId' | 'defaulted'>>): Job {
@@ -254,7 +265,10 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       return latest;
     },
 
-    getJob: (jobId) => store.getJob(jobId),
+    getJob: async (jobId) => {
+      const job = await store.getJob(jobId);
+      return job && withPosition(job);
+    },
     viewJob: (jobId, actor, where) => visibleJob(jobId, actor, where),
 
     async images(jobId): Promise<ImageHandle[]> {

@@ -30,6 +30,10 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
   const scheduler = new FairScheduler(opts.limits);
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const lastPosition = new Map<string, number>();
+  /** Waiting jobs as last written: positions are announced on these snapshots, never written to the store. */
+  const waiting = new Map<string, Job>();
+  /** Positions until the scheduler next changes; computed on read. */
+  let positionsMemo: Map<string, number> | undefined;
   let stopped = false;
   let positionsScheduled = false;
   let idleWaiters: (() => void)[] = [];
@@ -37,6 +41,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
   function pump(): void {
     if (stopped) return;
     for (let entry = scheduler.next(); entry; entry = scheduler.next()) launch(entry);
+    positionsMemo = undefined;
     schedulePositions();
     if (running.size === 0 && scheduler.waitingCount() === 0) {
       const waiters = idleWaiters;
@@ -48,6 +53,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
   function launch(entry: SchedulerEntry): void {
     const controller = new AbortController();
     lastPosition.delete(entry.jobId);
+    waiting.delete(entry.jobId);
     const done = opts
       .run(entry.jobId, controller.signal)
       .then(
@@ -62,21 +68,29 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
     running.set(entry.jobId, { controller, done });
   }
 
-  // Position updates are coalesced: a burst of submissions costs one pass, not one per job.
+  const positions = (): Map<string, number> => (positionsMemo ??= scheduler.positions());
+
+  // Position announcements are coalesced: a burst of submissions costs one pass, not one per job.
   function schedulePositions(): void {
     if (positionsScheduled) return;
     positionsScheduled = true;
     setImmediate(() => {
       positionsScheduled = false;
-      void publishPositions().catch((err: unknown) => log.warn({ err }, 'queue positions update failed'));
+      publishPositions();
     });
   }
 
-  async function publishPositions(): Promise<void> {
-    for (const [jobId, position] of scheduler.positions()) {
-      if (lastPosition.get(jobId) === position) continue;
+  /**
+   * A position is not stored: rewriting every waiting job whenever one starts cost O(waiting) row writes
+   * per job. Each waiting job whose position moved is announced as an event on its snapshot instead;
+   * renderers draw it, and reads (`getJob`, /queue) compute it.
+   */
+  function publishPositions(): void {
+    for (const [jobId, position] of positions()) {
+      const job = waiting.get(jobId);
+      if (!job || lastPosition.get(jobId) === position) continue;
       lastPosition.set(jobId, position);
-      await writeJob(opts, jobId, (j) => (j.state === 'queued' && j.progress.queuePosition !== position ? { ...j, progress: { ...j.progress, queuePosition: position } } : undefined));
+      opts.events.emit({ type: 'job.updated', job: { ...job, progress: { ...job.progress, queuePosition: position } } });
     }
   }
 
@@ -93,25 +107,32 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
             )) ?? job;
           log.info({ jobId: job.id }, 'resuming a job interrupted by a restart');
         }
-        if (resumed.state === 'queued') scheduler.add(entryOf(resumed));
+        if (resumed.state === 'queued') {
+          scheduler.add(entryOf(resumed));
+          waiting.set(resumed.id, resumed);
+        }
       }
       pump();
     },
     async enqueue(job) {
       scheduler.add(entryOf(job));
+      waiting.set(job.id, job);
       pump();
     },
     async cancel(jobId) {
       if (scheduler.remove(jobId)) {
         lastPosition.delete(jobId);
-        schedulePositions();
+        waiting.delete(jobId);
         pump();
         return;
       }
       running.get(jobId)?.controller.abort(new Error('canceled'));
     },
     async positions() {
-      return scheduler.positions();
+      return positions();
+    },
+    position(jobId) {
+      return positions().get(jobId);
     },
     /** Resolves when nothing is running or waiting (the CLI and tests wait on it). */
     idle() {

@@ -39,7 +39,7 @@ export async function createHarness(opts: { providers?: ImageProvider[]; schedul
   const providers = new ProviderRegistry().register(createLocalProvider({ longSide: 128, previewSide: 64 }));
   for (const p of opts.providers ?? []) providers.register(p);
   const events = new JobEvents();
-  const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', limits: { maxQueuedPerUser: 10, dailyQuotaPerUser: 0, ...opts.limits } });
+  const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', limits: { maxQueuedPerUser: 10, maxQueuedTotal: 1000, dailyQuotaPerUser: 0, ...opts.limits } });
   const deps: RunnerDeps = { store, blobs, images, providers, events, logger: silentLogger, settingsFor: (j) => atelier.settingsFor(j.where), jobTimeoutMs: 30_000 };
   const queue = createInProcessQueue({ store, events, run: (id, signal) => runJob(deps, id, signal), limits: { global: 2, perUser: 1, perChannel: 2, ...opts.scheduler } });
   atelier.attachQueue(queue);

@@ -1,7 +1,7 @@
 import type { REST, RawFile } from '@discordjs/rest';
 import { Routes, type APIMessage, type APIChannel } from 'discord-api-types/v10';
 import type { Atelier } from '../../core/atelier.ts';
-import { isFinal, type Job } from '../../core/job.ts';
+import { isFinal, supersedes, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
 import type { ChannelBudget } from './channel-budget.ts';
 import { previewFile, resultFiles } from './job-files.ts';
@@ -38,7 +38,8 @@ export interface SinkDeps {
  */
 export class JobMessage {
   private latest?: Job;
-  private sentVersion = -1;
+  /** What was last written: a version and, while waiting, the place in line it showed. */
+  private sent: Pick<Job, 'version' | 'progress'> = { version: -1, progress: {} };
   private sentFinal = false;
   private timer?: ReturnType<typeof setTimeout>;
   private flight?: Promise<void>;
@@ -63,7 +64,7 @@ export class JobMessage {
 
   push(job: Job): void {
     if (this.deleted || this.sentFinal) return;
-    if (this.latest && (job.version <= this.latest.version || (isFinal(this.latest.state) && !isFinal(job.state)))) return;
+    if (this.latest && (!supersedes(job, this.latest) || (isFinal(this.latest.state) && !isFinal(job.state)))) return;
     this.latest = job;
     this.schedule();
   }
@@ -87,14 +88,14 @@ export class JobMessage {
       this.timer = undefined;
       this.flight = this.flush().finally(() => {
         this.flight = undefined;
-        if (this.latest && this.latest.version > this.sentVersion && !this.sentFinal) this.schedule();
+        if (this.latest && supersedes(this.latest, this.sent) && !this.sentFinal) this.schedule();
       });
     }, wait);
   }
 
   private async flush(): Promise<void> {
     const job = this.latest;
-    if (!job || job.version <= this.sentVersion || this.deleted) return;
+    if (!job || !supersedes(job, this.sent) || this.deleted) return;
     const final = isFinal(job.state);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -103,7 +104,7 @@ export class JobMessage {
         // Another process (the worker running the job) may already have written the result: a progress
         // snapshot from here must not land on top of it.
         if (!final && (await this.supersededInStore(job))) {
-          this.sentVersion = job.version;
+          this.sent = job;
           return;
         }
         await this.write(payload, job, final);
@@ -114,14 +115,14 @@ export class JobMessage {
         if (!final || attempt >= FINAL_ATTEMPTS) {
           this.deps.logger.warn({ jobId: this.jobId, code: discordCode(err), status: httpStatus(err), err: errText(err) }, 'discord: message write failed');
           if (final) this.sentFinal = true;
-          this.sentVersion = job.version;
+          this.sent = job;
           return;
         }
         const wait = isRateLimit(err) ? Math.min(err.retryAfter, 60_000) : 1_000 * attempt;
         await new Promise((r) => setTimeout(r, wait));
       }
     }
-    this.sentVersion = job.version;
+    this.sent = job;
     if (final) this.sentFinal = true;
     this.lastWriteAt = this.now();
   }

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Atelier } from '../../core/atelier.ts';
 import type { JobEvent } from '../../core/events.ts';
-import { isFinal, type Job } from '../../core/job.ts';
+import { isFinal, supersedes, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
 import { escapeMrkdwn, mention, renderJobMessage, shouldPing, type MessagePayload } from './blocks.ts';
 import type { UpdateBudget } from './update-budget.ts';
@@ -108,7 +108,7 @@ export class JobMessages {
     const newest = this.newest(snapshot, this.early.get(job.id));
     this.early.delete(job.id);
     await this.persist(t);
-    if (newest.version !== snapshot.version || isFinal(newest.state)) this.apply(t, newest, true);
+    if (newest !== snapshot || isFinal(newest.state)) this.apply(t, newest, true);
     return { ok: true, ref: t };
   }
 
@@ -187,12 +187,12 @@ export class JobMessages {
   }
 
   private newest(a: Job, b: Job | undefined): Job {
-    return b && b.version > a.version ? b : a;
+    return b && supersedes(b, a) ? b : a;
   }
 
   private apply(t: Tracked, job: Job, force: boolean): void {
     if (t.deleted) return;
-    if (!force && t.latest && job.version <= t.latest.version) return;
+    if (!force && t.latest && !supersedes(job, t.latest)) return;
     t.latest = this.newest(job, t.latest);
     const snapshot = t.latest;
     if (snapshot.state === 'succeeded' && !t.uploaded) {
