@@ -79,7 +79,7 @@ describe('load: queue positions and cancels cost O(1) row writes per job', () =>
     expect((await s.atelier.getJob(ids[N - 1]!))?.progress.queuePosition).toBe(N - 1);
 
     const beforeCancels = s.rowWrites();
-    const owner = (i: number) => ({ platform: 'web', userId: `user-${i % 4}`, displayName: `user-${i % 4}` });
+    const owner = (i: number) => ({ platform: 'web' as const, userId: `user-${i % 4}`, displayName: `user-${i % 4}` });
     for (const i of [5, 9, 13, 17, 21]) await s.atelier.cancel(ids[i]!, owner(i));
     await new Promise((r) => setTimeout(r, 50));
     const cancelWrites = s.rowWrites() - beforeCancels;

@@ -12,6 +12,9 @@ const OVERHEAD = 64 * 1024;
 const EXT: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/gif': 'gif' };
 const ext = (mime: string) => EXT[mime] ?? 'bin';
 
+/** The same file name with the extension of its (new) type: `grid.png` re-encoded as JPEG is `grid.jpg`. */
+export const renamed = (name: string, mime: string): string => `${name.replace(/\.[a-z0-9]+$/i, '')}.${ext(mime)}`;
+
 /**
  * The files a finished job's message carries: the grid re-encoded to fit the channel's per-file cap,
  * then the full-size images in order while each fits the cap and the request stays under 25 MiB.

@@ -4,7 +4,7 @@ import type { Atelier } from '../../core/atelier.ts';
 import { isFinal, supersedes, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
 import type { ChannelBudget } from './channel-budget.ts';
-import { previewFile, resultFiles } from './job-files.ts';
+import { previewFile, renamed, resultFiles } from './job-files.ts';
 import { saveRef, type DiscordMessageRef } from './message-ref.ts';
 import { render, type DiscordPayload, type RenderFile } from './render.ts';
 import { CODES, discordCode, httpStatus, isRateLimit, settled } from './rest.ts';
@@ -26,7 +26,12 @@ export interface SinkDeps {
   hasBotToken: boolean;
   now?: () => number;
   minIntervalMs?: number;
+  /** The smallest per-file size worth re-encoding to when Discord refuses files as too large. */
+  minFileBytes?: number;
 }
+
+/** Below this a 2×2 grid is no longer worth looking at: a message goes without files rather than with mush. */
+export const MIN_FILE_BYTES = 256 * 1024;
 
 /** Capabilities used to draw buttons when a job's provider is no longer configured: offer nothing it can't do. */
 /**
@@ -175,22 +180,53 @@ export class JobMessage {
     await this.withFallbacks(payload, (p) => this.writeChannel(p, fresh));
   }
 
-  /** Missing Attach Files (50013) or a file over the cap (40005): deliver without the files, and say so. */
+  /**
+   * Missing Attach Files (50013): deliver without the files, and say so. Files too large (40005, 413):
+   * the cap Discord applies here is smaller than the one it announced, so re-encode every file smaller,
+   * halving down to a floor, and say what was sent.
+   */
   private async withFallbacks(payload: DiscordPayload, send: (p: DiscordPayload) => Promise<void>): Promise<void> {
     try {
       await send(payload);
     } catch (err) {
       const code = discordCode(err);
-      if (payload.files.length === 0 || (code !== CODES.missingPermissions && code !== CODES.entityTooLarge && httpStatus(err) !== 413)) throw err;
-      if (code !== CODES.missingPermissions && payload.files.length > 1) {
-        await this.withFallbacks({ ...payload, files: payload.files.slice(0, 1), attachments: payload.attachments.slice(0, 1) }, send);
+      if (payload.files.length === 0 || (code !== CODES.missingPermissions && !tooLarge(err))) throw err;
+      if (code === CODES.missingPermissions) {
+        await send(withoutFiles(payload, "⚠️ I can't attach images in this channel: give me the **Attach Files** permission here, or press ℹ️ for details."));
         return;
       }
-      const why =
-        code === CODES.missingPermissions
-          ? "⚠️ I can't attach images in this channel: give me the **Attach Files** permission here, or press ℹ️ for details."
-          : '⚠️ The image is larger than this channel accepts even after re-encoding.';
-      await send({ ...payload, content: `${payload.content}\n${why}`.slice(0, 2000), files: [], attachments: [] });
+      await this.sendSmaller(payload, send);
+    }
+  }
+
+  private async sendSmaller(payload: DiscordPayload, send: (p: DiscordPayload) => Promise<void>): Promise<void> {
+    const floor = this.deps.minFileBytes ?? MIN_FILE_BYTES;
+    const largest = Math.max(...payload.files.map((f) => f.data.length));
+    for (let limit = Math.floor(largest / 2); limit >= floor; limit = Math.floor(limit / 2)) {
+      const files = await Promise.all(payload.files.map((f) => this.refit(f, limit)));
+      if (files.some((f) => !f)) break;
+      const note = `-# Discord refused these images at full size here, so they are re-encoded to at most ${kib(limit)} each.`;
+      try {
+        await send(withFiles(payload, files as RenderFile[], note));
+      } catch (err) {
+        if (!tooLarge(err)) throw err;
+        continue;
+      }
+      // Later writes of this message start from the size that worked.
+      await this.remember({ attachmentLimit: limit });
+      return;
+    }
+    await send(withoutFiles(payload, `⚠️ Discord refused these images here even re-encoded down to ${kib(floor)} each, so this message carries none. Press ℹ️ for the details of the job.`));
+  }
+
+  private async refit(f: RenderFile, limit: number): Promise<RenderFile | undefined> {
+    if (f.data.length <= limit) return f;
+    try {
+      const fitted = await this.deps.images.fit(f.data, limit);
+      return { ...f, name: renamed(f.name, fitted.mime), data: fitted.bytes, contentType: fitted.mime };
+    } catch (err) {
+      this.deps.logger.warn({ jobId: this.jobId, limit, err: errText(err) }, 'discord: an image could not be re-encoded that small');
+      return undefined;
     }
   }
 
@@ -277,6 +313,22 @@ export class JobMessage {
 export function tokenRefused(err: unknown): boolean {
   const code = discordCode(err);
   return code === CODES.invalidWebhookToken || code === CODES.unknownWebhook || code === CODES.unknownInteraction || httpStatus(err) === 401;
+}
+
+const tooLarge = (err: unknown): boolean => discordCode(err) === CODES.entityTooLarge || httpStatus(err) === 413;
+const kib = (bytes: number): string => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.floor(bytes / 1024)} KiB`);
+
+function withFiles(p: DiscordPayload, files: RenderFile[], note: string): DiscordPayload {
+  return {
+    ...p,
+    content: `${p.content}\n${note}`.slice(0, 2000),
+    files,
+    attachments: files.map((f, i) => ({ id: String(i), filename: f.name, ...(f.description ? { description: f.description } : {}) })),
+  };
+}
+
+function withoutFiles(p: DiscordPayload, why: string): DiscordPayload {
+  return { ...p, content: `${p.content}\n${why}`.slice(0, 2000), files: [], attachments: [] };
 }
 
 function toRaw(files: readonly RenderFile[]): RawFile[] {

@@ -17,7 +17,7 @@ describe('Discord job messages: throttle, final state, rate limits, token expiry
   beforeAll(async () => {
     // Every scenario holds a running job; the default per-user limit of 2 would queue the rest.
     h = await startHarness({ env: { MAX_CONCURRENT_PER_USER: '32', MAX_CONCURRENT_PER_CHANNEL: '32', MAX_CONCURRENT_JOBS: '32' } });
-    deps = { rest: createRest({ api: h.fake.apiUrl, token: h.fake.botToken }), atelier: h.app.atelier, images: h.app.images, logger: h.app.logger, budget: new ChannelBudget(), hasBotToken: true };
+    deps = { rest: createRest({ api: h.fake.apiUrl, token: h.fake.botToken }), atelier: h.app.atelier, images: h.app.images, logger: h.app.logger, budget: new ChannelBudget(), hasBotToken: true, minFileBytes: 2048 };
   });
   afterAll(() => h.close());
   const started: Job[] = [];
@@ -188,16 +188,17 @@ describe('Discord job messages: throttle, final state, rate limits, token expiry
     expect(h.fake.requests.some((r) => r.status === 403)).toBe(true);
   });
 
-  it('when Discord refuses the files as too large (40005) it retries with the grid alone, then without files, and says why', async () => {
-    const res = await h.imagine(alice, { prompt: 'an oversized lighthouse', provider: 'local', count: 2 });
+  /** A finished two-image job whose message then gets written again under a cap Discord did not announce. */
+  async function rewriteUnderCap(prompt: string, cap: number) {
+    const res = await h.imagine(alice, { prompt, provider: 'local', count: 2 });
     expect(res.body).toMatchObject({ type: 5 });
-    const first = await h.waitFor((m) => m.content.includes('an oversized lighthouse') && m.content.includes('Done in'), 'local result');
+    const first = await h.waitFor((m) => m.content.includes(prompt) && m.content.includes('Done in'), 'local result');
     await h.discord.messages.idle();
+    const sentBefore = first.attachments.length;
     const job = (await h.app.atelier.getJob(jobIdOf(first)))!;
     const ref = (await loadRef(h.app.atelier.store, job.id))!;
     h.fake.expireTokens();
-    // The channel's cap is now below every file, though the interaction promised more.
-    h.fake.attachmentLimit = 64;
+    h.fake.attachmentLimit = cap;
     const from = h.fake.requests.length;
     try {
       const msg = new JobMessage(deps, job.id, ref);
@@ -206,12 +207,27 @@ describe('Discord job messages: throttle, final state, rate limits, token expiry
     } finally {
       h.fake.attachmentLimit = 10 * 1024 * 1024;
     }
-    const tooLarge = h.fake.requests.slice(from).filter((r) => r.status === 413);
-    expect(tooLarge.length).toBeGreaterThanOrEqual(2);
-    const m = h.fake.messages.get(first.id)!;
-    expect(m.content).toMatch(/larger than this channel accepts/);
-    expect(m.attachments).toEqual([]);
-    expect(m.content).toContain('an oversized lighthouse');
+    return { message: h.fake.messages.get(first.id)!, sentBefore, refused: h.fake.requests.slice(from).filter((r) => r.status === 413).length, ref: (await loadRef(h.app.atelier.store, job.id))! };
+  }
+
+  it('when Discord refuses the files as too large (40005) it re-encodes every one smaller and says so', async () => {
+    const { message, sentBefore, refused, ref } = await rewriteUnderCap('an oversized lighthouse', 6_000);
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(sentBefore).toBe(3);
+    // Nothing dropped: the grid and both images, each under the cap Discord enforced.
+    expect(message.attachments).toHaveLength(3);
+    for (const a of message.attachments) expect(a.size).toBeLessThanOrEqual(6_000);
+    expect(message.content).toMatch(/re-encoded to at most \d+ KiB each/);
+    expect(message.content).not.toMatch(/larger than this channel accepts/);
+    expect(ref.attachmentLimit).toBeLessThanOrEqual(6_000);
+  });
+
+  it('below the floor it sends the message without files and says exactly that', async () => {
+    const { message, refused } = await rewriteUnderCap('an unshrinkable lighthouse', 64);
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(message.attachments).toEqual([]);
+    expect(message.content).toMatch(/even re-encoded down to 2 KiB each, so this message carries none/);
+    expect(message.content).toContain('an unshrinkable lighthouse');
   });
 
   it('fits the grid under the interaction\'s attachment_size_limit and leaves out full-size images that do not fit', async () => {
