@@ -11,7 +11,7 @@ import type { JobMessages } from './job-messages.ts';
 import { IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
 import { parseCommandText, usageHint } from '../command-text.ts';
 import { replyEphemeral, replyInChannel, type ReplyTarget } from './reply.ts';
-import { slackErrorCode } from './web-client.ts';
+import { slackErrorCode, withRetryAfter } from './web-client.ts';
 
 export interface ListenerDeps {
   atelier: Atelier;
@@ -27,6 +27,12 @@ export interface ListenerDeps {
 
 const PLATFORM = 'slack' as const;
 const INVITE_HINT = 'I am not in this channel. Invite me with `/invite @Atelier` (or mention me and choose "Invite"), then try again.';
+/** Slack lets an app into a 1:1 DM only if it is one of the two; nobody can invite it into someone else's. */
+const DM_HINT =
+  "I can't post in a direct message between you and someone else: Slack only lets apps into conversations they are part of, so nothing was made. Run /imagine in a channel I'm in or in our own direct message, or add `--private` to get the images in our direct message.";
+
+/** A 1:1 DM (Slack names it `directmessage` in a slash command; DM ids start with D). */
+const isDirectMessage = (channelId: string, channelName?: string): boolean => channelName === 'directmessage' || channelId.startsWith('D');
 
 /**
  * Every Slack entry point: slash commands, buttons and modal submissions. Each one acks first (inside
@@ -66,10 +72,13 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     await atelier.cancel(job.id, { ...job.owner }, job.where).catch(() => undefined);
+    const unreachable = opened.code === 'not_in_channel' || opened.code === 'channel_not_found' || opened.code === 'cannot_join';
     const why = job.private
       ? `I could not open a direct message with you (Slack said \`${opened.code}\`), so the private job was canceled. Try again without --private.`
-      : opened.code === 'not_in_channel' || opened.code === 'channel_not_found' || opened.code === 'cannot_join'
-        ? INVITE_HINT
+      : unreachable
+        ? isDirectMessage(job.where.channelId)
+          ? DM_HINT
+          : INVITE_HINT
         : `I could not post in this channel (Slack said \`${opened.code}\`), so the job was canceled.`;
     await replyEphemeral(client, logger, to, why);
   };
@@ -106,6 +115,10 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     }
     await ack();
     try {
+      if (def.name === 'imagine' && !(input as { private?: boolean }).private && !(await canPostIn(command))) {
+        await replyEphemeral(client, logger, to, DM_HINT);
+        return;
+      }
       // Admin status costs a users.info call (cached): only the commands that check it ask.
       const actor = await actorFor(command.user_id, command.user_name, def.name === 'settings' || def.name === 'cancel');
       const where: Where = { platform: PLATFORM, serverId: command.team_id, channelId: command.channel_id };
@@ -114,6 +127,18 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await fail(to, err);
     }
   });
+
+  /**
+   * Whether a job's message can go where the command was typed. Only a DM can be out of reach for good:
+   * the bot's own DM with this person is the one it may post in, and conversations.open names it.
+   */
+  const canPostIn = async (command: SlashCommand): Promise<boolean> => {
+    if (!isDirectMessage(command.channel_id, command.channel_name)) return true;
+    const ours = await withRetryAfter(() => client.conversations.open({ users: command.user_id }))
+      .then((r) => r.channel?.id)
+      .catch((err: unknown) => logger.warn({ code: slackErrorCode(err) }, 'slack: conversations.open failed'));
+    return ours === command.channel_id;
+  };
 
   const openImagineModal = async (def: CommandDefinition, command: SlashCommand): Promise<void> => {
     try {

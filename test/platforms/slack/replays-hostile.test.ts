@@ -86,3 +86,29 @@ describe('Slack /imagine text: hostile input gets a clear answer', () => {
     expect(JSON.parse(res.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/write a prompt/) });
   });
 });
+
+describe('Slack /imagine in a 1:1 DM', () => {
+  async function inDm(channel: string, text: string) {
+    const response = h.fake.responseUrl();
+    const trigger = await h.fake.triggerFor(h.fake.users.alice.id);
+    const form = new URLSearchParams(slashCommandBody({ command: '/imagine', text, user: h.fake.users.alice, teamId: h.fake.teamId, channel, triggerId: trigger, responseUrl: response.url }));
+    form.set('channel_name', 'directmessage');
+    const res = await postSigned(h.eventsUrl, form.toString());
+    return { res, answer: () => eventually(async () => h.fake.proxy.responses.find((r) => r.id === response.id), Boolean, 'the answer').then((r) => String(r!.body.text)) };
+  }
+
+  it('with someone else (the bot is not in it and cannot be invited) answers through response_url; nothing is made', async () => {
+    const { res, answer } = await inDm('D0ALICEBOB1', 'a dm between friends --provider local');
+    expect(res.status).toBe(200);
+    expect(await answer()).toMatch(/can't post in a direct message between you and someone else[\s\S]*--private/);
+    expect(await answer()).not.toMatch(/invite/i);
+    expect(await jobsWith('a dm between friends')).toEqual([]);
+  });
+
+  it('with the bot itself runs as usual, in that DM', async () => {
+    const dm = String(((await h.fake.direct('conversations.open', { users: h.fake.users.alice.id })).channel as { id: string }).id);
+    await inDm(dm, 'a dm with the bot --provider local');
+    const [job] = await eventually(() => jobsWith('a dm with the bot'), (js) => js.length === 1 && js[0]!.state === 'succeeded', 'the job');
+    expect(job!.where.channelId).toBe(dm);
+  });
+});
