@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFinal, type Job } from '../../../src/core/job.ts';
 import { startPlayground, type Playground } from './harness.ts';
 
 const ann = { id: 'ann-0001', name: 'Ann' };
@@ -14,6 +15,15 @@ describe('playground /imagine: hostile input gets a clear answer, never a surpri
     const res = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: ann, text }) });
     const data = (await res.json()) as { error?: { message: string }; message?: { id: string } };
     return { status: res.status, message: data.error?.message ?? '', jobId: data.message?.id };
+  }
+
+  /** The job once it has finished, so nothing is still writing when the playground stops. */
+  async function settled(jobId: string): Promise<Job> {
+    for (;;) {
+      const job = await pg.atelier.getJob(jobId);
+      if (job && isFinal(job.state)) return job;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   it('flags named after Object.prototype members are unknown flags, named as such', async () => {
@@ -33,13 +43,13 @@ describe('playground /imagine: hostile input gets a clear answer, never a surpri
   it('--ar=3:2 is read as a flag, --ar 1:5 is refused with the bound', async () => {
     const ok = await command('/imagine a wide fox --ar=3:2');
     expect(ok.status).toBe(200);
-    expect((await pg.atelier.getJob(ok.jobId!))?.request).toMatchObject({ prompt: 'a wide fox', aspectRatio: '3:2' });
+    expect((await settled(ok.jobId!)).request).toMatchObject({ prompt: 'a wide fox', aspectRatio: '3:2' });
     expect((await command('/imagine a tall fox --ar 1:5')).message).toMatch(/1:5 is too far from square/);
   });
 
   it('a prompt of zero-width characters is empty; control characters are stripped', async () => {
     expect((await command('/imagine \u200B\u200B\u2060')).message).toMatch(/write a prompt/);
     const ok = await command('/imagine a \u001B[31mred\u0007 fox');
-    expect((await pg.atelier.getJob(ok.jobId!))?.request.prompt).toBe('a [31mred fox');
+    expect((await settled(ok.jobId!)).request.prompt).toBe('a [31mred fox');
   });
 });
