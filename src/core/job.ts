@@ -122,5 +122,6 @@ export const restartProgress = (progress: JobProgress, stage: string): JobProgre
  */
 export function supersedes(next: Job, shown: Pick<Job, 'version' | 'progress'>): boolean {
   if (next.version !== shown.version) return next.version > shown.version;
-  return next.state === 'queued' && next.progress.queuePosition !== shown.progress.queuePosition;
+  const position = next.progress.queuePosition;
+  return next.state === 'queued' && position !== undefined && position !== shown.progress.queuePosition;
 }

@@ -59,7 +59,9 @@ function place(id, el, data) {
 
 function showJob(m) {
   const old = shown.get(m.id);
-  if (old && old.data.version >= m.version) return;
+  // Same version, new place in line: positions are computed on the server, not written, so they do not bump it.
+  const moved = old && old.data.version === m.version && m.queuePosition !== undefined && m.queuePosition !== old.data.queuePosition;
+  if (old && old.data.version >= m.version && !moved) return;
   place(m.id, jobMessage(m, { press, view }), m);
 }
 
