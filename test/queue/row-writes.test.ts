@@ -55,9 +55,20 @@ async function start(env: Record<string, string>, provider: ImageProvider) {
   app = await createApp(config, { store: counted.store, blobs: createFolderBlobStore(join(dir, 'images')), providers: [provider] });
   await app.start({ listen: true, platforms: true });
   const url = app.server.url;
+  const cookies = new Map<string, string>();
+  /** Each person is a browser with the session cookie the server gave it. */
+  const cookieOf = async (user: string): Promise<string> => {
+    const known = cookies.get(user);
+    if (known) return known;
+    const res = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    cookies.set(user, cookie);
+    return cookie;
+  };
   /** /imagine through the playground's HTTP API, as a person would type it. */
   const imagine = async (user: string, prompt: string) => {
-    const res = await fetch(`${url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: user, name: user }, text: `/imagine ${prompt} --provider gated` }) });
+    const headers = { 'content-type': 'application/json', cookie: await cookieOf(user) };
+    const res = await fetch(`${url}/api/command`, { method: 'POST', headers, body: JSON.stringify({ user: { name: user }, text: `/imagine ${prompt} --provider gated` }) });
     return { status: res.status, body: (await res.json()) as { message?: { id: string }; error?: { message: string } } };
   };
   return { ...counted, imagine, atelier: app.atelier };
@@ -79,8 +90,10 @@ describe('load: queue positions and cancels cost O(1) row writes per job', () =>
     expect((await s.atelier.getJob(ids[N - 1]!))?.progress.queuePosition).toBe(N - 1);
 
     const beforeCancels = s.rowWrites();
-    const owner = (i: number) => ({ platform: 'web' as const, userId: `user-${i % 4}`, displayName: `user-${i % 4}` });
-    for (const i of [5, 9, 13, 17, 21]) await s.atelier.cancel(ids[i]!, owner(i));
+    for (const i of [5, 9, 13, 17, 21]) {
+      const job = (await s.atelier.getJob(ids[i]!))!;
+      await s.atelier.cancel(job.id, job.owner, job.where);
+    }
     await new Promise((r) => setTimeout(r, 50));
     const cancelWrites = s.rowWrites() - beforeCancels;
 

@@ -11,8 +11,18 @@ describe('playground /imagine: hostile input gets a clear answer, never a surpri
   });
   afterAll(() => pg.stop());
 
+  let cookie: string | undefined;
+  /** Ann's browser: the session cookie the server gave it, opened on first use. */
+  async function session(): Promise<string> {
+    if (cookie) return cookie;
+    const res = await fetch(`${pg.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    return cookie;
+  }
+
   async function command(text: string): Promise<{ status: number; message: string; jobId?: string }> {
-    const res = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: ann, text }) });
+    const headers = { 'content-type': 'application/json', cookie: await session() };
+    const res = await fetch(`${pg.url}/api/command`, { method: 'POST', headers, body: JSON.stringify({ user: ann, text }) });
     const data = (await res.json()) as { error?: { message: string }; message?: { id: string } };
     return { status: res.status, message: data.error?.message ?? '', jobId: data.message?.id };
   }
