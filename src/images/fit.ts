@@ -24,8 +24,12 @@ const MIN_SIDE = 16;
  * thumbnail does not fit.
  */
 export async function fitToBytes(bytes: Uint8Array, maxBytes: number): Promise<FittedImage> {
+  // What fits goes as it is, byte for byte: its header is read, its pixels are not decoded again.
+  if (bytes.length <= maxBytes) {
+    const head = await probeImage(bytes, { header: true });
+    return { bytes, mime: head.mime, width: head.width, height: head.height };
+  }
   const info = await probeImage(bytes);
-  if (bytes.length <= maxBytes) return { bytes, mime: info.mime, width: info.width, height: info.height };
 
   const upright = sharp(bytes).autoOrient();
   const png = await upright.clone().png({ compressionLevel: 9 }).toBuffer();

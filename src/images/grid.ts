@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { probeImage } from './probe.ts';
+import { ImageDecodeError } from './probe.ts';
+import { sniffImageType } from './sniff.ts';
 
 export interface GridLayout {
   columns: number;
@@ -13,21 +14,26 @@ export interface GridLayout {
   cells: { left: number; top: number }[];
 }
 
+export type GridFormat = 'auto' | 'png' | 'jpeg' | 'webp';
+
 export interface GridOptions {
   /** The grid's longer side never exceeds this; cells shrink to fit. */
   maxSide?: number;
-  format?: 'png' | 'jpeg';
+  /** 'auto': the sources' family (see gridFormat). */
+  format?: GridFormat;
   /** Gutter and empty-cell colour. */
   background?: { r: number; g: number; b: number };
 }
 
 /**
- * PNG by default, lossless like the images beside it. `format: 'jpeg'` (quality 90, full chroma) is a
- * tenth of the bytes and about half the encoding time, for deployments that would rather have that.
+ * The grid is an overview: the full-size images travel beside it byte-for-byte, so a 1024-px grid (what a
+ * chat client shows inline, and a quarter of the pixels of the four sources) keeps a result's upload near
+ * the provider's own bytes. Measured with `npm run bench image` on four photo-like 1024² sources: a
+ * 2048-px grid in JPEG 4:4:4 q90 alone weighs 1.3× the four JPEG sources (2.3× per result), at 1024 px 0.33×.
  */
 export const GRID_DEFAULTS = {
-  maxSide: 2048,
-  format: 'png',
+  maxSide: 1024,
+  format: 'auto',
   background: { r: 24, g: 24, b: 27 },
 } as const satisfies Required<GridOptions>;
 
@@ -58,6 +64,45 @@ export function gridLayout(count: number, cellWidth: number, cellHeight: number)
   };
 }
 
+/** Under this a PNG grid costs nothing worth saving, whatever the sources weigh. */
+const SMALL_PNG_BYTES = 256 * 1024;
+/** The encoders, chosen by measurement (bench/image.ts): WebP's fastest effort is within 3% of its default size at a third of the CPU. */
+const ENCODE = {
+  png: (s: sharp.Sharp) => s.png({ compressionLevel: 6 }),
+  jpeg: (s: sharp.Sharp) => s.jpeg({ quality: 90, chromaSubsampling: '4:4:4' }),
+  webp: (s: sharp.Sharp) => s.webp({ quality: 90, effort: 0 }),
+} as const;
+
+/**
+ * The grid's encoding in its sources' family: WebP from WebP, JPEG (q90, full chroma) from JPEG or a mix of
+ * lossy sources, and PNG from lossless sources only when the PNG is predicted to weigh at most half the
+ * sources (their own bytes per pixel times the grid's pixels) or is small anyway; otherwise JPEG. A PNG
+ * grid of photographs would weigh as much as the photographs themselves.
+ */
+export function gridFormat(images: readonly Uint8Array[], sourcePixels: number, gridPixels: number): Exclude<GridFormat, 'auto'> {
+  const types = images.map((b) => sniffImageType(b));
+  if (types.every((t) => t === 'image/webp')) return 'webp';
+  if (types.some((t) => t === 'image/jpeg' || t === 'image/webp')) return 'jpeg';
+  const sourceBytes = images.reduce((s, b) => s + b.length, 0);
+  const predicted = (sourceBytes * gridPixels) / Math.max(1, sourcePixels);
+  return predicted <= Math.max(SMALL_PNG_BYTES, sourceBytes / 2) ? 'png' : 'jpeg';
+}
+
+/** Upright size from the header alone: nothing is decoded here (the tiles' decode checks the whole stream). */
+async function headerSize(bytes: Uint8Array): Promise<{ width: number; height: number }> {
+  const mime = sniffImageType(bytes);
+  if (!mime) throw new ImageDecodeError('not an image: expected PNG, JPEG, WebP or GIF bytes');
+  try {
+    const meta = await sharp(bytes).metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) throw new Error('no dimensions');
+    return { width, height };
+  } catch (err) {
+    throw new ImageDecodeError(`${mime} does not decode: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** Cell size: the first image's, scaled down so the whole grid fits `maxSide`. */
 function cellSize(count: number, width: number, height: number, maxSide: number): { width: number; height: number } {
   const full = gridLayout(count, width, height);
@@ -72,18 +117,24 @@ export async function composeGrid(
 ): Promise<{ bytes: Uint8Array; mime: string; width: number; height: number }> {
   const { maxSide, format, background } = { ...GRID_DEFAULTS, ...options };
   if (images.length < 1 || images.length > 8) throw new RangeError(`a grid holds 1 to 8 images, not ${images.length}`);
-  const first = await probeImage(images[0]!);
+  const sizes = await Promise.all(images.map(headerSize));
+  const first = sizes[0]!;
   const cell = cellSize(images.length, first.width, first.height, maxSide);
   const layout = gridLayout(images.length, cell.width, cell.height);
+  // Each source is decoded once, here, straight to its cell size (JPEG and WebP shrink while decoding);
+  // 'truncated' makes a cut-off download fail now rather than draw a grey half.
   const tiles = await Promise.all(
     images.map((bytes) =>
-      sharp(bytes)
+      sharp(bytes, { failOn: 'truncated' })
         .autoOrient()
         .resize(cell.width, cell.height, { fit: 'cover', kernel: 'lanczos3' })
         .flatten({ background })
         .toColourspace('srgb')
         .raw()
-        .toBuffer(),
+        .toBuffer()
+        .catch((err: unknown) => {
+          throw new ImageDecodeError(`${sniffImageType(bytes) ?? 'image'} does not decode: ${(err as Error).message}`, { cause: err });
+        }),
     ),
   );
   // Copying raw rows into one buffer is far cheaper than libvips' general-purpose composite.
@@ -98,7 +149,8 @@ export async function composeGrid(
     const { left, top } = layout.cells[i]!;
     for (let y = 0; y < cell.height; y++) tile.copy(canvas, ((top + y) * layout.width + left) * 3, y * rowBytes, (y + 1) * rowBytes);
   });
-  const image = sharp(canvas, { raw: { width: layout.width, height: layout.height, channels: 3 } });
-  const bytes = format === 'png' ? await image.png({ compressionLevel: 6 }).toBuffer() : await image.jpeg({ quality: 90, chromaSubsampling: '4:4:4' }).toBuffer();
-  return { bytes, mime: format === 'png' ? 'image/png' : 'image/jpeg', width: layout.width, height: layout.height };
+  const sourcePixels = sizes.reduce((s, z) => s + z.width * z.height, 0);
+  const chosen = format === 'auto' ? gridFormat(images, sourcePixels, layout.width * layout.height) : format;
+  const bytes = await ENCODE[chosen](sharp(canvas, { raw: { width: layout.width, height: layout.height, channels: 3 } })).toBuffer();
+  return { bytes, mime: `image/${chosen}`, width: layout.width, height: layout.height };
 }

@@ -18,7 +18,7 @@ export interface ProbedImage {
  * Checks that the bytes are an image of an accepted type and that it decodes to the end,
  * so a truncated download is caught here and not when a platform rejects the upload.
  */
-export async function probeImage(bytes: Uint8Array): Promise<ProbedImage> {
+export async function probeImage(bytes: Uint8Array, opts: { header?: boolean } = {}): Promise<ProbedImage> {
   const mime = sniffImageType(bytes);
   if (!mime) throw new ImageDecodeError('not an image: expected PNG, JPEG, WebP or GIF bytes');
   try {
@@ -26,8 +26,9 @@ export async function probeImage(bytes: Uint8Array): Promise<ProbedImage> {
     const width = meta.autoOrient?.width ?? meta.width;
     const height = meta.autoOrient?.height ?? meta.height;
     if (!width || !height) throw new ImageDecodeError(`${mime} without dimensions`);
-    // Decoding a tiny thumbnail reads the whole stream (JPEG shrink-on-load keeps it cheap).
-    await sharp(bytes, { failOn: 'truncated' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
+    // Decoding a tiny thumbnail reads the whole stream (JPEG shrink-on-load keeps it cheap). `header`: the
+    // caller decoded these bytes already (the grid did) or made them itself, so the header is enough.
+    if (!opts.header) await sharp(bytes, { failOn: 'truncated' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
     return { mime, width, height, hasAlpha: meta.hasAlpha ?? false };
   } catch (err) {
     if (err instanceof ImageDecodeError) throw err;

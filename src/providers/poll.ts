@@ -10,10 +10,14 @@ export interface PollTiming {
   pollMaxDelayMs?: number;
 }
 
-/** Ten minutes at most for a generation, polled 2 s apart at first and at most 10 s apart later. */
+/**
+ * Ten minutes at most for a generation. The first poll comes early (a quarter second: a fast or cached
+ * generation is noticed at once, not after a fixed wait), and the gap grows by half each time up to 10 s,
+ * so a minute-long job costs about a dozen polls. Webhooks wake the poller earlier still.
+ */
 export const pollTiming = (t: PollTiming) => ({
   timeoutMs: t.pollTimeoutMs ?? 10 * 60_000,
-  initialDelayMs: t.pollInitialDelayMs ?? 2_000,
+  initialDelayMs: t.pollInitialDelayMs ?? 250,
   maxDelayMs: t.pollMaxDelayMs ?? 10_000,
 });
 

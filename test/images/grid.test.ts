@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { composeGrid, gridLayout } from '../../src/images/grid.ts';
+import { composeGrid, GRID_DEFAULTS, gridLayout } from '../../src/images/grid.ts';
 import { createImageTools } from '../../src/images/image-tools.ts';
 import { probeImage } from '../../src/images/probe.ts';
 import { noisyPng, pixelAt, solidPng } from './helpers.ts';
@@ -57,8 +57,8 @@ describe('grid', () => {
   it('shrinks cells so the grid fits its maximum side', async () => {
     const images = await Promise.all(colours.map((c) => solidPng(1024, 576, c)));
     const grid = await composeGrid(images);
-    expect(Math.max(grid.width, grid.height)).toBeLessThanOrEqual(2048);
-    expect(grid.width).toBeGreaterThan(2000);
+    expect(Math.max(grid.width, grid.height)).toBeLessThanOrEqual(GRID_DEFAULTS.maxSide);
+    expect(grid.width).toBeGreaterThan(GRID_DEFAULTS.maxSide - 8);
     expect(grid.width / grid.height).toBeCloseTo((4 * 1024) / (2 * 576), 1);
   });
 
@@ -91,6 +91,42 @@ describe('grid', () => {
     expect(await pixelAt(grid.bytes, 66 + 32, 32)).toEqual([128, 128, 128]);
     // Transparency shows the grid's background, not black or red.
     expect(await pixelAt(grid.bytes, 32, 66 + 32)).toEqual([24, 24, 27]);
+  });
+
+  describe('encodes in the sources\' family', () => {
+    const noisy = (i: number, side = 256) => sharp({ create: { width: side, height: side, channels: 3, background: colours[i]!, noise: { type: 'gaussian', mean: 128, sigma: 30 } } });
+    const webps = () => Promise.all([0, 1, 2, 3].map((i) => noisy(i).webp({ quality: 90 }).toBuffer()));
+    const jpegs = () => Promise.all([0, 1, 2, 3].map((i) => noisy(i).jpeg({ quality: 90 }).toBuffer()));
+
+    it('a grid of WebP sources is WebP', async () => {
+      const grid = await createImageTools().grid(await webps());
+      expect(grid.mime).toBe('image/webp');
+      expect((await probeImage(grid.bytes)).mime).toBe('image/webp');
+    });
+
+    it('a grid of JPEG sources is JPEG with full chroma', async () => {
+      const grid = await createImageTools().grid(await jpegs());
+      expect(grid.mime).toBe('image/jpeg');
+      expect((await sharp(grid.bytes).metadata()).chromaSubsampling).toBe('4:4:4');
+    });
+
+    it('a grid of photo-like PNGs that would weigh as much as its sources is JPEG, not PNG', async () => {
+      const pngs = await Promise.all([0, 1, 2, 3].map((i) => noisy(i).png().toBuffer()));
+      // Grid as large as the sources: a PNG would weigh what they weigh.
+      const grid = await composeGrid(pngs, { maxSide: 1024 });
+      expect(grid.mime).toBe('image/jpeg');
+    });
+
+    it('a grid of flat lossless sources stays PNG, pixel for pixel', async () => {
+      const grid = await createImageTools().grid(await Promise.all(colours.slice(0, 4).map((c) => solidPng(256, 256, c))));
+      expect(grid.mime).toBe('image/png');
+    });
+
+    it('a grid of four 1024² sources weighs at most half of them (the full-size images travel beside it)', async () => {
+      const sources = await Promise.all([0, 1, 2, 3].map((i) => noisy(i, 1024).webp({ quality: 90 }).toBuffer()));
+      const grid = await createImageTools().grid(sources);
+      expect(grid.bytes.length).toBeLessThanOrEqual(sources.reduce((s, b) => s + b.length, 0) / 2);
+    });
   });
 
   it('refuses zero or more than eight images', async () => {

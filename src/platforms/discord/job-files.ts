@@ -1,6 +1,7 @@
 import type { Atelier } from '../../core/atelier.ts';
 import type { Job } from '../../core/job.ts';
 import type { ImageTools } from '../../core/ports.ts';
+import { sniffImageType } from '../../images/sniff.ts';
 import type { RenderFile } from './render.ts';
 
 /** Discord: at most 10 attachments a message and 25 MiB a request, whatever the per-file cap. */
@@ -28,7 +29,9 @@ export async function resultFiles(atelier: Atelier, images: ImageTools, job: Job
   let total = OVERHEAD;
   const main = grid ?? (singles.length === 1 ? singles[0] : undefined);
   if (main) {
-    const fitted = await images.fit(await main.bytes(), limit);
+    // Stored bytes that fit go as they are: the grid was made for this and the store knows its type and size.
+    const stored = await main.bytes();
+    const fitted = stored.length <= limit ? { bytes: stored, mime: main.meta.mime } : await images.fit(stored, limit);
     files.push({ name: `${main === grid ? 'grid' : `image-${main.meta.index}`}.${ext(fitted.mime)}`, data: fitted.bytes, contentType: fitted.mime, description: main === grid ? 'Grid of the results' : `Image ${main.meta.index}` });
     total += fitted.bytes.length;
   }
@@ -44,13 +47,15 @@ export async function resultFiles(atelier: Atelier, images: ImageTools, job: Job
   return files;
 }
 
-/** The newest progress preview, when the provider gave one and it fits. */
-export async function previewFile(atelier: Atelier, images: ImageTools, job: Job, limit: number): Promise<RenderFile | undefined> {
+/**
+ * The newest progress preview, when the provider gave one and it fits. The runner stored it already
+ * made small (images.preview), so it goes as stored: no second decode and encode per edit.
+ */
+export async function previewFile(atelier: Atelier, job: Job, limit: number): Promise<RenderFile | undefined> {
   const key = job.progress.previewKey;
   if (!key) return undefined;
   const bytes = await atelier.blobs.get(key);
-  if (!bytes) return undefined;
-  const small = await images.preview(bytes, 512);
-  if (small.bytes.length > limit) return undefined;
-  return { name: `preview.${ext(small.mime)}`, data: small.bytes, contentType: small.mime, description: 'Preview' };
+  const mime = bytes && sniffImageType(bytes);
+  if (!bytes || !mime || bytes.length > limit) return undefined;
+  return { name: `preview.${ext(mime)}`, data: bytes, contentType: mime, description: 'Preview' };
 }

@@ -88,7 +88,10 @@ export class JobMessage {
 
   private schedule(): void {
     if (this.timer || this.flight || this.deleted) return;
-    const wait = Math.max(0, this.lastWriteAt + this.interval - this.now());
+    // The final state goes at once: it is the last write of this message, the one the user waits for, and
+    // the REST client still queues it behind a rate limit if Discord asks. Progress edits are coalesced.
+    const final = this.latest !== undefined && isFinal(this.latest.state);
+    const wait = final ? 0 : Math.max(0, this.lastWriteAt + this.interval - this.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flight = this.flush().finally(() => {
@@ -142,7 +145,7 @@ export class JobMessage {
     let files: RenderFile[] = [];
     if (job.state === 'succeeded') files = this.finalFiles ??= await resultFiles(atelier, images, job, this.ref.attachmentLimit);
     else if (job.state === 'running') {
-      const p = await previewFile(atelier, images, job, this.ref.attachmentLimit).catch(() => undefined);
+      const p = await previewFile(atelier, job, this.ref.attachmentLimit).catch(() => undefined);
       if (p) files = [p];
     }
     return render(job, files, atelier.providers.capabilities(job.provider));
