@@ -15,7 +15,9 @@ export interface Child {
 /** Starts `bench/children/<name>.ts` in its own Node process (so its CPU and RSS are its own), bounded in time. */
 export async function spawnChild(name: string, env: Record<string, string> = {}, startTimeoutMs = 60_000): Promise<Child> {
   const file = fileURLToPath(new URL(`./children/${name}.ts`, import.meta.url));
-  const proc = fork(file, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_NODE_ARGS_<NAME> (e.g. BENCH_NODE_ARGS_ATELIER="--cpu-prof") adds Node flags to one kind of child, for profiling.
+  const extra = (process.env[`BENCH_NODE_ARGS_${name.toUpperCase().replace(/-/g, '_')}`] ?? '').split(' ').filter(Boolean);
+  const proc = fork(file, [], { execArgv: ['--import', 'tsx', ...extra], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Map<string, ((m: Record<string, unknown>) => void)[]>();
   let seq = 0;

@@ -1,7 +1,6 @@
-import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import { GRID_DEFAULTS, gridLayout } from '../src/images/grid.ts';
-import { spawnChild, type Child } from './child.ts';
+import { discordRig } from './rig.ts';
 import { photoLikes, photoPaths, type PhotoFormat } from './photos.ts';
 import { fmt, percentile } from './stats.ts';
 
@@ -72,43 +71,6 @@ async function floor(photos: Buffer[], encode: PhotoFormat, jobs: number, maxSid
   return { cpuMs: (c.user + c.system) / 1000 / jobs, wallMs: percentile(walls, 50), bytes };
 }
 
-export interface DiscordRig {
-  discord: Child;
-  atelier: Child;
-  /** Posts job `n` and resolves when its files are in the channel. */
-  job(n: number, user: number): Promise<{ at: number; bytes: number; files: number }>;
-  stop(): Promise<void>;
-}
-
-/** The fake Discord and Atelier in two processes, wired together. */
-export async function discordRig(provider: Record<string, unknown>, env: Record<string, string> = {}): Promise<DiscordRig> {
-  const discord = await spawnChild('fake-discord');
-  const d = discord.ready as { apiUrl: string; applicationId: string; botToken: string; publicKeyHex: string };
-  const atelier = await spawnChild('atelier', {
-    BENCH_ENV: JSON.stringify({ DISCORD_API_URL: d.apiUrl, DISCORD_APPLICATION_ID: d.applicationId, DISCORD_TOKEN: d.botToken, DISCORD_PUBLIC_KEY: d.publicKeyHex, DEFAULT_PROVIDER: 'bench', ...env }),
-    BENCH_PROVIDER: JSON.stringify(provider),
-  });
-  await discord.call('target', `${String(atelier.ready.url)}/discord/interactions`);
-  const waiting = new Map<number, (r: { at: number; bytes: number; files: number }) => void>();
-  discord.on('result', (m) => waiting.get(Number(m.n))?.(m as unknown as { at: number; bytes: number; files: number }));
-  return {
-    discord,
-    atelier,
-    async job(n, user) {
-      const landed = new Promise<{ at: number; bytes: number; files: number }>((r) => waiting.set(n, r));
-      const ack = await discord.call<{ status: number; type: number }>('imagine', { n, user, provider: 'bench' });
-      if (ack.status !== 200 || ack.type !== 5) throw new Error(`job ${n}: Atelier answered ${ack.status} type ${ack.type}, not a deferral`);
-      const r = await Promise.race([landed, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`job ${n}: no result in the channel within 120 s`)), 120_000).unref())]);
-      waiting.delete(n);
-      return r;
-    },
-    async stop() {
-      await atelier.stop();
-      await discord.stop();
-    },
-  };
-}
-
 async function atelierImageStage(format: PhotoFormat, jobs: number) {
   const rig = await discordRig({ files: photoPaths(format), delayMs: 1_000 });
   try {
@@ -140,5 +102,3 @@ async function gridName(format: PhotoFormat): Promise<string> {
   const g = await createImageTools().grid((await photoLikes(format)).map((b) => new Uint8Array(b)));
   return `${g.mime} ${kib(g.bytes.length)} KiB`;
 }
-
-export const providerBytesOf = (format: PhotoFormat) => photoPaths(format).reduce((s, p) => s + statSync(p).size, 0);

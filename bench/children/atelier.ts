@@ -32,7 +32,7 @@ serveParent(
     idle: async (ms: number) => {
       const before = usage().cpuMs;
       await new Promise((r) => setTimeout(r, ms));
-      return { cpuMs: usage().cpuMs - before };
+      return { cpuMs: usage().cpuMs - before, resources: process.getActiveResourcesInfo() };
     },
     gc: () => {
       (globalThis as { gc?: () => void }).gc?.();

@@ -1,0 +1,84 @@
+import { photoLikes, photoPaths } from './photos.ts';
+import { discordRig } from './rig.ts';
+import { fmt } from './stats.ts';
+
+interface Usage {
+  rssMb: number;
+  peakRssMb: number;
+}
+
+/**
+ * Memory, each bot in its own process:
+ * - peak RSS over the same run of 50 jobs (four 1024² PNGs of ~2 MB each, 1 s at the provider, posted at
+ *   5/s by ten people): the minimal peer vs Atelier;
+ * - RSS with 1,000 jobs in flight (a provider that never finishes);
+ * - RSS over a soak of BENCH_SOAK_JOBS (default 20,000) jobs with an instant provider (four 128² WebPs),
+ *   sampled at every tenth: flat means no growth beyond noise.
+ */
+export async function benchMemory(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  await photoLikes('png');
+  const peak: Record<string, number> = {};
+  for (const bot of ['peer', 'atelier'] as const) {
+    const rig = await discordRig({ files: photoPaths('png'), delayMs: 1_000 }, {}, bot);
+    try {
+      await rig.job(0, 0);
+      const posts: Promise<void>[] = [];
+      for (let n = 1; n <= 50; n++) {
+        posts.push(rig.post(n, n % 10));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await Promise.all(posts);
+      for (let n = 1; n <= 50; n++) await rig.wait(n, 300_000);
+      peak[bot] = (await rig.atelier.call<Usage>('stats')).peakRssMb;
+    } finally {
+      await rig.stop();
+    }
+  }
+  out.peakRatio = peak.atelier! / peak.peer!;
+  console.log(`memory, 50 jobs of four 1024² PNGs: peak RSS Atelier ${fmt(peak.atelier!, 0)} MiB, peer ${fmt(peak.peer!, 0)} MiB = ${fmt(out.peakRatio)}× (target ≤ 1.5×)`);
+
+  {
+    const rig = await discordRig({ files: photoPaths('png'), delayMs: -1 });
+    try {
+      const n = 1000;
+      for (let i = 0; i < n; i += 25) await Promise.all(Array.from({ length: 25 }, (_, k) => rig.post(i + k + 1, (i + k) % 100)));
+      await new Promise((r) => setTimeout(r, 3_000));
+      const u = await rig.atelier.call<Usage>('stats');
+      out.inFlightRssMb = u.rssMb;
+      console.log(`memory, ${n} jobs in flight: RSS ${fmt(u.rssMb, 0)} MiB, peak ${fmt(u.peakRssMb, 0)} MiB (target < 300 MB)`);
+    } finally {
+      await rig.stop();
+    }
+  }
+
+  {
+    const total = Number(process.env.BENCH_SOAK_JOBS ?? 20_000);
+    await photoLikes('webp', 4, 128);
+    const rig = await discordRig({ files: photoPaths('webp', 4, 128), delayMs: 0 });
+    try {
+      const samples: number[] = [];
+      const window = 32;
+      let next = 1;
+      const t0 = performance.now();
+      const worker = async () => {
+        while (next <= total) {
+          const n = next++;
+          await rig.job(n, n % 100);
+          if (n % Math.max(1, Math.floor(total / 10)) === 0) samples.push((await rig.atelier.call<Usage>('stats')).rssMb);
+        }
+      };
+      await Promise.all(Array.from({ length: window }, worker));
+      const u = await rig.atelier.call<Usage>('stats');
+      const first = samples[0] ?? u.rssMb;
+      const last = samples.at(-1) ?? u.rssMb;
+      out.soakGrowth = last / first;
+      console.log(
+        `memory soak, ${total} jobs (instant provider, ${window} at a time, ${fmt((performance.now() - t0) / 1000, 0)} s): RSS at each tenth ${samples.map((s) => fmt(s, 0)).join(', ')} MiB; last/first tenth ${fmt(out.soakGrowth)}×, peak ${fmt(u.peakRssMb, 0)} MiB`,
+      );
+    } finally {
+      await rig.stop();
+    }
+  }
+  return out;
+}
