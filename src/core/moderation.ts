@@ -9,7 +9,26 @@ export interface ModerationPolicy {
   allowNsfw: boolean;
 }
 
-function toMatcher(entry: string): { test(s: string): boolean; label: string } {
+type Matcher = { test(s: string): boolean; label: string };
+
+/**
+ * Compiled matchers by entry: a Unicode-aware pattern costs far more to compile than to run, and every
+ * /imagine checks the same dozen NSFW terms and its server's list. Bounded: the oldest half goes when full.
+ */
+const compiled = new Map<string, Matcher>();
+const MAX_COMPILED = 2_000;
+
+function toMatcher(entry: string): Matcher {
+  let m = compiled.get(entry);
+  if (!m) {
+    if (compiled.size >= MAX_COMPILED) for (const k of [...compiled.keys()].slice(0, MAX_COMPILED / 2)) compiled.delete(k);
+    m = compile(entry);
+    compiled.set(entry, m);
+  }
+  return m;
+}
+
+function compile(entry: string): Matcher {
   const re = /^\/(.+)\/([a-z]*)$/.exec(entry);
   if (re) {
     try {
