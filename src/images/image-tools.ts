@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import type { ImageTools } from '../core/ports.ts';
 import { fitToBytes } from './fit.ts';
 import { composeGrid, type GridOptions } from './grid.ts';
@@ -10,6 +11,9 @@ export interface ImageToolsOptions {
 
 /** The core's ImageTools port, implemented with sharp (libvips works off the event loop). */
 export function createImageTools(options: ImageToolsOptions = {}): ImageTools {
+  // libvips' operation cache keeps up to 50 MB of results for reuse; every job's pictures are new, so it
+  // only held memory (peak RSS, `npm run bench memory`).
+  sharp.cache(false);
   return {
     grid: (images) => composeGrid(images, options.grid),
     fit: fitToBytes,
