@@ -19,6 +19,7 @@ import { createMetrics, mountObservability } from './observability/index.ts';
 import { createServer, type HttpServer } from './server.ts';
 import { applyRetention, createStoreFromConfig, isPostgresUrl } from './store/index.ts';
 import type { PlatformContext, RunningPlatform } from './platforms/context.ts';
+import { requiredToken } from './platforms/web/access.ts';
 
 export interface AppOverrides {
   store?: Store;
@@ -157,7 +158,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       limits: { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL },
     });
   atelier.attachQueue(queue);
-  const server = createServer({ host: config.HOST, port: config.PORT, logger });
+  const server = createServer({ host: config.HOST, port: config.PORT, logger, requestTimeoutMs: config.HTTP_TIMEOUT_SECONDS * 1000, maxConnections: config.HTTP_MAX_CONNECTIONS });
   for (const r of configured.routes) server.route(r.method, r.path, r.handler);
   const metrics = createMetrics({
     store,
@@ -192,6 +193,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async start(opts = {}) {
       // Before any job resumes: a provider whose configuration cannot work on its server stops start-up here.
       await configured.prepare();
+      const names = opts.platforms ? (overrides.roles?.platforms ?? platformsToStart(config)) : [];
+      // Configuration is refused before anything listens or runs.
+      if (names.includes('web')) requiredToken(config.HOST, config.PLAYGROUND_TOKEN);
+      // Routes first, then the port, then the jobs: nothing answers 404 for a route still being mounted,
+      // and no job runs in a process that cannot deliver it or cannot listen.
+      if (opts.platforms) {
+        const ctx: PlatformContext = { atelier, server, config, logger, images, commands: overrides.commands ?? allCommands };
+        const chatEvents = overrides.roles?.chatEvents ?? ((name: PlatformName) => (bull && restDelivered(config).includes(name) ? 'local' : 'all'));
+        for (const name of names) {
+          const own = chatEvents(name) === 'local' ? { ...ctx, atelier: { ...atelier, events: localEvents() } } : ctx;
+          platforms.push(await (await loadPlatform(name))(own));
+        }
+      }
+      if (opts.listen) await server.listen();
       await queue.start();
       if (config.IMAGE_RETENTION_DAYS > 0) {
         const prune = () =>
@@ -201,20 +216,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         void prune();
         retention = setInterval(prune, 60 * 60 * 1000).unref();
       }
-      if (opts.listen) await server.listen();
-      if (opts.platforms) {
-        const ctx: PlatformContext = { atelier, server, config, logger, images, commands: overrides.commands ?? allCommands };
-        const chatEvents = overrides.roles?.chatEvents ?? ((name: PlatformName) => (bull && restDelivered(config).includes(name) ? 'local' : 'all'));
-        for (const name of overrides.roles?.platforms ?? platformsToStart(config)) {
-          const own = chatEvents(name) === 'local' ? { ...ctx, atelier: { ...atelier, events: localEvents() } } : ctx;
-          platforms.push(await (await loadPlatform(name))(own));
-        }
-      }
     },
     async stop() {
       if (retention) clearInterval(retention);
-      for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
+      // New connections are refused at once; requests already in flight still get their answer.
+      server.stopAccepting();
+      // Jobs first: running ones are handed back, so their "waiting to resume" state is drawn before the platforms drain.
       await queue.stop();
+      for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
       for (const d of detach.splice(0)) d();
       await configured.close();
       await server.close();
@@ -222,4 +231,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   };
   return app;
+}
+
+/**
+ * Stops the app, but never for longer than `ms`: an orchestrator kills a process that ignores SIGTERM
+ * (systemd and Kubernetes after 10 s by default, Docker after 10 s). Whatever did not finish resumes on restart.
+ */
+export async function stopWithin(app: App, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = app.stop().then(
+    () => true,
+    (err: unknown) => {
+      app.logger.warn({ err }, 'stop failed');
+      return true;
+    },
+  );
+  try {
+    const ok = await Promise.race([done, late]);
+    if (!ok) app.logger.warn({ ms }, 'stop did not finish in time; exiting anyway (unfinished jobs resume on restart)');
+    return ok;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createApp, platformsToStart, type App } from './app.ts';
+import { createApp, platformsToStart, stopWithin, type App } from './app.ts';
 import { classifyError, UserError } from './core/errors.ts';
 import { imagineOptionsSchema } from './core/imagine-options.ts';
 import type { Job } from './core/job.ts';
@@ -203,6 +203,49 @@ async function doctorCommand(config: Config): Promise<number> {
   return 0;
 }
 
+/** How long a stop may take before the process exits anyway; under the 10 s orchestrators give a SIGTERM. */
+export const STOP_DEADLINE_MS = 8_000;
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const first = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', first);
+      process.off('SIGTERM', first);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(sig);
+    };
+    process.on('SIGINT', first);
+    process.on('SIGTERM', first);
+  });
+}
+
+/** A listen error as one line naming the setting to change; anything else unchanged. */
+export function listenFailure(err: unknown, host: string, port: number, setting: 'PORT' | 'METRICS_PORT'): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return new UserError('NOT_CONFIGURED', `Port ${port} on ${host} is already in use: stop the other process or set ${setting} to a free port.`);
+  if (code === 'EACCES') return new UserError('NOT_CONFIGURED', `Not allowed to listen on ${host}:${port}: choose a ${setting} above 1024 or another HOST.`);
+  if (code === 'EADDRNOTAVAIL') return new UserError('NOT_CONFIGURED', `HOST=${host} is not an address of this machine: set HOST to one of its addresses (or 127.0.0.1).`);
+  return err;
+}
+
+/** What each running platform is, in words: the platform names carry the mode ('discord-http'). */
+function describePlatform(name: string, url: string, config: Config): string {
+  switch (name) {
+    case 'discord-http':
+      return `Discord: HTTP interactions at ${url}/discord/interactions`;
+    case 'discord-gateway':
+      return 'Discord: gateway connection';
+    case 'slack':
+      return config.SLACK_APP_TOKEN ? 'Slack: Socket Mode' : `Slack: HTTP events at ${url}/slack/events`;
+    case 'web':
+      return `Playground: ${url.replace('127.0.0.1', 'localhost')}/`;
+    default:
+      return name;
+  }
+}
+
 async function startCommand(config: Config): Promise<number> {
   const logger = createLogger(config.LOG_LEVEL);
   const app = await createApp(config, { logger });
@@ -210,26 +253,22 @@ async function startCommand(config: Config): Promise<number> {
     await app.start({ listen: true, platforms: true });
   } catch (err) {
     await app.stop().catch(() => undefined);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UserError('NOT_CONFIGURED', `Port ${config.PORT} on ${config.HOST} is already in use: stop the other process or set PORT to a free port.`);
-    if (code === 'EACCES') throw new UserError('NOT_CONFIGURED', `Not allowed to listen on ${config.HOST}:${config.PORT}: choose a PORT above 1024 or another HOST.`);
-    throw err;
+    throw listenFailure(err, config.HOST, config.PORT, 'PORT');
   }
   const names = app.platforms.map((p) => p.name);
-  process.stdout.write(`Atelier is listening on ${app.server.url} (${names.join(', ') || 'no platforms'})\n`);
-  if (names.includes('web')) {
+  const url = app.server.url;
+  process.stdout.write(`Atelier is listening on ${url}\n`);
+  for (const name of names) {
+    let line = describePlatform(name, url, config);
     // The token itself is a secret and is not printed; say where it goes.
-    const hint = config.PLAYGROUND_TOKEN ? ' (add ?token=<PLAYGROUND_TOKEN> to open it)' : '';
-    process.stdout.write(`Playground: ${app.server.url.replace('127.0.0.1', 'localhost')}/${hint}\n`);
+    if (name === 'web' && config.PLAYGROUND_TOKEN) line += ' (add ?token=<PLAYGROUND_TOKEN> to open it)';
+    process.stdout.write(`${line}\n`);
   }
-  const notConfigured = (['discord', 'slack'] as const).filter((n) => !names.includes(n));
+  const notConfigured = (['discord', 'slack'] as const).filter((family) => !names.some((n) => n === family || n.startsWith(`${family}-`)));
   if (notConfigured.length) process.stdout.write(`Not configured: ${notConfigured.join(', ')} (run "npm run atelier -- doctor" for what to set)\n`);
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await app.stop();
+  const sig = await stopSignal();
+  logger.info({ signal: sig }, 'stopping: no new work; running jobs are handed back');
+  await stopWithin(app, STOP_DEADLINE_MS);
   return 0;
 }
 
@@ -269,8 +308,12 @@ async function workerCommand(config: Config): Promise<number> {
   if (!config.REDIS_URL) throw new UserError('NOT_CONFIGURED', 'The worker takes jobs from Redis: set REDIS_URL.');
   // Loaded by name: the Redis worker is optional, and so is its code path on a machine without Redis.
   const workerModule = './queue/worker.ts';
-  const { runWorker } = (await import(workerModule)) as { runWorker(config: Config): Promise<void> };
-  await runWorker(config);
+  const { runWorker } = (await import(workerModule)) as { runWorker(config: Config, options?: { until?: Promise<unknown> }): Promise<unknown> };
+  try {
+    await runWorker(config, { until: stopSignal() });
+  } catch (err) {
+    throw listenFailure(err, config.HOST, config.METRICS_PORT ?? 0, 'METRICS_PORT');
+  }
   return 0;
 }
 
@@ -315,4 +358,6 @@ export async function main(argv: string[]): Promise<number> {
 const invoked = process.argv[1] ?? '';
 if (invoked.endsWith('cli.ts') || invoked.endsWith('atelier') || invoked.endsWith('atelier.js')) {
   process.exitCode = await main(process.argv.slice(2));
+  // Done means done: a socket or timer left open somewhere must not keep the process alive (output still flushes first).
+  setTimeout(() => process.exit(), 1_000).unref();
 }

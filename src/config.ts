@@ -15,6 +15,11 @@ const bool = (def: boolean) =>
 export const configSchema = z.object({
   PORT: int(8787, 0, 65535),
   HOST: z.preprocess(empty, z.string().default('127.0.0.1')),
+  /** A worker's own port for /healthz, /readyz and /metrics; unset, a worker listens on nothing. */
+  METRICS_PORT: z.preprocess(empty, z.coerce.number().int().min(0).max(65535).optional()),
+  /** Headers, then the whole request body, must arrive within this: slow clients hold nothing for long. */
+  HTTP_TIMEOUT_SECONDS: int(10, 1, 300),
+  HTTP_MAX_CONNECTIONS: int(256, 8, 100_000),
   DATA_DIR: z.preprocess(empty, z.string().default('./data')),
   DATABASE_URL: url('postgres://user@host/db, or unset for SQLite in DATA_DIR'),
   REDIS_URL: url('redis://host:6379, or unset for the in-process queue'),

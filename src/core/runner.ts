@@ -24,6 +24,18 @@ export interface RunnerDeps {
 }
 
 /**
+/**
+ * The abort reason a queue gives its running jobs when the process stops: the job goes back to queued
+ * with its intent and provider id kept, and resumes elsewhere or after the restart without a second create.
+ */
+export class HandBack extends Error {
+  override readonly name = 'HandBack';
+  constructor() {
+    super('this process is stopping; the job is handed back to the queue');
+  }
+}
+
+/**
  * Errors on the provider's side may move the job to the channel's fallback provider; user-side ones never
  * do. The provider's own rate limit is its side too (as `providers/failover.ts` says).
  */
@@ -77,6 +89,9 @@ async function runToEnd(deps: RunnerDeps, jobId: string, signal: AbortSignal): P
       const result = await execute(deps, job, both);
       return await finish(deps, job, result);
     } catch (err) {
+      if (signal.aborted && signal.reason instanceof HandBack) {
+        return writeJob(deps, jobId, (j) => (j.state === 'running' ? { ...j, state: 'queued', progress: { stage: 'Waiting to resume (the server restarted)' } } : undefined));
+      }
       if (signal.aborted) {
         return writeJob(deps, jobId, (j) => (isFinal(j.state) ? undefined : { ...j, state: 'canceled', finishedAt: Date.now() }));
       }

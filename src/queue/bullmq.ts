@@ -4,7 +4,7 @@ import type { JobEvents } from '../core/events.ts';
 import { isFinal, restartProgress, type Job } from '../core/job.ts';
 import type { JobQueue, Logger, Store } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
-import { writeJob } from '../core/runner.ts';
+import { HandBack, writeJob } from '../core/runner.ts';
 import { FairScheduler, type SchedulerEntry, type SchedulerLimits } from '../core/scheduler.ts';
 import { createEventBridge, type EventBridge } from './event-bridge.ts';
 import { createRedis, RedisLease } from './redis.ts';
@@ -110,6 +110,8 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
   const dirtyKey = `${prefix}:${QUEUE_NAME}:dispatch-dirty`;
   const lease = new RedisLease(redis, `${prefix}:${QUEUE_NAME}:dispatch-lease`, 15_000);
   const runningJobs = new Map<string, BullJob<Entry>>();
+  /** Per running job: aborting with HandBack at shutdown queues it again for another worker. */
+  const handBack = new Map<string, AbortController>();
   let worker: Worker<Entry> | undefined;
   let tick: NodeJS.Timeout | undefined;
   let stopped = true;
@@ -228,16 +230,22 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
       jlog.info({ attempt: bullJob.attemptsMade + 1 }, 'resuming an interrupted job');
     }
     runningJobs.set(jobId, bullJob);
+    // One signal for both: a cancel from BullMQ, and our own hand-back at shutdown.
+    const own = new AbortController();
+    handBack.set(jobId, own);
+    if (signal?.aborted) own.abort(signal.reason);
+    signal?.addEventListener('abort', () => own.abort(signal.reason), { once: true });
     const t0 = Date.now();
     jlog.debug({ attempt: bullJob.attemptsMade + 1, waitedMs: t0 - current.createdAt }, 'job started on this worker');
     try {
-      await opts.run(jobId, signal ?? new AbortController().signal);
+      await opts.run(jobId, own.signal);
       jlog.info({ ms: Date.now() - t0 }, 'job ran');
     } catch (err) {
       jlog.warn({ err, attempt: bullJob.attemptsMade + 1 }, 'job run threw; BullMQ retries it with backoff');
       throw err;
     } finally {
       runningJobs.delete(jobId);
+      handBack.delete(jobId);
     }
   }
 
@@ -340,8 +348,11 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
       unsubscribeProgress();
       const up = redis.status === 'ready';
       await within(passing ?? Promise.resolve(), 2_000);
-      // Running jobs get a short grace; whatever is still running is resumed by another worker's stalled check.
-      if (worker && !(await within(worker.close(), up ? 2_000 : 0))) void worker.close(true).catch(() => undefined);
+      // Running jobs are handed back: the runner queues them again (intent kept) and the next dispatch pass,
+      // in any process, gives them to another worker. One that does not settle in time is resumed by
+      // another worker's stalled check once its lock lapses.
+      for (const c of handBack.values()) c.abort(new HandBack());
+      if (worker && !(await within(worker.close(), up ? 3_000 : 0))) void worker.close(true).catch(() => undefined);
       sub.off('message', onCancel);
       if (up) {
         await within(bridge.stop(), 1_000);

@@ -2,7 +2,7 @@ import type { JobEvents } from '../core/events.ts';
 import { restartProgress, type Job } from '../core/job.ts';
 import type { JobQueue, Logger, Store } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
-import { writeJob } from '../core/runner.ts';
+import { HandBack, writeJob } from '../core/runner.ts';
 import { FairScheduler, type SchedulerEntry, type SchedulerLimits } from '../core/scheduler.ts';
 
 export interface InProcessQueueOptions {
@@ -34,7 +34,8 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
   const waiting = new Map<string, Job>();
   /** Positions until the scheduler next changes; computed on read. */
   let positionsMemo: Map<string, number> | undefined;
-  let stopped = false;
+  // Until start() has read the store, nothing runs: a job enqueued earlier is in the store and start() finds it.
+  let stopped = true;
   let positionsScheduled = false;
   let idleWaiters: (() => void)[] = [];
 
@@ -115,6 +116,8 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
       pump();
     },
     async enqueue(job) {
+      // Stopped (or not started): the job waits in the store for the next start.
+      if (stopped) return;
       scheduler.add(entryOf(job));
       waiting.set(job.id, job);
       pump();
@@ -140,10 +143,12 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
       return new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
     async stop() {
-      // Running jobs are left to finish briefly; whatever is still running resumes on the next start.
+      // Running jobs are handed back (queued again, intent kept) and resume on the next start. A runner
+      // that does not settle in time is left behind: the process exits anyway and the store still says running.
       stopped = true;
+      for (const r of running.values()) r.controller.abort(new HandBack());
       const all = [...running.values()].map((r) => r.done);
-      await Promise.race([Promise.all(all), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      await Promise.race([Promise.all(all), new Promise((r) => setTimeout(r, 3_000).unref())]);
     },
   };
 }

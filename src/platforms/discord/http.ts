@@ -3,10 +3,16 @@ import { notice } from './render.ts';
 import type { Logger } from '../../core/ports.ts';
 import type { HttpServer, RawRequest, RawResponse } from '../../server.ts';
 import type { Handled } from './interactions.ts';
-import { createVerifier } from './verify.ts';
+import { createVerifier, signatureHeadersProblem } from './verify.ts';
 import type { WorkQueue } from './work-queue.ts';
 
 export const INTERACTIONS_PATH = '/discord/interactions';
+
+/**
+ * Discord documents no byte limit for an interaction; its parts are bounded (a modal's five 4,000-character
+ * inputs, 6,000 characters of embeds on a resolved message, 25 options), which stays well under 256 KiB.
+ */
+export const MAX_INTERACTION_BYTES = 256 * 1024;
 
 /**
  * `POST /discord/interactions`: verify, answer, then work. The answer goes out as this request's
@@ -37,6 +43,9 @@ export function mountInteractions(server: HttpServer, publicKey: string, handle:
       req.raw.res.once('close', () => work.push(after));
     }
     return { status: 200, body: handled.response };
+  }, {
+    maxBodyBytes: MAX_INTERACTION_BYTES,
+    precheck: (headers) => (signatureHeadersProblem(headers) ? 'invalid request signature' : undefined),
   });
 }
 

@@ -8,13 +8,25 @@ export const MAX_SKEW_SECONDS = 5 * 60;
 
 export type VerifyResult = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'stale' | 'future' | 'signature' };
 
+type Headers = Record<string, string | string[] | undefined>;
+const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+/** Why the signature headers alone cannot be genuine ('missing' / 'malformed'), read before any body byte. */
+export function signatureHeadersProblem(headers: Headers): 'missing' | 'malformed' | undefined {
+  const signature = one(headers['x-signature-ed25519']);
+  const timestamp = one(headers['x-signature-timestamp']);
+  if (!signature || !timestamp) return 'missing';
+  if (!/^[0-9a-f]{128}$/i.test(signature) || !/^\d{1,12}$/.test(timestamp)) return 'malformed';
+  return undefined;
+}
+
 /** Builds a verifier for one application's public key (64 hex digits from the Developer Portal). */
 export function createVerifier(publicKeyHex: string): (headers: { signature?: string; timestamp?: string }, body: Buffer, nowMs?: number) => VerifyResult {
   const key: KeyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(publicKeyHex, 'hex')]), format: 'der', type: 'spki' });
   return (headers, body, nowMs = Date.now()) => {
     const { signature, timestamp } = headers;
-    if (!signature || !timestamp) return { ok: false, reason: 'missing' };
-    if (!/^[0-9a-f]{128}$/i.test(signature) || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'malformed' };
+    const problem = signatureHeadersProblem({ 'x-signature-ed25519': signature, 'x-signature-timestamp': timestamp });
+    if (problem || !signature || !timestamp) return { ok: false, reason: problem ?? 'missing' };
     // A genuine signature on an old (or future) timestamp is a replay; it gets the same 401 as a forgery.
     const skew = Number(timestamp) - nowMs / 1000;
     const signed = verify(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), body]), key, Buffer.from(signature, 'hex'));

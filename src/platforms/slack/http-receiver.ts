@@ -2,7 +2,13 @@ import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../core/ports.ts';
 import type { HttpServer, RawRequest, RawResponse } from '../../server.ts';
 import type { ReplayGuard } from '../replay-guard.ts';
-import { verifySlackSignature } from './signature.ts';
+import { signatureHeadersProblem, verifySlackSignature } from './signature.ts';
+
+/**
+ * The largest thing Slack posts is a view submission carrying its whole view: views are at most 250 kB
+ * (views.open's `view_too_large`), and form encoding can triple that. 1 MiB covers it.
+ */
+export const MAX_SLACK_BODY_BYTES = 1024 * 1024;
 
 export interface HttpReceiverOptions {
   server: HttpServer;
@@ -28,7 +34,10 @@ export class SlackHttpReceiver implements Receiver {
 
   constructor(private readonly options: HttpReceiverOptions) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 2500;
-    options.server.route('POST', options.path, (req) => this.handle(req));
+    options.server.route('POST', options.path, (req) => this.handle(req), {
+      maxBodyBytes: MAX_SLACK_BODY_BYTES,
+      precheck: (h) => (signatureHeadersProblem({ signature: h['x-slack-signature'], timestamp: h['x-slack-request-timestamp'] }) ? 'invalid signature' : undefined),
+    });
   }
 
   init(app: App): void {

@@ -10,6 +10,15 @@ export function signSlackRequest(secret: string, timestamp: number | string, bod
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:`).update(body).digest('hex')}`;
 }
 
+/** Why the signature headers alone cannot be genuine ('missing' / 'malformed'), read before any body byte. */
+export function signatureHeadersProblem(headers: { signature?: string | string[]; timestamp?: string | string[] }): 'missing' | 'malformed' | undefined {
+  const signature = single(headers.signature);
+  const timestamp = single(headers.timestamp);
+  if (!signature || !timestamp) return 'missing';
+  if (!/^\d{1,12}$/.test(timestamp) || !/^v0=[0-9a-f]{64}$/.test(signature)) return 'malformed';
+  return undefined;
+}
+
 /**
  * Verifies a request as Slack documents it, on the exact raw bytes. Unlike Bolt's own check, a
  * timestamp too far in the future is refused as well: a captured request must not be replayable later.
@@ -22,8 +31,8 @@ export function verifySlackSignature(
 ): SignatureCheck {
   const signature = single(headers.signature);
   const timestamp = single(headers.timestamp);
-  if (!signature || !timestamp) return { ok: false, reason: 'missing' };
-  if (!/^\d{1,12}$/.test(timestamp) || !/^v0=[0-9a-f]{64}$/.test(signature)) return { ok: false, reason: 'malformed' };
+  const problem = signatureHeadersProblem(headers);
+  if (problem || !signature || !timestamp) return { ok: false, reason: problem ?? 'missing' };
   const ts = Number(timestamp);
   if (nowSeconds - ts > MAX_SKEW_SECONDS) return { ok: false, reason: 'stale' };
   if (ts - nowSeconds > MAX_SKEW_SECONDS) return { ok: false, reason: 'future' };

@@ -1,14 +1,19 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { RawRequest } from '../../server.ts';
 import { ConfigError } from '../../config.ts';
 
-/** Whether only this machine can reach a server bound to `host`. */
+/** 127.0.0.0/8 and ::1; node's BlockList also matches every spelling of them (IPv4-mapped, zeros written out). */
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** Whether only this machine can reach a server bound to `host`; 0.0.0.0 and :: listen everywhere. */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  return h.startsWith('::ffff:127.');
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  return family !== 0 && loopback.check(h, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** A configuration problem: the CLI prints it as one line, like any other bad setting. */
