@@ -183,10 +183,22 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer | und
   return Buffer.concat(chunks);
 }
 
-/** Answers from the headers alone and closes the connection, so an unread body costs nothing. */
+/** How long a refused client may keep sending (discarded) after its answer, so the answer is not lost to a reset. */
+const LINGER_MS = 1_000;
+
+/**
+ * Answers from the headers alone and hangs up, so an unread body costs nothing. What the client still
+ * sends is discarded for a moment rather than left unread: closing a socket with unread data resets it,
+ * and a reset can destroy the answer before the client has read it.
+ */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
-  send(res, { status, headers: { ...headers, connection: 'close' }, body: { error } });
-  res.once('finish', () => req.destroy());
+  send(res, { status, headers, body: { error } });
+  res.once('finish', () => {
+    const socket = req.socket;
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
 }
 
 function send(res: ServerResponse, out: RawResponse): void {
