@@ -20,24 +20,51 @@ export type FeedEvent =
 interface Client {
   res: ServerResponse;
   userId: string;
+  /** Who holds the stream (see clientKey), for the per-client cap. */
+  key: string;
 }
+
+export interface FeedLimits {
+  /** Streams one client may hold: a person with a few tabs open. */
+  perClient: number;
+  /** Streams in all, kept below the server's connection cap so the page and API still answer. */
+  total: number;
+  /** Bytes queued for a stream that does not read; past this it is dropped (EventSource reconnects and gets the channel again). */
+  maxBufferedBytes: number;
+  keepAliveMs: number;
+}
+
+export const FEED_LIMITS: FeedLimits = { perClient: 6, total: 200, maxBufferedBytes: 256 * 1024, keepAliveMs: 20_000 };
 
 /**
  * The live channel: every open page holds one server-sent-events stream. Private jobs go only to
- * their owner's streams; everything else to all of them.
+ * their owner's streams; everything else to all of them. Streams are capped per client and in all,
+ * and a stream that stops reading is dropped instead of buffering without end.
  */
 export class ChannelFeed {
   private readonly clients = new Set<Client>();
   private readonly keepAlive: NodeJS.Timeout;
+  private readonly limits: FeedLimits;
 
-  constructor(keepAliveMs = 20_000) {
+  constructor(limits: Partial<FeedLimits> = {}) {
+    this.limits = { ...FEED_LIMITS, ...limits };
+    const keepAliveMs = this.limits.keepAliveMs;
     // Proxies close idle streams; a comment line every so often keeps them open.
     this.keepAlive = setInterval(() => this.each(() => true, ': keep-alive\n\n'), keepAliveMs);
     this.keepAlive.unref();
   }
 
+  /** Why a new stream for `key` is refused, or undefined when it may open. */
+  refusal(key: string): string | undefined {
+    if (this.clients.size >= this.limits.total) return 'The playground has too many open pages right now; it reconnects on its own shortly.';
+    let mine = 0;
+    for (const c of this.clients) if (c.key === key) mine++;
+    if (mine >= this.limits.perClient) return `At most ${this.limits.perClient} playground tabs per browser: close one.`;
+    return undefined;
+  }
+
   /** Takes over the response as an event stream and sends the channel so far. */
-  open(res: ServerResponse, userId: string, hello: FeedEvent): void {
+  open(res: ServerResponse, userId: string, key: string, hello: FeedEvent): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -47,7 +74,7 @@ export class ChannelFeed {
     });
     // Tell EventSource to come back soon after a restart.
     res.write('retry: 1000\n\n');
-    const client: Client = { res, userId };
+    const client: Client = { res, userId, key };
     this.clients.add(client);
     res.on('close', () => this.clients.delete(client));
     this.write(client, frame(hello));
@@ -73,7 +100,17 @@ export class ChannelFeed {
       this.clients.delete(c);
       return;
     }
+    // A reader that keeps up leaves nothing queued; one that does not would make us hold every event for it.
+    if (c.res.writableLength > this.limits.maxBufferedBytes) {
+      this.clients.delete(c);
+      c.res.destroy();
+      return;
+    }
     c.res.write(data);
+  }
+
+  get size(): number {
+    return this.clients.size;
   }
 }
 

@@ -8,6 +8,7 @@ import { ChannelFeed, type TextMessage } from './feed.ts';
 import { maySee } from '../../core/visibility.ts';
 import type { Actor } from '../../core/job.ts';
 import { newSession, readSession, sessionCookie, type Session } from './session.ts';
+import { clientKey } from './client-key.ts';
 
 export { PLAYGROUND } from './api.ts';
 export { isLoopback, PlaygroundAccessError } from './access.ts';
@@ -93,7 +94,12 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
     'GET',
     '/api/events',
     withSession(async (req, s) => {
-      feed.open(req.raw.res, s.userId, { type: 'hello', messages: await api.history(s.userId) });
+      const key = clientKey(req);
+      const messages = await api.history(s.userId);
+      // Checked and opened with no await between, so concurrent requests cannot all slip under the cap.
+      const full = feed.refusal(key);
+      if (full) return { status: 429, headers: { 'retry-after': '5' }, body: { error: { code: 'RATE_LIMITED', message: full } } };
+      feed.open(req.raw.res, s.userId, key, { type: 'hello', messages });
       return undefined;
     }),
   );
