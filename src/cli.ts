@@ -10,6 +10,7 @@ import { isFinal } from './core/job.ts';
 import { progressBar, statusText } from './core/present.ts';
 import { ConfigError, loadConfig, loadDotEnv, platformsConfigured, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
+import type { DoctorCheck } from './platforms/doctor-check.ts';
 
 export const USAGE = `Usage: atelier <command>
   start                     serve every configured platform (the playground when none is)
@@ -183,14 +184,21 @@ async function doctorCommand(config: Config): Promise<number> {
     `Data: ${config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${config.DATA_DIR}`}; queue: ${config.REDIS_URL ? 'Redis (REDIS_URL)' : 'in-process'}`,
     `Discord: ${p.discordHttp ? 'HTTP interactions (DISCORD_PUBLIC_KEY)' : p.discordGateway ? 'gateway (DISCORD_TOKEN)' : 'not configured — set DISCORD_TOKEN (gateway) or DISCORD_PUBLIC_KEY + DISCORD_APPLICATION_ID (HTTP)'}`,
   ];
-  if ((p.discordHttp || p.discordGateway) && !config.DISCORD_APPLICATION_ID) lines.push('  missing DISCORD_APPLICATION_ID (needed to register commands)');
-  if (p.discordHttp && !config.DISCORD_TOKEN) lines.push('  missing DISCORD_TOKEN (needed for registration and messages after the 15-minute token)');
+  const { checkDiscord } = await import('./platforms/discord/doctor.ts');
+  const { checkSlack } = await import('./platforms/slack/doctor.ts');
+  const checks: DoctorCheck[] = [];
+  const show = (found: DoctorCheck[]) => {
+    checks.push(...found);
+    for (const c of found) lines.push(`  ${c.status === 'ok' ? 'ok  ' : c.status === 'fail' ? 'FAIL' : 'todo'} ${c.line}`);
+  };
+  show(await checkDiscord(config));
   lines.push(`Slack: ${p.slack ? (config.SLACK_APP_TOKEN ? 'Socket Mode (SLACK_APP_TOKEN)' : 'HTTP events (SLACK_SIGNING_SECRET)') : 'not configured — set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)'}`);
+  show(await checkSlack(config));
   lines.push(`Playground: ${platformsToStart(config).includes('web') ? `on at http://${config.HOST}:${config.PORT}/` : 'off'}`);
   const app = await createApp(config);
   try {
     lines.push(`Providers: ${app.atelier.providers.ids().join(', ')} (default ${config.DEFAULT_PROVIDER})`);
-    for (const check of await app.providersDoctor()) lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'} ${check.provider}: ${check.detail}`);
+    show((await app.providersDoctor()).map((c) => (c.ok ? { status: 'ok', line: `${c.provider}: ${c.detail}` } : { status: 'fail', line: `${c.provider}: ${c.detail}`, next: `fix ${c.provider}: ${c.detail}` })));
     if (!config.ALLIMAGES_API_KEY) lines.push('  all-images.ai: not configured (ALLIMAGES_API_KEY)');
     if (!config.LEONARDO_API_KEY) lines.push('  Leonardo.ai: not configured (LEONARDO_API_KEY)');
     if (!config.POMELO_API_KEY || !config.POMELO_API_URL) lines.push('  Midjourney/Flux gateway: not configured (POMELO_API_KEY and POMELO_API_URL)');
@@ -199,8 +207,14 @@ async function doctorCommand(config: Config): Promise<number> {
   } finally {
     await app.stop();
   }
+  // One next step: what is broken first, then what is missing, else how to begin.
+  const next =
+    checks.find((c) => c.status === 'fail')?.next ??
+    checks.find((c) => c.status === 'todo')?.next ??
+    (p.discordHttp || p.discordGateway || p.slack ? 'none: everything checked works; try /imagine' : 'connect a chat: follow docs/discord.md or docs/slack.md (the playground needs nothing)');
+  lines.push(`Next step: ${next}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return checks.some((c) => c.status === 'fail') ? 1 : 0;
 }
 
 /** How long a stop may take before the process exits anyway; under the 10 s orchestrators give a SIGTERM. */

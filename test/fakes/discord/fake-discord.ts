@@ -6,7 +6,7 @@ import type { APIInteraction, APIMessage } from 'discord-api-types/v10';
 import { discordSpec } from './openapi.ts';
 import { checkMessageLimits } from './limits.ts';
 import { FakeGateway } from './gateway.ts';
-import { snowflake } from './interactions.ts';
+import { GUILD_ID, snowflake } from './interactions.ts';
 
 /** A message as the fake keeps it: what users of the channel would see. */
 export interface FakeMessage {
@@ -89,6 +89,8 @@ export class FakeDiscord {
   onChange: () => void = () => {};
   /** Where HTTP-mode interactions are POSTed. */
   interactionsUrl?: string;
+  /** Servers the bot has been added to (GET /users/@me/guilds); empty until someone invites it. */
+  botGuilds: string[] = [GUILD_ID];
   readonly gateway: FakeGateway;
 
   private server?: Server;
@@ -363,6 +365,15 @@ export class FakeDiscord {
     const unknownMessage = { status: 404, body: { message: 'Unknown Message', code: 10008 } };
     const key = `${method} ${route}`;
     switch (key) {
+      // Doctor's questions. Shapes: Discord's user, application and partial-guild objects
+      // (discord-api-docs resources/user.md, resources/application.md "Get Current Application"), checked against
+      // discord-api-types' APIUser / APIApplication (`verify_key`: the interactions public key, hex) / RESTAPIPartialCurrentUserGuild.
+      case 'GET /users/@me':
+        return needBot() ?? { status: 200, body: { id: this.applicationId, username: 'Atelier', discriminator: '0', global_name: null, avatar: null, bot: true } };
+      case 'GET /applications/@me':
+        return needBot() ?? { status: 200, body: { id: this.applicationId, name: 'Atelier', icon: null, description: '', bot_public: true, bot_require_code_grant: false, verify_key: this.keys.publicKeyHex, flags: 0 } };
+      case 'GET /users/@me/guilds':
+        return needBot() ?? { status: 200, body: this.botGuilds.map((id) => ({ id, name: 'Atelier Test', icon: null, owner: false, permissions: '0', features: [] })) };
       case 'GET /gateway/bot':
         return needBot() ?? { status: 200, body: { url: this.gateway.url, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } } };
       case 'GET /applications/{application_id}/commands':

@@ -5,6 +5,8 @@ import { SlackApiProxy } from './web-api-proxy.ts';
 import { signSlackRequest } from '../../../src/platforms/slack/signature.ts';
 
 export const BOT_TOKEN = 'xoxb-atelier-test';
+/** What the test workspace granted the bot token (an install from the manifest). */
+export const BOT_TOKEN_SCOPES = ['chat:write', 'files:write', 'channels:join', 'channels:read', 'users:read', 'commands', 'im:write'] as const;
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 
 export interface FakeUser {
@@ -50,7 +52,7 @@ export class SlackFake {
       // Upload URLs the emulator hands out point at the proxy too, so uploads are seen and checked.
       baseUrl: this.proxy.url,
       seed: {
-        tokens: { [BOT_TOKEN]: { login: 'atelier', scopes: ['chat:write', 'files:write', 'channels:join', 'channels:read', 'users:read', 'commands', 'im:write'] } },
+        tokens: { [BOT_TOKEN]: { login: 'atelier', scopes: [...BOT_TOKEN_SCOPES] } },
         slack: {
           team: { name: 'Atelier Test', domain: 'atelier-test' },
           users: [{ name: 'alice', real_name: 'Alice' }, { name: 'bob', real_name: 'Bob' }, { name: 'mod', real_name: 'Mod', is_admin: true }, { name: 'atelier', real_name: 'Atelier' }],
@@ -58,6 +60,7 @@ export class SlackFake {
       },
     });
     this.proxy.target = this.emulatorUrl;
+    this.proxy.tokens.set(BOT_TOKEN, [...BOT_TOKEN_SCOPES]);
     const auth = await this.direct('auth.test', {});
     this.teamId = String(auth.team_id);
     const list = (await this.direct('users.list', {})) as { members: { id: string; name: string }[] };

@@ -32,6 +32,13 @@ export class SlackApiProxy {
   private server: Server | undefined;
   url = '';
   target = '';
+  /**
+   * Tokens Slack knows, with their scopes. The emulator answers auth.test for any token; Slack answers
+   * `invalid_auth` (docs.slack.dev/reference/methods/auth.test, errors). Slack lists a token's scopes in the
+   * `x-oauth-scopes` header of each answer (docs.slack.dev/authentication/tokens; @slack/web-api's WebClient
+   * reads that header into response_metadata.scopes).
+   */
+  readonly tokens = new Map<string, string[]>();
 
   /** The next `times` calls of `method` fail as Slack would fail them. */
   failNext(method: string, fault: Fault, times = 1): void {
@@ -117,7 +124,15 @@ export class SlackApiProxy {
       record(answer);
       return json(answer);
     }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (method === 'auth.test' && this.tokens.size && !(token && this.tokens.has(token))) {
+      const answer = { ok: false, error: 'invalid_auth' };
+      record(answer);
+      return json(answer);
+    }
     const out = await this.forward(req, raw);
+    const scopes = token ? this.tokens.get(token) : undefined;
+    if (scopes) out.headers['x-oauth-scopes'] = scopes.join(',');
     try {
       record(JSON.parse(out.body.toString()) as Record<string, unknown>);
     } catch {
@@ -131,7 +146,8 @@ export class SlackApiProxy {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)) headers[k] = v;
     const res = await fetch(new URL(req.url ?? '/', this.target), { method: req.method ?? 'GET', headers, ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: raw as unknown as BodyInit }) });
     const body = Buffer.from(await res.arrayBuffer());
-    return { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/octet-stream' }, body };
+    const answerHeaders: Record<string, string> = { 'content-type': res.headers.get('content-type') ?? 'application/octet-stream' };
+    return { status: res.status, headers: answerHeaders, body };
   }
 }
 
