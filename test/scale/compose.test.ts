@@ -40,7 +40,9 @@ describe('docker-compose.yml', () => {
   it('probes /readyz on the port each process listens on', () => {
     for (const [name, s] of atelierServices) {
       const probe = ((s as { healthcheck?: { test?: string[] } }).healthcheck?.test ?? []).join(' ');
-      expect(probe, name).toContain(`:${s.environment?.['PORT']}/readyz`);
+      // A worker listens only on METRICS_PORT, never on the chat PORT.
+      const port = s.environment?.['METRICS_PORT'] ?? s.environment?.['PORT'];
+      expect(probe, name).toContain(`:${port}/readyz`);
     }
   });
 });
