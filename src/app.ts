@@ -180,6 +180,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return bus;
   };
   let retention: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
 
   const app: App = {
     config,
@@ -218,16 +219,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       }
     },
     async stop() {
-      if (retention) clearInterval(retention);
-      // New connections are refused at once; requests already in flight still get their answer.
-      server.stopAccepting();
-      // Jobs first: running ones are handed back, so their "waiting to resume" state is drawn before the platforms drain.
-      await queue.stop();
-      for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
-      for (const d of detach.splice(0)) d();
-      await configured.close();
-      await server.close();
-      await store.close();
+      // Stopping twice (a second signal, a test's cleanup) is a no-op.
+      if (stopping) return stopping;
+      stopping = (async () => {
+        if (retention) clearInterval(retention);
+        // New connections are refused at once; requests already in flight still get their answer.
+        server.stopAccepting();
+        // Jobs first: running ones are handed back, so their "waiting to resume" state is drawn before the platforms drain.
+        await queue.stop();
+        for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
+        for (const d of detach.splice(0)) d();
+        await configured.close();
+        await server.close();
+        await store.close();
+      })();
+      return stopping;
     },
   };
   return app;

@@ -9,7 +9,7 @@ import type { Logger } from '../../src/core/ports.ts';
 import { isFinal, type Actor, type Job, type Where } from '../../src/core/job.ts';
 import type { ImageProvider } from '../../src/core/provider.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
-import { createBullQueue } from '../../src/queue/bullmq.ts';
+import { createBullQueue, type BullQueue } from '../../src/queue/bullmq.ts';
 import { isRemoteEvent } from '../../src/queue/event-bridge.ts';
 import { createSqliteStore } from '../../src/store/index.ts';
 import { dropPrefix, REDIS_URL, uniquePrefix, warnSkipped } from './redis-env.ts';
@@ -209,4 +209,34 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     // Every line about a job carries its id: two retried throws of 'broken', then the give-up.
     expect(logged.filter((l) => l['jobId'] === 'broken' && l['err'])).toHaveLength(4);
   });
+});
+
+describe.skipIf(!REDIS_URL)('BullMQ queue at shutdown', () => {
+  it('a worker stopped mid-job hands it back (not canceled); another worker resumes it and finishes it', async () => {
+    let holding = true;
+    const starts: string[] = [];
+    const provider: ImageProvider = {
+      ...local,
+      id: 'hand',
+      displayName: 'hand',
+      async generate(request, ctx) {
+        starts.push(ctx.jobId);
+        if (holding) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true }));
+        return local.generate(request, ctx);
+      },
+    };
+    const { web, workers } = await apps({ web: true, workers: 2 }, { MAX_CONCURRENT_JOBS: '2' }, [provider]);
+    const states: string[] = [];
+    web!.atelier.events.subscribe((e) => states.push(e.job.state));
+    const job = await web!.atelier.imagine({ prompt: 'a harbour at dusk', provider: 'hand', count: 1 }, actor('ana'), here);
+    while (!workers.some((w) => (w.queue as BullQueue).runningHere().includes(job.id))) await new Promise((r) => setTimeout(r, 50));
+    const owner = workers.find((w) => (w.queue as BullQueue).runningHere().includes(job.id))!;
+    holding = false;
+    await owner.stop();
+    const final = await settle(web!, job.id);
+    expect(final.state).toBe('succeeded');
+    expect(states).not.toContain('canceled');
+    // Started on the stopped worker, then resumed (from its intent) on the other one.
+    expect(starts).toEqual([job.id, job.id]);
+  }, 60_000);
 });
