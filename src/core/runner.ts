@@ -24,7 +24,6 @@ export interface RunnerDeps {
 }
 
 /**
-/**
  * The abort reason a queue gives its running jobs when the process stops: the job goes back to queued
  * with its intent and provider id kept, and resumes elsewhere or after the restart without a second create.
  */

@@ -47,12 +47,15 @@ describe('stop means stop (a real `atelier start` and SIGTERM)', () => {
     const first: CliProcess = spawnCli(['start'], env);
     cleanup.push(() => first.kill());
     const [, url] = await first.waitFor(/listening on (\S+)/, 'the listening line');
+    // The page's first call: the server issues the session cookie that is this visitor's identity.
+    const opened = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
     const res = await fetch(`${url}/api/command`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', cookie },
       body: JSON.stringify({ user: { id: 'ann-0001', name: 'Ann' }, text: '/imagine a lighthouse in a storm' }),
     });
-    expect(res.status).toBe(200);
+    expect(res.status, await res.clone().text()).toBe(200);
     // Created at the provider and polled at least once: the job is waiting on the provider.
     await until('the provider to be polled', () => fake.server.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/image-generations/')).length >= 1);
     expect(fake.generations.size).toBe(1);
