@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { acceptedOptions, countText, declaredValues, FIELDS_WITHOUT_OPTION } from '../src/core/capability-options.ts';
 import { defineCommand } from '../src/core/command.ts';
 import { WHO_MAY_CHANGE } from '../src/core/permissions.ts';
-import { FIELD_LABELS, type RequestField } from '../src/core/request.ts';
+import type { ImageProvider } from '../src/core/provider.ts';
 
 export const help = defineCommand({
   name: 'help',
@@ -13,17 +14,39 @@ export const help = defineCommand({
     const providers = input.provider ? [ctx.atelier.providers.get(input.provider)] : ctx.atelier.providers.all();
     const lines = [
       '/imagine <prompt> — describe a picture; add flags like --ar 16:9 --seed 7 --chaos 30 --no text, or use the typed options.',
-      'Buttons: U upscales an image, V makes a variation, 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes.',
+      'Buttons: U upscales an image, V makes a variation (where the provider can), 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes.',
       '/queue shows the channel queue, /cancel stops your jobs, /info shows details, /settings sets your defaults.',
       `/settings scope:channel or scope:server sets policy. Who may: channel settings: ${WHO_MAY_CHANGE[ctx.actor.platform].channel}; server settings: ${WHO_MAY_CHANGE[ctx.actor.platform].server}.`,
       '',
     ];
-    for (const p of providers) {
-      const c = p.capabilities;
-      const fields = c.fields.map((f: RequestField) => FIELD_LABELS[f]).join(', ');
-      const actions = [c.upscale && 'upscale', c.variations && 'variations', c.progressPercent && 'progress %', c.previews && 'previews'].filter(Boolean).join(', ');
-      lines.push(`• ${p.displayName} (provider:${p.id}) — modes: ${c.modes.join('/')}; up to ${c.fixedCount ?? c.maxCount} images; accepts: ${fields || 'prompt only'}${actions ? `; ${actions}` : ''}.`);
-    }
+    for (const p of providers) lines.push(...describeProvider(p));
     return { type: 'message', ephemeral: true, text: lines.join('\n') };
   },
 });
+
+/** One provider's entry, generated from its declared capabilities only. */
+export function describeProvider(p: ImageProvider): string[] {
+  const c = p.capabilities;
+  const buttons = [c.upscale && 'U (upscale)', c.variations && 'V (variations)', c.imageInput && 'image input'].filter(Boolean).join(', ');
+  const extras = [c.progressPercent && 'progress %', c.previews && 'previews'].filter(Boolean).join(', ');
+  const out = [
+    `• ${p.displayName} (provider:${p.id}) — modes: ${c.modes.join('/')}; ${countText(c)}${buttons ? `; buttons: ${buttons}` : ''}${extras ? `; ${extras}` : ''}.`,
+    `  options: ${acceptedOptions(c).join(', ')}`,
+  ];
+  const ranges = [
+    c.steps && `steps ${c.steps.min}–${c.steps.max}`,
+    c.guidance && `guidance ${c.guidance.min}–${c.guidance.max}`,
+    c.size && `width/height ${c.size.min}–${c.size.max} in steps of ${c.size.multipleOf}`,
+    c.aspectRatios !== 'any' && c.fields.includes('aspectRatio') && `format ${c.aspectRatios.join(' ')}`,
+  ].filter(Boolean);
+  if (ranges.length) out.push(`  ranges: ${ranges.join('; ')}`);
+  for (const option of ['model', 'style'] as const) {
+    const values = declaredValues(c, option);
+    if (values?.length && c.fields.includes(option)) out.push(`  ${option}s: ${values.join(', ')}`);
+  }
+  for (const m of c.models ?? []) if (m.note) out.push(`  ${m.name}: ${m.note}`);
+  const other = c.fields.filter((f) => FIELDS_WITHOUT_OPTION[f]).map((f) => FIELDS_WITHOUT_OPTION[f]);
+  if (other.length) out.push(`  also through: ${other.join('; ')}`);
+  for (const note of c.notes ?? []) out.push(`  ${note}`);
+  return out;
+}

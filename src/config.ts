@@ -44,6 +44,8 @@ export const configSchema = z.object({
   LEONARDO_WEBHOOK_TOKEN: str(),
   /** Leonardo settings with no typed option (alchemy, photoReal, contrast, ultra, presetStyle, modelId, ...), as JSON. */
   LEONARDO_OPTIONS: str(),
+  /** init_strength of a Leonardo variation (V): how closely it follows its source, 0.1 (loosely) to 0.9. */
+  LEONARDO_VARIATION_STRENGTH: z.preprocess(empty, z.coerce.number().min(0.1).max(0.9).default(0.5)),
   POMELO_API_KEY: str(),
   POMELO_API_URL: url('the Midjourney/Flux gateway base URL, with or without /api'),
   /** Concurrent requests the gateway allows this key: 2 Free, 5 Pro, 25 Business (its rate-limits page). */

@@ -47,6 +47,11 @@ export interface Atelier {
   getSettings(scope: SettingsScope): Promise<Settings>;
   /** Applies a patch (null clears a key, absent keys stay). Channel / server scopes need the platform's permission; users change only their own. */
   setSettings(scope: SettingsScope, patch: SettingsPatch, actor: Actor): Promise<Settings>;
+  /**
+   * Values to suggest for a typed option, from the capabilities of the provider this actor would get here
+   * (the typed `provider`, else their defaults): only what that provider declares, filtered by what is typed.
+   */
+  suggest(option: string, typed: string, chosen: { provider?: string }, actor: Actor, where: Where): Promise<string[]>;
   /** Whether `actor` may press `action` on `job` under the channel's button policy and role gating. */
   mayPress(job: Job, action: ButtonAction | { kind: 'cancel' | 'delete' | 'details' }, actor: Actor): Promise<boolean>;
 }

@@ -27,6 +27,8 @@ export interface CommandDefinition<S extends z.ZodObject = z.ZodObject> {
   readonly options: S;
   /** Slack and the playground: the string option that takes the free text. */
   readonly positional?: keyof z.input<S> & string;
+  /** String options whose values depend on the chosen provider: suggested as the user types, never a fixed list. */
+  readonly autocomplete?: readonly (keyof z.input<S> & string)[];
   /** Display labels for enum values where the value alone reads badly. */
   readonly labels?: Record<string, string>;
   run(input: z.output<S>, ctx: CommandContext): Promise<CommandResult>;

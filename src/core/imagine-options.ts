@@ -36,6 +36,12 @@ export const imagineOptionsSchema = z.object({
   model: z.string().trim().min(1).max(128).optional().describe('Provider model id or version'),
   style: z.string().trim().min(1).max(64).optional().describe('Style preset'),
   optimize: z.boolean().optional().describe('Let the provider rewrite the prompt'),
+  steps: z.number().int().min(1).max(150).optional().describe('Denoising steps (see /help for the range per provider)'),
+  guidance: z.number().min(0).max(30).optional().describe('How closely to follow the prompt (see /help)'),
+  width: z.number().int().min(32).max(4096).optional().describe('Width in pixels, with height instead of format'),
+  height: z.number().int().min(32).max(4096).optional().describe('Height in pixels, with width instead of format'),
+  transparent: z.boolean().optional().describe('Transparent background where the provider can'),
+  tile: z.boolean().optional().describe('Seamless tiling pattern (same as --tile)'),
   private: z.boolean().optional().describe('Only you see the result'),
 });
 

@@ -18,6 +18,37 @@ export interface ProviderCapabilities {
   progressPercent: boolean;
   previews: boolean;
   webhooks: boolean;
+  // Optional refinements: a provider that leaves one out offers that option as its field allows (free text,
+  // the request schema's range), so older adapters keep working unchanged.
+  /** Models users may pick by name with the `model` option; the first is the default. */
+  models?: readonly ProviderModel[];
+  /** Style names the `style` option accepts; absent: free text. */
+  styles?: readonly string[];
+  /** Accepted range of the `steps` option. */
+  steps?: NumberRange;
+  /** Accepted range of the `guidance` option. */
+  guidance?: NumberRange;
+  /** Bounds of explicit `width` / `height`. */
+  size?: NumberRange & { multipleOf: number };
+  /** Fewer images above a side length (Leonardo: at most 4 when a side is over 768 px). */
+  largeSize?: { overSide: number; maxCount: number };
+  /** Takes a user's own picture as image input (image-to-image). */
+  imageInput?: boolean;
+  /** What /help should also say: which models are reachable, what a setting costs. */
+  notes?: readonly string[];
+}
+
+export interface NumberRange {
+  min: number;
+  max: number;
+}
+
+/** A model offered by name; `id` is what the provider's API takes. */
+export interface ProviderModel {
+  name: string;
+  id: string;
+  /** What the model needs or refuses, for /help (e.g. "no steps or guidance"). */
+  note?: string;
 }
 
 /** Progress a provider reports while it runs; every field optional because providers report differently. */
@@ -72,6 +103,8 @@ export interface ProviderRunContext {
   allowNsfw: boolean;
   /** Whether the channel lets U spend provider credits on a full-resolution purchase (all-images.ai). */
   paidUpscale?: boolean;
+  /** Reads one of our stored images, for image input from the user's own picture (`init.imageId`). */
+  readImage?(imageId: string): Promise<{ bytes: Uint8Array; mime: string }>;
 }
 
 /** A stored source image for upscale / variation. */

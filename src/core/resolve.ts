@@ -62,7 +62,12 @@ export function resolveWithDefaults(options: ImagineOptions, merged: Settings, p
     seed: agree(options.seed, flags.fields.seed, 'seed', rawOf(['seed'])),
     chaos: agree(options.chaos, flags.fields.chaos, 'chaos', rawOf(['chaos', 'c'])),
     stylize: agree(options.stylize, flags.fields.stylize, 'stylize', rawOf(['stylize', 's'])),
-    tiling: flags.fields.tiling,
+    tiling: agree(options.tile, flags.fields.tiling, 'tile', rawOf(['tile'])),
+    steps: options.steps,
+    guidance: options.guidance,
+    width: options.width,
+    height: options.height,
+    transparency: options.transparent,
     count: options.count,
     photo: options.photo,
     weather: options.weather,
@@ -97,7 +102,9 @@ export function resolveWithDefaults(options: ImagineOptions, merged: Settings, p
   }
 
   // Defaults fill only what the provider can express.
-  if (req.aspectRatio === undefined && merged.format && caps.fields.includes('aspectRatio')) {
+  // An explicit size is the shape: a default format would only conflict with it.
+  const sized = req.width !== undefined || req.height !== undefined;
+  if (req.aspectRatio === undefined && !sized && merged.format && caps.fields.includes('aspectRatio')) {
     req.aspectRatio = merged.format;
     defaulted.push('aspectRatio');
   }
@@ -117,6 +124,7 @@ export function resolveWithDefaults(options: ImagineOptions, merged: Settings, p
   if (count !== undefined && count > caps.maxCount) {
     throw new UserError('UNSUPPORTED', `${provider.displayName} makes at most ${caps.maxCount} images at a time; ask for count:${caps.maxCount} or fewer.`);
   }
+  checkDeclaredRanges(req, caps, provider.displayName);
   if (caps.fixedCount !== undefined && count !== undefined && count !== caps.fixedCount) {
     throw new UserError('UNSUPPORTED', `${provider.displayName} always makes ${caps.fixedCount} images; remove the count option.`);
   }
@@ -157,4 +165,34 @@ export function adaptRequest(request: GenerationRequest, provider: ImageProvider
     return { refusal: `${provider.displayName} cannot make ${request.count} images at a time` };
   }
   return { request: generationRequestSchema.parse(out), dropped };
+}
+
+/** Ranges a provider declares are checked here, before anything is queued or billed. */
+function checkDeclaredRanges(req: Record<string, unknown>, caps: ImageProvider['capabilities'], name: string): void {
+  const within = (field: 'steps' | 'guidance', label: string) => {
+    const v = req[field] as number | undefined;
+    const range = caps[field];
+    if (v !== undefined && range && (v < range.min || v > range.max)) {
+      throw new UserError('INVALID_OPTIONS', `${name} takes ${label} from ${range.min} to ${range.max}, not ${v}.`);
+    }
+  };
+  within('steps', 'steps');
+  within('guidance', 'guidance');
+  for (const side of ['width', 'height'] as const) {
+    const v = req[side] as number | undefined;
+    const size = caps.size;
+    if (v !== undefined && size && (v < size.min || v > size.max || v % size.multipleOf !== 0)) {
+      throw new UserError('INVALID_OPTIONS', `${name} takes a ${side} that is a multiple of ${size.multipleOf} from ${size.min} to ${size.max}, not ${v}.`);
+    }
+  }
+  const style = req.style as string | undefined;
+  if (style !== undefined && caps.styles && !caps.styles.some((s) => sameName(s, style))) {
+    throw new UserError('INVALID_OPTIONS', `${name} has no style "${style}". Pick one of: ${caps.styles.join(', ')}.`);
+  }
+}
+
+/** Names match ignoring case, spaces, dashes and underscores ("cinematic close-up" = "CINEMATIC_CLOSE_UP"). */
+export function sameName(a: string, b: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/[\s_\-()&.]+/g, '');
+  return norm(a) === norm(b);
 }

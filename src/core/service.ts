@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { declaredValues, OPTION_FIELDS, type FieldOption } from './capability-options.ts';
 import type { Atelier, ButtonAction, ImageHandle } from './atelier.ts';
 import { UserError } from './errors.ts';
 import { JobEvents } from './events.ts';
@@ -182,6 +183,11 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
           style: parent.request.style,
           optimize: parent.request.optimize,
           count: parent.request.count,
+          steps: parent.request.steps,
+          guidance: parent.request.guidance,
+          width: parent.request.width,
+          height: parent.request.height,
+          transparent: parent.request.transparency,
         };
         const options = imagineOptionsSchema.parse({ prompt: action.prompt, mode: parent.request.mode, provider: parent.provider, ...carried });
         moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
@@ -211,6 +217,22 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       const { request, defaulted } = resolveWithDefaults(options, merged, provider);
       await checkLimits(policy, actor);
       return submit(newJob({ action: { kind: 'imagine' }, provider: providerId, request, defaulted, owner: actor, where, private: options.private ?? merged.private ?? false }));
+    },
+
+    async suggest(option, typed, chosen, actor, where) {
+      const { merged } = await layered(actor, where);
+      const allowed = merged.allowedProviders?.length ? merged.allowedProviders : undefined;
+      let values: readonly string[];
+      if (option === 'provider') values = providers.ids().filter((id) => !allowed || allowed.includes(id));
+      else {
+        const id = chosen.provider && providers.has(chosen.provider) ? chosen.provider : (merged.provider ?? deps.defaultProvider);
+        if (!providers.has(id)) return [];
+        const caps = providers.get(id).capabilities;
+        const field = OPTION_FIELDS[option as FieldOption];
+        values = field && caps.fields.includes(field) ? (declaredValues(caps, option) ?? []) : [];
+      }
+      const t = typed.trim().toLowerCase();
+      return values.filter((v) => v.toLowerCase().includes(t)).slice(0, 25);
     },
 
     async act(parentId, action, actor, where) {

@@ -16,6 +16,7 @@ import type { PollTiming } from './poll.ts';
 import { createLeonardoProvider, type LeonardoLimits } from './leonardo/adapter.ts';
 import { readLeonardoError } from './leonardo/api.ts';
 import { leonardoExtrasSchema, type LeonardoExtras } from './leonardo/body.ts';
+import { createPresignedUploader } from './leonardo/upload.ts';
 import { createLeonardoWebhook } from './leonardo/webhook.ts';
 import { readPomeloError } from './pomelo/api.ts';
 import { createFluxProvider, createMidjourneyProvider } from './pomelo/adapter.ts';
@@ -118,6 +119,11 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
     closers.push(() => d.close());
     return d;
   };
+  const uploader = (provider: string, baseUrl: string) => {
+    const u = createPresignedUploader({ provider, baseUrl, timeoutMs: t.downloadTimeoutMs });
+    closers.push(() => u.close());
+    return u;
+  };
   const poll = { pollTimeoutMs: t.pollTimeoutMs, pollInitialDelayMs: t.pollInitialDelayMs, pollMaxDelayMs: t.pollMaxDelayMs };
 
   if (config.ALLIMAGES_API_KEY) {
@@ -147,6 +153,8 @@ export function createProvidersFromConfig(config: Config, deps: ProviderDeps): C
         downloader: downloader('Leonardo.Ai', config.LEONARDO_API_URL),
         notifier,
         extras: parseLeonardoOptions(config.LEONARDO_OPTIONS),
+        variationStrength: config.LEONARDO_VARIATION_STRENGTH,
+        uploader: uploader('Leonardo.Ai', config.LEONARDO_API_URL),
         webhooks: Boolean(config.LEONARDO_WEBHOOK_TOKEN),
         limits: t.leonardoLimits,
         logger,

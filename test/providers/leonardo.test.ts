@@ -6,8 +6,9 @@ import { buildLeonardoBody, validateLeonardoBody, type LeonardoCreateBody } from
 import { bearerMatches } from '../../src/providers/leonardo/webhook.ts';
 import { parseLeonardoOptions } from '../../src/providers/index.ts';
 import { Semaphore } from '../../src/providers/limiter.ts';
-import { BASE_PATH, LeonardoFake, PHOENIX_ID } from '../fakes/providers/leonardo-fake.ts';
+import { BASE_PATH, FLUX_DEV_ID, KINO_XL_ID, LeonardoFake, LUCID_ORIGIN_ID, LUCID_REALISM_ID, PHOENIX_ID, RPG_V5 } from '../fakes/providers/leonardo-fake.ts';
 import { sdkCheckCreateGeneration } from '../fakes/providers/leonardo-sdk.ts';
+import { makePng } from '../fakes/providers/images.ts';
 import { caught, makeCtx, providersFor, req } from './helpers.ts';
 
 let fake: LeonardoFake;
@@ -99,13 +100,31 @@ describe('Leonardo adapter', () => {
     expect(ctx.intents[0]).toMatchObject({ operation: 'upscale' });
   });
 
-  it('V: a new generation from init_generation_image_id + init_strength, with a fresh seed', async () => {
-    const request = req({ prompt: 'x', count: 1, seed: 7 });
+  it('V on a legacy model: a new generation from init_generation_image_id + init_strength, with a fresh seed', async () => {
+    const request = req({ prompt: 'x', count: 1, seed: 7, model: 'kino-xl' });
     const first = await leo.generate(request, makeCtx());
     await leo.vary!({ ...first.images[0]!, index: 1, request }, makeCtx());
     const body = creates()[1]!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ init_generation_image_id: first.images[0]!.providerImageId, init_strength: 0.5, prompt: 'x' });
+    expect(body).toMatchObject({ init_generation_image_id: first.images[0]!.providerImageId, init_strength: 0.5, prompt: 'x', modelId: KINO_XL_ID });
     expect(body.seed).toBeUndefined();
+  });
+
+  it('V follows LEONARDO_VARIATION_STRENGTH (it was never read before)', async () => {
+    await reconfigure({ LEONARDO_VARIATION_STRENGTH: '0.3' });
+    const request = req({ prompt: 'x', count: 1, model: 'kino-xl' });
+    const first = await leo.generate(request, makeCtx());
+    await leo.vary!({ ...first.images[0]!, index: 1, request }, makeCtx());
+    expect(creates()[1]!.body).toMatchObject({ init_strength: 0.3 });
+    expect(() => providersFor(env({ LEONARDO_VARIATION_STRENGTH: '2' }))).toThrow(/LEONARDO_VARIATION_STRENGTH/);
+  });
+
+  it('V on Phoenix: image guidance as the guide documents it, a Content Reference controlnet', async () => {
+    const request = req({ prompt: 'x', count: 1 });
+    const first = await leo.generate(request, makeCtx());
+    await leo.vary!({ ...first.images[0]!, index: 1, request }, makeCtx());
+    const body = creates()[1]!.body as Record<string, unknown>;
+    expect(body.controlnets).toEqual([{ initImageId: first.images[0]!.providerImageId, initImageType: 'GENERATED', preprocessorId: 364, strengthType: 'Mid' }]);
+    expect(body.init_strength).toBeUndefined();
   });
 
   it('FAILED is a readable rejection; a generation that never finishes is a clear timeout', async () => {
@@ -195,7 +214,14 @@ const rules: { rule: string; body: Partial<LeonardoCreateBody>; says: RegExp }[]
   { rule: 'steps 10–60', body: { num_inference_steps: 9 }, says: /steps must be a whole number from 10 to 60/ },
   { rule: 'guidance 1–20', body: { guidance_scale: 21 }, says: /guidance must be from 1 to 20/ },
   { rule: 'contrast values', body: { contrast: 2 }, says: /contrast must be one of/ },
-  { rule: 'Phoenix with alchemy needs contrast ≥ 2.5', body: { modelId: PHOENIX_ID, alchemy: true, contrast: 1.8 }, says: /Phoenix and Alchemy, contrast must be 2.5/ },
+  { rule: 'Phoenix needs contrast (its guide)', body: { modelId: PHOENIX_ID }, says: /phoenix needs contrast/ },
+  { rule: 'Lucid Origin needs contrast (its guide)', body: { modelId: LUCID_ORIGIN_ID, styleUUID: '111dc692-d470-4eec-b791-3475abac4c46' }, says: /lucid-origin needs contrast/ },
+  { rule: 'FLUX Dev needs contrast (its guide)', body: { modelId: FLUX_DEV_ID }, says: /flux-dev needs contrast/ },
+  { rule: 'Phoenix takes no steps (its guide)', body: { modelId: PHOENIX_ID, contrast: 3.5, num_inference_steps: 20 }, says: /phoenix does not take steps/ },
+  { rule: 'Lucid takes no negative prompt (its guide)', body: { modelId: LUCID_ORIGIN_ID, contrast: 3.5, negative_prompt: 'people' }, says: /lucid-origin does not take a negative prompt/ },
+  { rule: 'Lucid takes no alchemy (its guide)', body: { modelId: LUCID_REALISM_ID, contrast: 3.5, alchemy: true }, says: /lucid-realism does not take alchemy/ },
+  { rule: 'Phoenix takes styleUUID, not presetStyle (its guide)', body: { modelId: PHOENIX_ID, contrast: 3.5, presetStyle: 'LEONARDO' }, says: /styleUUID, not presetStyle/ },
+  { rule: 'a styleUUID must be one of the model guide\'s', body: { modelId: FLUX_DEV_ID, contrast: 3.5, styleUUID: 'a5632c7c-ddbb-4e2f-ba34-8456ab3ac436' }, says: /not one flux-dev documents/ },
   { rule: 'photoReal requires alchemy', body: { photoReal: true }, says: /PhotoReal requires Alchemy/ },
   { rule: 'photoReal v1 without a model', body: { photoReal: true, alchemy: true, modelId: 'm1' }, says: /PhotoReal v1 chooses its own model/ },
   { rule: 'photoRealStrength values', body: { photoReal: true, alchemy: true, photoRealStrength: 0.6 }, says: /photoRealStrength must be 0.55/ },
@@ -226,17 +252,21 @@ describe('Leonardo documented rules', () => {
   it('request-level refusals happen before any call', async () => {
     const cases: [GenerationRequest, RegExp][] = [
       [req({ prompt: 'x', width: 1004, height: 512 }), /width must be a multiple of 8/],
-      [req({ prompt: 'x', count: 8 }), /1–4 when a side is over 768/],
+      [req({ prompt: 'x', count: 8, width: 1024, height: 512 }), /1–4 when a side is over 768/],
       [req({ prompt: 'x', steps: 70 }), /steps/],
       [req({ prompt: 'x', chaos: 10 }), /cannot use chaos/],
       [req({ prompt: 'x --weird 5' }), /remove "--weird"/],
       [req({ prompt: 'x', mode: 'advanced', rawPrompt: 'x --v 6' }), /no advanced/],
       [req({ prompt: 'x', aspectRatio: '1:1', width: 512, height: 512 }), /either an aspect ratio or a width and height/],
-      [req({ prompt: 'x', init: { imageId: 'ours', strength: 0.5 } }), /only vary images it made itself/],
+      [req({ prompt: 'x', init: { imageId: 'ours', strength: 0.5 } }), /only start from images it made itself/],
+      [req({ prompt: 'x', negativePrompt: 'people' }), /phoenix does not take a negative prompt/],
+      [req({ prompt: 'x', guidance: 7 }), /phoenix does not take guidance/],
+      [req({ prompt: 'x', model: 'no-such-model' }), /no model called "no-such-model".*phoenix, phoenix-0.9, lucid-origin/],
+      [req({ prompt: 'x', style: 'Anime' }), /phoenix has no style "Anime"/],
     ];
     for (const [request, says] of cases) expect((await caught(() => leo.generate(request, makeCtx()))).message).toMatch(says);
     expect(fake.creates).toBe(0);
-    expect(() => buildLeonardoBody(req({ prompt: 'x', count: 8, aspectRatio: '1:1' }))).toThrow(/1–4/);
+    expect(() => buildLeonardoBody(req({ prompt: 'x', count: 8, width: 1024, height: 1024 }))).toThrow(/1–4/);
   });
 
   it('the fake checks the SDK schema too: a misnamed or mistyped field is rejected', async () => {
@@ -282,5 +312,125 @@ describe('Leonardo limits', () => {
     fake.complete([...fake.generations.keys()][1]!);
     await second;
     expect(fake.creates).toBe(2);
+  });
+});
+
+describe('Leonardo models, per-model rules and what users reach', () => {
+  it('with no model asked for, sends the current default (Phoenix 1.0) and the contrast its guide requires', async () => {
+    await leo.generate(req({ prompt: 'a lighthouse' }), makeCtx());
+    expect(creates()[0]!.body).toMatchObject({ modelId: PHOENIX_ID, contrast: 3.5, alchemy: false });
+  });
+
+  it('a model by name: our table needs no call; a platform model is looked up once in GET /platformModels, then cached', async () => {
+    await leo.generate(req({ prompt: 'x', count: 1, model: 'Lucid Origin', style: 'cinematic close-up' }), makeCtx());
+    expect(creates()[0]!.body).toMatchObject({ modelId: LUCID_ORIGIN_ID, contrast: 3.5, styleUUID: 'cc53f935-884c-40a0-b7eb-1f5c42821fb5' });
+    expect(fake.server.count(`GET ${BASE_PATH}/platformModels`)).toBe(0);
+    await leo.generate(req({ prompt: 'x', count: 1, model: 'rpg v5' }), makeCtx());
+    await leo.generate(req({ prompt: 'y', count: 1, model: 'RPG v5' }), makeCtx());
+    expect(creates()[1]!.body).toMatchObject({ modelId: RPG_V5.id });
+    expect((creates()[1]!.body as Record<string, unknown>).contrast).toBeUndefined();
+    expect(fake.server.count(`GET ${BASE_PATH}/platformModels`)).toBe(1);
+  });
+
+  it('a style by name becomes the model\'s styleUUID; Kino XL (legacy) keeps presetStyle', async () => {
+    await leo.generate(req({ prompt: 'x', count: 1, style: 'Pro B&W photography' }), makeCtx());
+    expect(creates()[0]!.body).toMatchObject({ modelId: PHOENIX_ID, styleUUID: '22a9a7d2-2166-4d86-80ff-22e2643adbcf' });
+    await leo.generate(req({ prompt: 'x', count: 1, model: 'kino-xl', style: 'leonardo', steps: 30, guidance: 7, negativePrompt: 'fog' }), makeCtx());
+    expect(creates()[1]!.body).toMatchObject({ modelId: KINO_XL_ID, presetStyle: 'LEONARDO', num_inference_steps: 30, guidance_scale: 7, negative_prompt: 'fog' });
+  });
+
+  it('count 5–8 works: without an explicit size the long side drops to 768, which the API allows for eight', async () => {
+    const result = await leo.generate(req({ prompt: 'x', count: 8, aspectRatio: '16:9' }), makeCtx());
+    expect(creates()[0]!.body).toMatchObject({ num_images: 8, width: 768, height: 432 });
+    expect(result.images).toHaveLength(8);
+  });
+
+  it('explicit width and height within the rules reach the API', async () => {
+    await leo.generate(req({ prompt: 'x', count: 2, width: 1472, height: 832 }), makeCtx());
+    expect(creates()[0]!.body).toMatchObject({ width: 1472, height: 832, num_images: 2 });
+  });
+
+  it('poll answers without a status or variation id (the SDK allows both) mean "not yet", not an error', async () => {
+    fake.statusless = 2;
+    const first = await leo.generate(req({ prompt: 'x', count: 1 }), makeCtx());
+    expect(first.images).toHaveLength(1);
+    fake.statusless = 2;
+    const up = await leo.upscale!({ ...first.images[0]!, index: 1, request: req({ prompt: 'x' }) }, makeCtx());
+    expect(up.images[0]).toMatchObject({ width: 256, height: 256 });
+  });
+
+  it('capabilities declare the models, styles, ranges and the large-size count rule', () => {
+    const c = leo.capabilities;
+    expect(c.models?.[0]).toMatchObject({ name: 'phoenix', id: PHOENIX_ID });
+    expect(c.models?.map((m) => m.name)).toEqual(expect.arrayContaining(['lucid-origin', 'flux-dev', 'kino-xl']));
+    expect(c.styles).toEqual(expect.arrayContaining(['Dynamic', 'Cinematic Close-Up', 'Pro B&W Photography']));
+    expect(c).toMatchObject({ steps: { min: 10, max: 60 }, guidance: { min: 1, max: 20 }, size: { min: 32, max: 1536, multipleOf: 8 }, largeSize: { overSide: 768, maxCount: 4 }, maxCount: 8, imageInput: true });
+    expect(c.notes?.join(' ')).toMatch(/not reachable/);
+  });
+});
+
+describe('Leonardo image input: POST /init-image and the presigned upload', () => {
+  const picture = async () => ({ bytes: await makePng(32, 32), mime: 'image/png' });
+
+  it('uploads the user\'s own picture, then generates from init_image_id (legacy model)', async () => {
+    const ctx = makeCtx({ readImage: async () => picture() });
+    await leo.generate(req({ prompt: 'x', count: 1, model: 'kino-xl', init: { imageId: 'ours-1', strength: 0.4 } }), ctx);
+    const mint = fake.server.requests.find((r) => r.path === `${BASE_PATH}/init-image`)!;
+    expect(mint.body).toEqual({ extension: 'png' });
+    const upload = fake.server.requests.find((r) => r.path === '/s3/upload')!;
+    expect(upload.headers.authorization).toBeUndefined();
+    const [init] = [...fake.initImages.values()];
+    expect(init!.uploaded?.bytes.length).toBeGreaterThan(0);
+    expect(creates()[0]!.body).toMatchObject({ init_image_id: init!.id, init_strength: 0.4, modelId: KINO_XL_ID });
+  });
+
+  it('on Phoenix the uploaded picture goes in as an UPLOADED Content Reference', async () => {
+    await leo.generate(req({ prompt: 'x', count: 1, init: { imageId: 'ours-1', strength: 0.8 } }), makeCtx({ readImage: async () => picture() }));
+    const [init] = [...fake.initImages.values()];
+    expect(creates()[0]!.body).toMatchObject({ controlnets: [{ initImageId: init!.id, initImageType: 'UPLOADED', preprocessorId: 364, strengthType: 'High' }] });
+  });
+
+  it('a model that documents no image input refuses before uploading anything', async () => {
+    const err = await caught(() => leo.generate(req({ prompt: 'x', model: 'lucid-origin', init: { imageId: 'o', strength: 0.5 } }), makeCtx({ readImage: async () => picture() })));
+    expect(err.message).toMatch(/lucid-origin documents no image input/);
+    expect(fake.server.count(`POST ${BASE_PATH}/init-image`)).toBe(0);
+  });
+
+  it('the fake storage checks the presigned form as S3 does: every signed field, the file last', async () => {
+    const minted = (await (await fetch(`${fake.baseUrl}/init-image`, { method: 'POST', headers: { authorization: `Bearer ${fake.apiKey}`, 'content-type': 'application/json' }, body: '{"extension":"png"}' })).json()) as {
+      uploadInitImage: { id: string; url: string; fields: string };
+    };
+    const fields = JSON.parse(minted.uploadInitImage.fields) as Record<string, string>;
+    const post = (entries: [string, string | Blob][]) => {
+      const form = new FormData();
+      for (const [k, v] of entries) form.append(k, v);
+      return fetch(minted.uploadInitImage.url, { method: 'POST', body: form });
+    };
+    const file = new Blob([Buffer.from(await makePng(8, 8))], { type: 'image/png' });
+    const fileFirst = await post([['file', file], ...Object.entries(fields)]);
+    expect(fileFirst.status).toBe(400);
+    expect(await fileFirst.text()).toMatch(/<Code>InvalidArgument<\/Code>.*last field/);
+    const tampered = await post([...Object.entries({ ...fields, 'Content-Type': 'text/html' }), ['file', file]]);
+    expect(tampered.status).toBe(403);
+    expect((await rawCreate({ ...ok, modelId: KINO_XL_ID, init_image_id: minted.uploadInitImage.id, init_strength: 0.5 })).status).toBe(400);
+    expect((await post([...Object.entries(fields), ['file', file]])).status).toBe(204);
+    expect((await rawCreate({ ...ok, modelId: KINO_XL_ID, init_image_id: minted.uploadInitImage.id, init_strength: 0.5 })).status).toBe(200);
+  });
+});
+
+describe('Leonardo sources that disagree: the fake follows the API reference (the SDK schema)', () => {
+  it('contrast 1.8 on Phoenix: the guide table lists only 3/3.5/4, the SDK accepts it; the adapter sends only guide values', async () => {
+    expect((await rawCreate({ ...ok, modelId: PHOENIX_ID, contrast: 1.8 })).status).toBe(200);
+    expect(() => validateLeonardoBody({ ...ok, modelId: PHOENIX_ID, contrast: 1.8 })).toThrow(/3 \(low\), 3.5 \(medium\) or 4 \(high\)/);
+  });
+
+  it('Lucid Origin 1920×1080: the guide\'s sample, but over the SDK\'s 1536 cap; both refuse', async () => {
+    expect((await rawCreate({ ...ok, modelId: LUCID_ORIGIN_ID, contrast: 3.5, width: 1920, height: 1080, num_images: 1 })).status).toBe(400);
+    expect(() => validateLeonardoBody({ ...ok, modelId: LUCID_ORIGIN_ID, contrast: 3.5, width: 1920, height: 1080 })).toThrow(/width must be a multiple of 8 from 32 to 1536/);
+  });
+
+  it('styleUUID is in every model guide but not in the SDK schema: accepted as the guides document it', async () => {
+    expect((await rawCreate({ ...ok, modelId: PHOENIX_ID, contrast: 3.5, styleUUID: '111dc692-d470-4eec-b791-3475abac4c46' })).status).toBe(200);
+    expect((await rawCreate({ ...ok, modelId: PHOENIX_ID, contrast: 3.5, styleUUID: 42 })).status).toBe(400);
   });
 });

@@ -7,6 +7,7 @@ import {
   MessageFlags,
   Routes,
   TextInputStyle,
+  type APIApplicationCommandAutocompleteInteraction,
   type APIApplicationCommandInteractionDataOption,
   type APIInteraction,
   type APIInteractionResponse,
@@ -85,10 +86,28 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
       }
       case InteractionType.ModalSubmit:
         return modalSubmit(i, receivedAt);
+      case InteractionType.ApplicationCommandAutocomplete:
+        return autocomplete(i);
       default:
         return reply('Atelier does not handle this kind of interaction.');
     }
   };
+
+  /** Suggestions must be the first (and only) answer, within Discord's 3 s: one settings read, no provider call. */
+  async function autocomplete(i: APIApplicationCommandAutocompleteInteraction): Promise<Handled> {
+    const options = (i.data.options ?? []).filter((o): o is typeof o & { value: unknown } => 'value' in o);
+    const focused = options.find((o) => 'focused' in o && o.focused);
+    const typedProvider = options.find((o) => o.name === 'provider' && !('focused' in o && o.focused));
+    let values: string[] = [];
+    if (focused && deps.commands.find((c) => c.name === i.data.name)?.autocomplete?.includes(focused.name)) {
+      try {
+        values = await atelier.suggest(focused.name, String(focused.value ?? ''), { provider: typeof typedProvider?.value === 'string' ? typedProvider.value : undefined }, actorOf(i), whereOf(i));
+      } catch (err) {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'discord: autocomplete failed');
+      }
+    }
+    return { response: { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices: values.map((v) => ({ name: clip(v, 100), value: v.slice(0, 100) })) } } };
+  }
 
   function command(i: APIInteraction, name: string, options: readonly APIApplicationCommandInteractionDataOption[], receivedAt: number): Handled {
     const def = deps.commands.find((c) => c.name === name);

@@ -52,7 +52,13 @@ function toOption(def: CommandDefinition, name: string, prop: JsonProperty, requ
   }
   switch (prop.type) {
     case 'string':
-      return { ...base, type: ApplicationCommandOptionType.String, ...defined({ min_length: prop.minLength, max_length: prop.maxLength }) };
+      return {
+        ...base,
+        type: ApplicationCommandOptionType.String,
+        ...defined({ min_length: prop.minLength, max_length: prop.maxLength }),
+        // Values that depend on the provider come from its capabilities as the user types.
+        ...(def.autocomplete?.includes(name) ? { autocomplete: true } : {}),
+      };
     case 'integer':
       return { ...base, type: ApplicationCommandOptionType.Integer, ...defined({ min_value: lower(prop), max_value: upper(prop) }) };
     case 'number':
@@ -134,6 +140,7 @@ function normalize(c: { name: string; description: string; options?: readonly ob
         name: x.name,
         description: x.description,
         required: x.required ?? false,
+        autocomplete: x.autocomplete ?? false,
         choices: ((x.choices as { name: string; value: unknown }[] | undefined) ?? []).map((ch) => [ch.name, ch.value]),
         min_length: x.min_length ?? null,
         max_length: x.max_length ?? null,

@@ -8,7 +8,7 @@ import type { Logger } from '../../core/ports.ts';
 import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
 import { formatPrompt, isKnownFlag } from '../../core/prompt.ts';
 import type { JobMessages } from './job-messages.ts';
-import { IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
+import { capabilityChoices, IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
 import { parseCommandText, usageHint } from '../command-text.ts';
 import { replyEphemeral, replyInChannel, type ReplyTarget } from './reply.ts';
 import { slackErrorCode, withRetryAfter } from './web-client.ts';
@@ -142,7 +142,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   const openImagineModal = async (def: CommandDefinition, command: SlashCommand): Promise<void> => {
     try {
-      const view = imagineModal(def, { channelId: command.channel_id, teamId: command.team_id }, { dynamic: { provider: atelier.providers.ids() } });
+      const view = imagineModal(def, { channelId: command.channel_id, teamId: command.team_id }, capabilityChoices(atelier.providers.all()));
       await client.views.open({ trigger_id: command.trigger_id, view: view as never });
     } catch (err) {
       logger.warn({ code: slackErrorCode(err) }, 'slack: views.open failed');

@@ -1,4 +1,6 @@
+import { acceptedOptions, declaredValues } from '../../core/capability-options.ts';
 import type { CommandDefinition } from '../../core/command.ts';
+import type { ImageProvider } from '../../core/provider.ts';
 import { optionShapes, type OptionShape } from '../command-text.ts';
 import type { Block } from './blocks.ts';
 
@@ -25,11 +27,35 @@ export interface ModalChoices {
   dynamic?: Record<string, readonly string[]>;
   /** Initial values, as text. */
   initial?: Record<string, string>;
+  /** Only these options get an input (the rest no configured provider accepts); all when absent. */
+  only?: readonly string[];
+  /** Extra hint per option (which providers take it). */
+  hints?: Record<string, string>;
+}
+
+/**
+ * The form's inputs and choices from the configured providers' capabilities: an option appears when some
+ * provider accepts it (its hint names which, when not all do), and a list shows only declared values.
+ */
+export function capabilityChoices(providers: readonly ImageProvider[]): ModalChoices {
+  const byOption = new Map<string, ImageProvider[]>();
+  for (const p of providers) for (const o of acceptedOptions(p.capabilities)) byOption.set(o, [...(byOption.get(o) ?? []), p]);
+  const dynamic: Record<string, readonly string[]> = { provider: providers.map((p) => p.id) };
+  const hints: Record<string, string> = {};
+  for (const [option, takers] of byOption) {
+    const values = [...new Set(takers.flatMap((p) => declaredValues(p.capabilities, option) ?? []))];
+    // An option some provider takes as free text stays free text.
+    if (option !== 'provider' && values.length && takers.every((p) => declaredValues(p.capabilities, option)?.length)) dynamic[option] = values;
+    if (takers.length < providers.length) hints[option] = `Only ${takers.map((p) => p.displayName).join(', ')}.`;
+  }
+  return { only: [...byOption.keys()], dynamic, hints };
 }
 
 /** One Block Kit input per typed option: Slack's answer to Discord's typed slash-command options. */
 export function optionInputs(def: CommandDefinition, choices: ModalChoices = {}): Block[] {
-  return optionShapes(def).map((s) => inputFor(def, s, choices));
+  return optionShapes(def)
+    .filter((s) => !choices.only || choices.only.includes(s.name))
+    .map((s) => inputFor(def, s, choices));
 }
 
 function inputFor(def: CommandDefinition, s: OptionShape, choices: ModalChoices): Block {
@@ -67,7 +93,7 @@ function inputFor(def: CommandDefinition, s: OptionShape, choices: ModalChoices)
     block_id: s.name,
     optional: !s.required,
     label: plain(def.labels?.[s.name] ?? titleCase(s.name)),
-    ...(s.description ? { hint: plain(s.description) } : {}),
+    ...(s.description || choices.hints?.[s.name] ? { hint: plain([s.description, choices.hints?.[s.name]].filter(Boolean).join(' ')) } : {}),
     element,
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/ports.ts';
 import { silentLogger } from '../../core/ports.ts';
@@ -11,8 +12,19 @@ import { RateLimiter, Semaphore } from '../limiter.ts';
 import type { Notifier } from '../notifier.ts';
 import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
 import { ProviderHttpError } from '../provider-error.ts';
-import { createResponseSchema, generationResponseSchema, upscaleResponseSchema, variationResponseSchema, type LeonardoGeneration } from './api.ts';
-import { buildLeonardoBody, DEFAULT_FAMILIES, LEONARDO_FIELDS, type LeonardoExtras, type ModelFamilies } from './body.ts';
+import {
+  createResponseSchema,
+  generationResponseSchema,
+  initImageResponseSchema,
+  platformModelsSchema,
+  upscaleResponseSchema,
+  variationResponseSchema,
+  type LeonardoGeneration,
+} from './api.ts';
+import { buildLeonardoBody, defaultModelId, LARGE, LEONARDO_FIELDS, MAX_COUNT, SIZE, type InitSource, type LeonardoExtras } from './body.ts';
+import { FAMILY_RULES, knownModel, LEONARDO_MODELS, type ModelFamily } from './models.ts';
+import { PlatformModels } from './platform-models.ts';
+import type { PresignedUploader } from './upload.ts';
 
 export const LEONARDO_NAME = 'Leonardo.Ai';
 
@@ -29,7 +41,10 @@ export interface LeonardoOptions extends PollTiming {
   downloader: ImageDownloader;
   notifier: Notifier;
   extras?: LeonardoExtras;
-  families?: ModelFamilies;
+  /** Sends the user's own picture to Leonardo's presigned upload form (image input). */
+  uploader?: PresignedUploader;
+  /** How long the GET /platformModels list is kept for name look-ups. */
+  modelListTtlMs?: number;
   limits?: Partial<LeonardoLimits>;
   /** Whether a webhook callback is configured (LEONARDO_WEBHOOK_TOKEN); only then do we expect hints. */
   webhooks?: boolean;
@@ -45,19 +60,58 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
   const allRequests = new RateLimiter(limits.requestsPerMinute, 60_000);
   const generationCreates = new RateLimiter(limits.createsPerMinute, 60_000);
   const upscaleCreates = new RateLimiter(limits.createsPerMinute, 60_000);
-  const families = o.families ?? DEFAULT_FAMILIES;
+  const defaultId = defaultModelId(o.extras ?? {});
+  const defaultModel: { name: string; id: string; family?: ModelFamily } = (defaultId && knownModel(defaultId)) || { name: defaultId ?? 'PhotoReal v1 (its own model)', id: defaultId ?? '' };
+  const models = [...(defaultModel.id ? [defaultModel] : []), ...LEONARDO_MODELS.filter((m) => m.id !== defaultModel.id)];
+  const guideStyles = [...new Set(Object.values(FAMILY_RULES).flatMap((f) => Object.keys(f.styles ?? {})))];
 
   const capabilities: ProviderCapabilities = {
     modes: ['simple'],
     fields: LEONARDO_FIELDS,
     aspectRatios: 'any',
-    maxCount: 8,
+    maxCount: MAX_COUNT,
     upscale: true,
     variations: true,
     progressPercent: false,
     previews: false,
     webhooks: Boolean(o.webhooks),
+    models: models.map((m) => ({ name: m.name, id: m.id, ...(m.family && modelNote(m.family) ? { note: modelNote(m.family)! } : {}) })),
+    styles: guideStyles,
+    steps: { min: 10, max: 60 },
+    guidance: { min: 1, max: 20 },
+    size: SIZE,
+    largeSize: LARGE,
+    imageInput: Boolean(o.uploader),
+    notes: [
+      `Default model: ${defaultModel.name}. Any platform model is reachable by its name (GET /platformModels) or id through POST /v1/generations.`,
+      'Models the docs place only on /v2/generations (FLUX.2 Pro, FLUX.1 Kontext [pro], Nano Banana, GPT Image, Seedream, Ideogram) are not reachable here.',
+      'U costs API tokens (Leonardo upscale); V is a new generation from the image and costs the same as one.',
+    ],
   };
+  const platformModels = new PlatformModels(async (signal) => {
+    const raw = await api({ method: 'GET', path: '/platformModels', idempotent: true, signal });
+    return parse(platformModelsSchema, raw, 'model list').custom_models;
+  }, o.modelListTtlMs);
+
+  /** Uploads one of our stored images through POST /init-image and the presigned form; returns its init image id. */
+  async function uploadInit(imageId: string, ctx: ProviderRunContext): Promise<string> {
+    if (!o.uploader || !ctx.readImage) {
+      throw new UserError('UNSUPPORTED', `${LEONARDO_NAME} can only start from images it made itself here: pick an image from a ${LEONARDO_NAME} result.`);
+    }
+    const image = await ctx.readImage(imageId);
+    const extension = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' }[image.mime];
+    if (!extension) throw new UserError('INVALID_OPTIONS', `${LEONARDO_NAME} takes PNG, JPEG or WebP pictures, not ${image.mime}.`);
+    const raw = await api({ method: 'POST', path: '/init-image', json: { extension }, idempotent: false, signal: ctx.signal });
+    const answer = parse(initImageResponseSchema, raw, 'upload answer').uploadInitImage;
+    let fields: Record<string, string>;
+    try {
+      fields = z.record(z.string(), z.string()).parse(JSON.parse(answer.fields));
+    } catch {
+      throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${LEONARDO_NAME} sent an unreadable upload form.`, LEONARDO_NAME, { phase: 'answered' });
+    }
+    await o.uploader.upload(answer.url, fields, { bytes: image.bytes, mime: image.mime, name: `init.${extension}` }, ctx.signal);
+    return answer.id;
+  }
 
   async function api<T>(call: HttpCall, endpoint?: RateLimiter): Promise<T> {
     await allRequests.take(call.signal);
@@ -89,7 +143,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
       fetch: () => fetchGeneration(id, ctx.signal),
       onTransientError: (err) => log.warn({ generationId: id, err: err instanceof Error ? err.message : String(err) }, 'poll failed; still waiting'),
       settle: (g) => {
-        if (!g) return undefined;
+        if (!g?.status) return undefined;
         if (g.status === 'COMPLETE') return g;
         if (g.status === 'FAILED') throw new UserError('PROVIDER_REJECTED', `${LEONARDO_NAME} could not make this generation. Rephrase the prompt or change the settings, then try again.`);
         if (g.status !== 'PENDING' && !warned) {
@@ -104,13 +158,15 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
   /** Every image with Leonardo's own `nsfw` flag on it: the runner withholds flagged ones where NSFW is not allowed. */
   async function collect(g: LeonardoGeneration, ctx: ProviderRunContext): Promise<ProviderResult> {
     const seed = g.seed === null || g.seed === undefined ? undefined : Number(g.seed);
-    if (g.generated_images.length === 0) {
+    // An entry without a URL has nothing to fetch (the SDK allows it); it is not an image of the result.
+    const all = g.generated_images.filter((i): i is typeof i & { url: string } => Boolean(i.url));
+    if (all.length === 0) {
       throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${LEONARDO_NAME} finished generation ${g.id} without any images.`, LEONARDO_NAME, { phase: 'answered' });
     }
     const images: ProviderImage[] = [];
-    for (const img of g.generated_images) {
+    for (const img of all) {
       const d = await o.downloader.download(img.url, ctx.signal);
-      images.push({ ...d, providerImageId: img.id, nsfw: img.nsfw === true, ...(Number.isFinite(seed) ? { seed } : {}) });
+      images.push({ ...d, ...(img.id ? { providerImageId: img.id } : {}), nsfw: img.nsfw === true, ...(Number.isFinite(seed) ? { seed } : {}) });
     }
     return { images, providerJobId: g.id, ...(Number.isFinite(seed) ? { seed } : {}) };
   }
@@ -135,7 +191,16 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
   }
 
   async function runGeneration(req: GenerationRequest, ctx: ProviderRunContext, operation: 'generate' | 'vary'): Promise<ProviderResult> {
-    const id = await createOrResume(ctx, 'this generation', operation, () => buildLeonardoBody(req, o.extras, families), async (body) => {
+    let body: ReturnType<typeof buildLeonardoBody> | undefined;
+    if (!ctx.resume?.providerJobId) {
+      const modelId = req.model ? await platformModels.resolve(req.model, ctx.signal) : undefined;
+      // Checked before the upload, so a request the model refuses uploads nothing.
+      buildLeonardoBody(req, o.extras, modelId, req.init && !req.init.providerImageId ? { uploadedImageId: 'pending' } : undefined);
+      let init: InitSource | undefined;
+      if (req.init && !req.init.providerImageId) init = { uploadedImageId: await uploadInit(req.init.imageId, ctx) };
+      body = buildLeonardoBody(req, o.extras, modelId, init);
+    }
+    const id = await createOrResume(ctx, 'this generation', operation, () => body!, async (body) => {
       const raw = await api({ method: 'POST', path: '/generations', json: body, idempotent: false, signal: ctx.signal }, generationCreates);
       return parse(createResponseSchema, raw, 'create answer', true).sdGenerationJob.generationId;
     });
@@ -162,7 +227,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
       const { seed: _seed, init: _init, ...rest } = source.request;
       const req: GenerationRequest = {
         ...rest,
-        init: { imageId: source.providerImageId, providerImageId: source.providerImageId, strength: source.request.init?.strength ?? o.variationStrength ?? 0.5 },
+        init: { imageId: source.providerImageId, providerImageId: source.providerImageId, strength: o.variationStrength ?? 0.5 },
       };
       return withSlot(ctx, () => runGeneration(req, ctx, 'vary'));
     },
@@ -187,7 +252,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
               .generated_image_variation_generic,
           settle: (list) => {
             const v = list.find((x) => x.id === variationId) ?? list[0];
-            if (!v) return undefined;
+            if (!v?.status) return undefined;
             if (v.status === 'FAILED') throw new UserError('PROVIDER_REJECTED', `${LEONARDO_NAME} could not upscale this image. Try again or pick another image.`);
             return v.status === 'COMPLETE' && v.url ? list : undefined;
           },
@@ -212,4 +277,10 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
       };
     },
   };
+}
+
+function modelNote(family: ModelFamily): string | undefined {
+  const f = FAMILY_RULES[family];
+  if (f.stepsAndGuidance) return undefined;
+  return `styles ${Object.keys(f.styles ?? {}).length ? 'by name' : 'none'}; contrast ${f.contrast?.fallback ?? ''} sent (required); no negative prompt, steps or guidance`;
 }

@@ -9,10 +9,11 @@ export const generationResponseSchema = z.object({
   generations_by_pk: z
     .object({
       id: z.string(),
-      status: z.string(),
+      // [sdk] status is optional and an image's id nullable; a missing status reads as still pending.
+      status: z.string().nullish(),
       seed: z.union([z.number(), z.string()]).nullish(),
       generated_images: z
-        .array(z.object({ id: z.string(), url: z.string(), nsfw: z.boolean().nullish() }).passthrough())
+        .array(z.object({ id: z.string().nullish(), url: z.string().nullish(), nsfw: z.boolean().nullish() }).passthrough())
         .nullish()
         .transform((v) => v ?? []),
     })
@@ -23,11 +24,24 @@ export type LeonardoGeneration = NonNullable<z.output<typeof generationResponseS
 
 export const upscaleResponseSchema = z.object({ sdUpscaleJob: z.object({ id: z.string().min(1) }).passthrough() });
 
+// The SDK marks a variation's id nullable and its status optional: an entry without them is "not yet".
 export const variationResponseSchema = z.object({
   generated_image_variation_generic: z
-    .array(z.object({ id: z.string(), status: z.string(), url: z.string().nullish(), transformType: z.string().nullish() }).passthrough())
+    .array(z.object({ id: z.string().nullish(), status: z.string().nullish(), url: z.string().nullish(), transformType: z.string().nullish() }).passthrough())
     .nullish()
     .transform((v) => v ?? []),
+});
+
+export const platformModelsSchema = z.object({
+  custom_models: z
+    .array(z.object({ id: z.string().nullish(), name: z.string().nullish() }).passthrough())
+    .nullish()
+    .transform((v) => (v ?? []).flatMap((m) => (m.id && m.name ? [{ id: m.id, name: m.name }] : []))),
+});
+
+/** [sdk] uploadinitimage: `fields` is a JSON string of the presigned form's fields. */
+export const initImageResponseSchema = z.object({
+  uploadInitImage: z.object({ id: z.string().min(1), url: z.string().min(1), fields: z.string().min(2), key: z.string().nullish() }).passthrough(),
 });
 
 export const webhookSchema = z.object({

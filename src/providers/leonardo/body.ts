@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../../core/errors.ts';
 import { dimensionsFor, FIELD_LABELS, type GenerationRequest, type RequestField } from '../../core/request.ts';
+import { DEFAULT_MODEL, FLUX_SEED_MAX, GUIDE_CONTRAST, knownModel, rulesFor, styleUuid } from './models.ts';
 
 /** Leonardo settings with no GenerationRequest field: set per deployment with LEONARDO_OPTIONS (JSON). */
 export const leonardoExtrasSchema = z
@@ -36,6 +37,7 @@ export interface LeonardoCreateBody {
   scheduler?: string;
   sd_version?: string;
   presetStyle?: string;
+  styleUUID?: string;
   alchemy: boolean;
   photoReal?: boolean;
   photoRealVersion?: string;
@@ -48,7 +50,9 @@ export interface LeonardoCreateBody {
   transparency?: 'disabled' | 'foreground_only';
   public?: boolean;
   init_generation_image_id?: string;
+  init_image_id?: string;
   init_strength?: number;
+  controlnets?: { initImageId: string; initImageType: 'GENERATED' | 'UPLOADED'; preprocessorId: number; strengthType: 'Low' | 'Mid' | 'High' }[];
 }
 
 /** From the SDK's field documentation (creategeneration / sdgenerationstyle). */
@@ -62,27 +66,25 @@ export const ALL_STYLES = [
   'RAYTRACED', 'RENDER_3D', 'RETRO', 'SKETCH_BW', 'SKETCH_COLOR', 'STOCK_PHOTO', 'VIBRANT', 'UNPROCESSED',
 ] as const;
 export const PHOTOREAL_STRENGTHS = [0.55, 0.5, 0.45] as const;
-export const SEED_MAX = 9_999_999_998;
-export const FLUX_SEED_MAX = 2_147_483_637;
-
-/** Model families some rules depend on; recognised by sd_version, or by these platform model ids. */
-export interface ModelFamilies {
-  phoenixModelIds: readonly string[];
-  fluxModelIds: readonly string[];
-}
-export const DEFAULT_FAMILIES: ModelFamilies = {
-  // Commonly published ids of Phoenix 1.0 / 0.9 and Flux Dev / Schnell; not verified here against GET /platformModels.
-  phoenixModelIds: ['de7d3faf-762f-48e0-b3b7-9d0ac3a3fcf3', '6b645e3a-d64f-4341-a6d8-7a3690fbf042'],
-  fluxModelIds: ['b2614463-296c-462a-9586-aafdb8f00e36', '1dd50843-d653-4516-a8e3-f0238ee453ff'],
-};
+/** [sdk] num_images: "1–8; if width or height > 768 then 1–4"; width/height "32–1536, multiple of 8". */
+export const SIZE = { min: 32, max: 1536, multipleOf: 8 } as const;
+export const LARGE = { overSide: 768, maxCount: 4 } as const;
+export const MAX_COUNT = 8;
 
 const FIELDS: readonly RequestField[] = ['negativePrompt', 'aspectRatio', 'width', 'height', 'count', 'seed', 'steps', 'guidance', 'style', 'model', 'tiling', 'transparency', 'optimize', 'init'];
 export const LEONARDO_FIELDS = FIELDS;
 
 const invalid = (msg: string) => new UserError('INVALID_OPTIONS', msg);
 
-/** Builds the create body from a request and deployment extras, then checks every documented rule. */
-export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras = {}, families: ModelFamilies = DEFAULT_FAMILIES): LeonardoCreateBody {
+/** Where image-to-image starts: Leonardo's own image, or one we uploaded through /init-image. */
+export type InitSource = { generatedImageId: string } | { uploadedImageId: string };
+
+/**
+ * Builds the create body for a resolved model id, then checks every documented rule. `init` is the
+ * source image once known (the adapter uploads the user's own picture first).
+ */
+export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras = {}, chosenModelId?: string, init?: InitSource): LeonardoCreateBody {
+  const modelId = chosenModelId ?? defaultModelId(extras);
   if (req.mode !== 'simple') throw new UserError('UNSUPPORTED', 'Leonardo.Ai has no advanced (raw Midjourney prompt) mode: switch to simple mode.');
   for (const field of Object.keys(FIELD_LABELS) as RequestField[]) {
     const v = req[field];
@@ -93,30 +95,44 @@ export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras
   if (req.aspectRatio && (req.width !== undefined || req.height !== undefined)) {
     throw new UserError('CONFLICT', 'Give either an aspect ratio or a width and height, not both.');
   }
+  const count = req.count ?? 4;
   let size: { width: number; height: number };
   if (req.width !== undefined || req.height !== undefined) {
     if (req.width === undefined || req.height === undefined) throw invalid('Leonardo.Ai needs both width and height: set the other one too.');
     size = { width: req.width, height: req.height };
   } else {
-    size = dimensionsFor(req.aspectRatio, 1024, 8);
+    // More than four images are only made at up to 768 px a side, so a large count picks that size.
+    size = dimensionsFor(req.aspectRatio, count > LARGE.maxCount ? LARGE.overSide : 1024, SIZE.multipleOf);
   }
   const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(req.prompt);
   if (flag) throw invalid(`Leonardo.Ai takes a plain description, without Midjourney parameters: remove "${flag[2]}" and use the typed options.`);
+  const rules = rulesFor(modelId ?? '');
+  const modelName = rules.model?.name ?? modelId ?? 'PhotoReal';
+  const refuse = (what: string) =>
+    new UserError('UNSUPPORTED', `The Leonardo.Ai model ${modelName} does not take ${what}: remove it, or pick a model that does (kino-xl, vision-xl, diffusion-xl).`);
+  if (!rules.negativePrompt && req.negativePrompt) throw refuse('a negative prompt (--no)');
+  if (!rules.stepsAndGuidance && req.steps !== undefined) throw refuse('steps');
+  if (!rules.stepsAndGuidance && req.guidance !== undefined) throw refuse('guidance');
   const body: LeonardoCreateBody = {
     prompt: req.prompt.trim(),
-    num_images: req.count ?? 4,
+    ...(modelId ? { modelId } : {}),
+    num_images: count,
     width: size.width,
     height: size.height,
     alchemy: extras.alchemy ?? false,
   };
-  const modelId = req.model ?? extras.modelId;
-  if (modelId) body.modelId = modelId;
   if (req.negativePrompt) body.negative_prompt = req.negativePrompt;
   if (req.steps !== undefined) body.num_inference_steps = req.steps;
   if (req.guidance !== undefined) body.guidance_scale = req.guidance;
   if (req.seed !== undefined) body.seed = req.seed;
   const style = req.style ?? extras.presetStyle;
-  if (style) body.presetStyle = style.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  if (style && rules.styles) {
+    const uuid = styleUuid(rules.styles, style);
+    if (!uuid) throw invalid(`The Leonardo.Ai model ${modelName} has no style "${style}"; use one of ${Object.keys(rules.styles).join(', ')}.`);
+    body.styleUUID = uuid;
+  } else if (style) body.presetStyle = style.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  if (rules.contrast) body.contrast = extras.contrast ?? rules.contrast.fallback;
+  else if (extras.contrast !== undefined) body.contrast = extras.contrast;
   if (req.tiling !== undefined) body.tiling = req.tiling;
   if (req.transparency !== undefined) body.transparency = req.transparency ? 'foreground_only' : 'disabled';
   const enhance = req.optimize ?? extras.enhancePrompt;
@@ -125,35 +141,81 @@ export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras
   if (extras.photoReal !== undefined) body.photoReal = extras.photoReal;
   if (extras.photoRealVersion) body.photoRealVersion = extras.photoRealVersion;
   if (extras.photoRealStrength !== undefined) body.photoRealStrength = extras.photoRealStrength;
-  if (extras.contrast !== undefined) body.contrast = extras.contrast;
   if (extras.ultra !== undefined) body.ultra = extras.ultra;
   if (extras.scheduler) body.scheduler = extras.scheduler;
   if (extras.sd_version) body.sd_version = extras.sd_version;
   if (extras.public !== undefined) body.public = extras.public;
   if (req.init) {
-    if (!req.init.providerImageId) {
-      throw new UserError('UNSUPPORTED', 'Leonardo.Ai can only vary images it made itself: pick an image from a Leonardo.Ai result.');
-    }
-    body.init_generation_image_id = req.init.providerImageId;
-    body.init_strength = req.init.strength;
+    const source: InitSource | undefined = init ?? (req.init.providerImageId ? { generatedImageId: req.init.providerImageId } : undefined);
+    if (!source) throw new UserError('UNSUPPORTED', 'Leonardo.Ai can only start from images it made itself, or from a picture uploaded to it: pick an image from a Leonardo.Ai result.');
+    addInit(body, source, req.init.strength, rules.model?.contentReference, rules.contrast !== undefined, modelName);
   }
-  validateLeonardoBody(body, families);
+  validateLeonardoBody(body);
   return body;
+}
+
+/**
+ * The deployment's model (LEONARDO_OPTIONS.modelId, by name or id), else our default; none for PhotoReal v1,
+ * which picks its own model and refuses a modelId ([sdk] photoRealVersion).
+ */
+export function defaultModelId(extras: LeonardoExtras): string | undefined {
+  if (extras.modelId) return knownModel(extras.modelId)?.id ?? extras.modelId;
+  if (extras.photoReal && (extras.photoRealVersion ?? 'v1') === 'v1') return undefined;
+  return DEFAULT_MODEL.id;
+}
+
+/**
+ * Legacy models take init_(generation_)image_id + init_strength ([sdk]); the Phoenix / Lucid guides
+ * document image input only as a Content Reference controlnet with a strength of Low, Mid or High.
+ */
+function addInit(body: LeonardoCreateBody, source: InitSource, strength: number, contentReference: number | undefined, guideModel: boolean, modelName: string): void {
+  if (guideModel) {
+    if (contentReference === undefined) {
+      throw new UserError('UNSUPPORTED', `The Leonardo.Ai model ${modelName} documents no image input: use phoenix, lucid-realism or a legacy model for variations and image prompts.`);
+    }
+    const generated = 'generatedImageId' in source;
+    body.controlnets = [
+      {
+        initImageId: generated ? source.generatedImageId : source.uploadedImageId,
+        initImageType: generated ? 'GENERATED' : 'UPLOADED',
+        preprocessorId: contentReference,
+        strengthType: strength <= 0.35 ? 'Low' : strength <= 0.65 ? 'Mid' : 'High',
+      },
+    ];
+    return;
+  }
+  if ('generatedImageId' in source) body.init_generation_image_id = source.generatedImageId;
+  else body.init_image_id = source.uploadedImageId;
+  body.init_strength = strength;
 }
 
 const isInt = (n: number) => Number.isInteger(n);
 
+/** The body parameters the Phoenix / Lucid / FLUX guides list (plus their Image Guidance controlnets; `public` is account-wide). */
+const GUIDE_BODY_FIELDS: readonly (keyof LeonardoCreateBody)[] = [
+  'alchemy', 'contrast', 'enhancePrompt', 'enhancePromptInstruction', 'height', 'modelId', 'num_images', 'prompt', 'seed', 'styleUUID', 'ultra', 'width', 'controlnets', 'public',
+];
+/** How a refused wire field is named to the user. */
+const OPTION_NAMES: Record<string, string> = {
+  negative_prompt: 'a negative prompt (--no)',
+  num_inference_steps: 'steps',
+  guidance_scale: 'guidance',
+  tiling: 'tiling (--tile)',
+  transparency: 'transparency',
+  init_image_id: 'init_image_id',
+};
+
 /** Every rule Leonardo documents for POST /generations, checked on the body we are about to send. */
-export function validateLeonardoBody(b: LeonardoCreateBody, families: ModelFamilies = DEFAULT_FAMILIES): void {
+export function validateLeonardoBody(b: LeonardoCreateBody): void {
   if (!b.prompt) throw invalid('prompt is empty: describe what to draw.');
   for (const side of ['width', 'height'] as const) {
     const v = b[side];
-    if (!isInt(v) || v < 32 || v > 1536 || v % 8 !== 0) {
+    if (!isInt(v) || v < SIZE.min || v > SIZE.max || v % SIZE.multipleOf !== 0) {
       throw invalid(`${side} must be a multiple of 8 from 32 to 1536 for Leonardo.Ai, not ${v}.`);
     }
   }
-  const large = b.width > 768 || b.height > 768;
-  const maxImages = large ? 4 : 8;
+  const large = b.width > LARGE.overSide || b.height > LARGE.overSide;
+  const maxImages = large ? LARGE.maxCount : MAX_COUNT;
   if (!isInt(b.num_images) || b.num_images < 1 || b.num_images > maxImages) {
     throw invalid(
       large
@@ -167,16 +229,28 @@ export function validateLeonardoBody(b: LeonardoCreateBody, families: ModelFamil
   if (b.guidance_scale !== undefined && (b.guidance_scale < 1 || b.guidance_scale > 20)) {
     throw invalid(`guidance must be from 1 to 20 for Leonardo.Ai (7 is recommended), not ${b.guidance_scale}.`);
   }
+  const rules = rulesFor(b.modelId ?? '');
+  const name = rules.model?.name ?? b.modelId ?? 'the default model';
   const version = b.sd_version?.toUpperCase();
-  const isFlux = version === 'FLUX' || version === 'FLUX_DEV' || (b.modelId !== undefined && families.fluxModelIds.includes(b.modelId));
-  const isPhoenix = version === 'PHOENIX' || (b.modelId !== undefined && families.phoenixModelIds.includes(b.modelId));
+  const seedMax = version === 'FLUX' || version === 'FLUX_DEV' ? FLUX_SEED_MAX : rules.seedMax;
   if (b.seed !== undefined) {
-    const max = isFlux ? FLUX_SEED_MAX : SEED_MAX;
-    if (!isInt(b.seed) || b.seed < 0 || b.seed > max) throw invalid(`seed (--seed) must be a whole number from 0 to ${max}${isFlux ? ' for Flux models' : ''}, not ${b.seed}.`);
+    if (!isInt(b.seed) || b.seed < 0 || b.seed > seedMax) throw invalid(`seed (--seed) must be a whole number from 0 to ${seedMax}${seedMax === FLUX_SEED_MAX ? ' for Flux models' : ''}, not ${b.seed}.`);
   }
-  if (b.contrast !== undefined) {
+  if (rules.contrast) {
+    if (b.contrast === undefined) throw invalid(`The Leonardo.Ai model ${name} needs contrast (3 low, 3.5 medium, 4 high): set "contrast" in LEONARDO_OPTIONS.`);
+    if (!(GUIDE_CONTRAST as readonly number[]).includes(b.contrast)) throw invalid(`contrast for ${name} must be 3 (low), 3.5 (medium) or 4 (high), not ${b.contrast}.`);
+    if (b.presetStyle !== undefined) throw invalid(`${name} takes styles as styleUUID, not presetStyle: pick a style by name with the style option.`);
+    if (b.alchemy && !rules.alchemy) throw invalid(`${name} does not take alchemy: set "alchemy": false in LEONARDO_OPTIONS.`);
+    const extra = Object.keys(b).filter((k) => !GUIDE_BODY_FIELDS.includes(k as keyof LeonardoCreateBody));
+    if (extra.length) {
+      const said = extra.map((k) => OPTION_NAMES[k] ?? k).join(', ');
+      throw new UserError('UNSUPPORTED', `The Leonardo.Ai model ${name} does not take ${said}: remove it, or pick a model that does (kino-xl, vision-xl, diffusion-xl).`);
+    }
+  } else if (b.contrast !== undefined) {
     if (!(CONTRAST_VALUES as readonly number[]).includes(b.contrast)) throw invalid(`contrast must be one of ${CONTRAST_VALUES.join(', ')}, not ${b.contrast}.`);
-    if (isPhoenix && b.alchemy && b.contrast < 2.5) throw invalid(`With Phoenix and Alchemy, contrast must be 2.5 or higher, not ${b.contrast}.`);
+  }
+  if (b.styleUUID !== undefined && !(rules.styles && Object.values(rules.styles).includes(b.styleUUID))) {
+    throw invalid(`style ${b.styleUUID} is not one ${name} documents.`);
   }
   if (b.ultra && b.alchemy) throw new UserError('CONFLICT', 'Leonardo.Ai Ultra mode cannot be used with Alchemy: turn one of them off.');
   if (b.photoReal) {

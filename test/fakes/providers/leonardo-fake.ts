@@ -1,19 +1,89 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { makePng } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
-import { sdkCheckCreateGeneration, sdkCheckUpscale, sdkResponses } from './leonardo-sdk.ts';
+import { sdkCheckCreateGeneration, sdkCheckInitImage, sdkCheckUpscale, sdkResponses } from './leonardo-sdk.ts';
 
 /**
- * A loopback Leonardo.Ai REST API (PROVIDERS.md §2): Bearer auth, POST /generations with the documented
- * rules, PENDING → COMPLETE | FAILED, /variations/upscale polled on /variations/{id}, /me, Hasura-style
- * errors `{ error, path, code }`, and webhook callbacks. Requests and answers are also checked against
- * the SDK's zod schemas.
+ * A loopback Leonardo.Ai REST API (PROVIDERS.md §2). Each rule and where it comes from:
+ * - Bearer auth, Hasura-style errors `{ error, path, code }`: docs "API error messages".
+ * - Every request body field and type, and every answer: the `@leonardo-ai/sdk` 4.21 zod schemas
+ *   (leonardo-sdk.ts), the API reference's generated client.
+ * - width/height 32–1536 in multiples of 8; num_images 1–8, 1–4 over 768 px; steps 10–60; guidance 1–20;
+ *   seed ≤ 9999999998 (2147483637 for Flux); contrast ∈ {1, 1.3, 1.8, 2.5, 3, 3.5, 4, 4.5}; photoReal /
+ *   alchemy / ultra / presetStyle rules: the SDK's field documentation (creategeneration).
+ * - Per model (PHOENIX / LUCID / FLUX below), from each model's guide on docs.leonardo.ai (phoenix,
+ *   lucid-origin, lucid-realism, flux-dev, flux-schnell): `contrast` is required; only the guide's body
+ *   parameters are taken (alchemy — Phoenix only —, contrast, enhancePrompt, enhancePromptInstruction,
+ *   height, modelId, num_images, prompt, seed, styleUUID, ultra, width, and controlnets from its "Image
+ *   Guidance" section; `public` is account-wide in the SDK); `styleUUID` must be one of the guide's table
+ *   (Phoenix's from a second public client, see src/providers/leonardo/models.ts); controlnets need the
+ *   guide's Content Reference preprocessor (Phoenix 364, Lucid Realism 430) and strengthType Low|Mid|High.
+ *   Disagreements, where the fake follows the API reference: the guides' tables list contrast 3/3.5/4
+ *   while the SDK (and the Lucid Realism "Required Parameters" list) accept all eight values; the Lucid
+ *   Origin sample sends 1920×1080 while the SDK caps a side at 1536; `styleUUID` is in every guide but not
+ *   in the SDK schema (it is accepted here as the guides document it). Tests name each.
+ * - `GET /platformModels` → `custom_models[{ id, name, description, … }]`: [sdk] listplatformmodels.
+ * - `POST /init-image { extension }` → `uploadInitImage { id, url, key, fields }` with `fields` a JSON
+ *   string ([sdk] uploadinitimage); the file then goes as a presigned S3 POST (docs recipe "Upload an
+ *   image": form fields as given, then the file, no API key). The S3 POST rules (AWS "Browser-based
+ *   uploads using POST"): every policy field must be present and unchanged, `file` must be the last
+ *   field, the policy must not have expired, content-length-range and Content-Type must hold; success is
+ *   204 with no body, a refusal is an XML `<Error><Code>`. An init image is usable once uploaded.
+ * - Poll answers: [sdk] marks a generation's status and a variation's id/status optional or nullable; the
+ *   fake can leave them out (`statusless`) to show the adapter waits.
  */
 export const BASE_PATH = '/api/rest/v1';
 const CONTRAST = [1.0, 1.3, 1.8, 2.5, 3, 3.5, 4, 4.5];
 const ALCHEMY_STYLES = ['ANIME', 'CREATIVE', 'DYNAMIC', 'ENVIRONMENT', 'GENERAL', 'ILLUSTRATION', 'PHOTOGRAPHY', 'RAYTRACED', 'RENDER_3D', 'SKETCH_BW', 'SKETCH_COLOR', 'NONE'];
 const PLAIN_STYLES = ['LEONARDO', 'NONE'];
 export const PHOENIX_ID = 'de7d3faf-762f-48e0-b3b7-9d0ac3a3fcf3';
+export const LUCID_ORIGIN_ID = '7b592283-e8a7-4c5a-9ba6-d18c31f258b9';
+export const LUCID_REALISM_ID = '05ce0082-2d80-4a2d-8653-4d1c85e2418e';
+export const FLUX_DEV_ID = 'b2614463-296c-462a-9586-aafdb8f00e36';
+export const KINO_XL_ID = 'aa77f04e-3eec-4034-9c07-d0f619684628';
+/** A platform model outside the adapter's table, reachable only through /platformModels. */
+export const RPG_V5 = { id: 'f1929ea3-b169-4c18-a16c-5d58b4292c69', name: 'RPG v5' };
+
+const LUCID_STYLE_IDS = [
+  '9fdc5e8c-4d13-49b4-9ce6-5a74cbb19177', 'a5632c7c-ddbb-4e2f-ba34-8456ab3ac436', 'cc53f935-884c-40a0-b7eb-1f5c42821fb5', '6fedbf1f-4a17-45ec-84fb-92fe524a29ef',
+  '111dc692-d470-4eec-b791-3475abac4c46', '594c4a08-a522-4e0e-b7ff-e4dac4b6b622', '85da2dcc-c373-464c-9a7a-5624359be859', 'd574325d-1278-4fe2-974b-768525f253c3',
+  '97c20e5c-1af6-4d42-b227-54d03d8f0727', '335e6010-a75c-45d9-afc5-032c65e9180e', '30c1d34f-e3a9-479a-b56f-c018bbc9c02a', 'cadc8cd6-7838-4c99-b645-df76be8ba8d8',
+  'a2f7ea66-959b-4bbe-b508-6133238b76b6', '621e1c9a-6319-4bee-a12d-ae40659162fa', '0d914779-c822-430a-b976-30075033f1c4', '556c1ee5-ec38-42e8-955a-1e82dad0ffa1',
+  '8e2bc543-6ee2-45f9-bcd9-594b6ce84dcd', '6105baa2-851b-446e-9db5-08a671a8c42f', '5bdc3f2a-1be6-4d1c-8e77-992a30824a2c', '62736842-6e4b-4028-b79a-4f1a1606e893',
+  'dee282d3-891f-4f73-ba02-7f8131e5541b',
+];
+const PHOENIX_STYLE_IDS = [
+  'debdf72a-91a4-467b-bf61-cc02bdeb69c6', '9fdc5e8c-4d13-49b4-9ce6-5a74cbb19177', 'a5632c7c-ddbb-4e2f-ba34-8456ab3ac436', '33abbb99-03b9-4dd7-9761-ee98650b2c88',
+  '6fedbf1f-4a17-45ec-84fb-92fe524a29ef', '111dc692-d470-4eec-b791-3475abac4c46', '594c4a08-a522-4e0e-b7ff-e4dac4b6b622', '2e74ec31-f3a4-4825-b08b-2894f6d13941',
+  '1fbb6a68-9319-44d2-8d56-2957ca0ece6a', '97c20e5c-1af6-4d42-b227-54d03d8f0727', '645e4195-f63d-4715-a3f2-3fb1e6eb8c70', '30c1d34f-e3a9-479a-b56f-c018bbc9c02a',
+  'cadc8cd6-7838-4c99-b645-df76be8ba8d8', '621e1c9a-6319-4bee-a12d-ae40659162fa', '556c1ee5-ec38-42e8-955a-1e82dad0ffa1', '8e2bc543-6ee2-45f9-bcd9-594b6ce84dcd',
+  '22a9a7d2-2166-4d86-80ff-22e2643adbcf', '7c3f932b-a572-47cb-9b9b-f20211e63b5b', '581ba6d6-5aac-4492-bebe-54c424a0d46e', '0d34f8e1-46d4-428f-8ddd-4b11811fa7c9',
+  'b504f83c-3326-4947-82e1-7fe9e839ec0f', 'be8c6b58-739c-4d44-b9c1-b032ed308b61', '093accc3-7633-4ffd-82da-d34000dfc0d6', '5bdc3f2a-1be6-4d1c-8e77-992a30824a2c',
+  'dee282d3-891f-4f73-ba02-7f8131e5541b',
+];
+interface GuideModel {
+  name: string;
+  alchemy: boolean;
+  styles: string[];
+  contentReference?: number;
+}
+const GUIDE_MODELS: Record<string, GuideModel> = {
+  [PHOENIX_ID]: { name: 'Phoenix 1.0', alchemy: true, styles: PHOENIX_STYLE_IDS, contentReference: 364 },
+  '6b645e3a-d64f-4341-a6d8-7a3690fbf042': { name: 'Phoenix 0.9', alchemy: true, styles: PHOENIX_STYLE_IDS, contentReference: 364 },
+  [LUCID_ORIGIN_ID]: { name: 'Lucid Origin', alchemy: false, styles: LUCID_STYLE_IDS },
+  [LUCID_REALISM_ID]: { name: 'Lucid Realism', alchemy: false, styles: LUCID_STYLE_IDS, contentReference: 430 },
+  [FLUX_DEV_ID]: { name: 'FLUX Dev', alchemy: false, styles: ['111dc692-d470-4eec-b791-3475abac4c46'] },
+  '1dd50843-d653-4516-a8e3-f0238ee453ff': { name: 'FLUX Schnell', alchemy: false, styles: ['111dc692-d470-4eec-b791-3475abac4c46'] },
+};
+const GUIDE_FIELDS = new Set(['alchemy', 'contrast', 'enhancePrompt', 'enhancePromptInstruction', 'height', 'modelId', 'num_images', 'prompt', 'seed', 'styleUUID', 'ultra', 'width', 'controlnets', 'public']);
+const PLATFORM_MODELS = [
+  { id: PHOENIX_ID, name: 'Leonardo Phoenix 1.0' },
+  { id: LUCID_ORIGIN_ID, name: 'Lucid Origin' },
+  { id: FLUX_DEV_ID, name: 'Flux Dev' },
+  { id: KINO_XL_ID, name: 'Leonardo Kino XL' },
+  RPG_V5,
+];
+const UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
 export interface FakeLeonardoGeneration {
   id: string;
@@ -32,6 +102,10 @@ export class LeonardoFake {
   lifecycle: LeonardoLifecycle = 'auto';
   /** Indexes of images to flag nsfw in new generations. */
   nsfwIndexes: number[] = [];
+  /** Poll answers (generation and variation) that leave status and variation id out first, as the SDK allows. */
+  statusless = 0;
+  /** Init images by id: minted by POST /init-image, usable once the presigned upload arrived. */
+  readonly initImages = new Map<string, { id: string; key: string; fields: Record<string, string>; expires: number; uploaded?: { bytes: Buffer; type: string } }>();
   imageUrl: (name: string) => string = (name) => `${this.server.url}/cdn/${name}.png`;
   private small: Uint8Array | undefined;
   private big: Uint8Array | undefined;
@@ -94,9 +168,15 @@ export class LeonardoFake {
   private async route(req: SeenRequest): Promise<FakeReply> {
     const cdn = /^\/cdn\/([\w-]+)\.png$/.exec(req.path);
     if (cdn && req.method === 'GET') return { status: 200, bytes: cdn[1]!.startsWith('up-') ? this.big! : this.small!, headers: { 'content-type': 'image/png' } };
+    // The presigned storage takes no API key: the signed policy in the form is the authorisation.
+    if (req.method === 'POST' && req.path === '/s3/upload') return this.s3Post(req);
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return this.err(401, 'Authentication hook unauthorized this request', 'access-denied');
     if (!req.path.startsWith(BASE_PATH)) return this.err(404, 'not found', 'not-found');
     const path = req.path.slice(BASE_PATH.length);
+    if (req.method === 'GET' && path === '/platformModels') {
+      return this.answer(sdkResponses.platformModels, { custom_models: PLATFORM_MODELS.map((m) => ({ ...m, description: m.name, nsfw: false, featured: true, generated_image: null })) });
+    }
+    if (req.method === 'POST' && path === '/init-image') return this.mintUpload(req);
     if (req.method === 'GET' && path === '/me') {
       return this.answer(sdkResponses.me, { user_details: [{ user: { id: 'u1', username: 'atelier' }, apiSubscriptionTokens: 3500, apiPaidTokens: 100, apiConcurrencySlots: 10 }] });
     }
@@ -144,6 +224,19 @@ export class LeonardoFake {
       const allowed = alchemy ? ALCHEMY_STYLES : PLAIN_STYLES;
       if (!allowed.includes(b.presetStyle)) p.push(`presetStyle ${b.presetStyle} is not valid ${alchemy ? 'with' : 'without'} alchemy`);
     }
+    const guide = GUIDE_MODELS[b.modelId];
+    if (guide) {
+      if (b.contrast === undefined || b.contrast === null) p.push(`contrast is required for ${guide.name}`);
+      for (const k of Object.keys(b)) if (!GUIDE_FIELDS.has(k)) p.push(`${k} is not a parameter of ${guide.name}`);
+      if (alchemy && !guide.alchemy) p.push(`alchemy is not supported for ${guide.name}`);
+      if (b.styleUUID !== undefined && !guide.styles.includes(b.styleUUID)) p.push(`styleUUID ${b.styleUUID} is not a style of ${guide.name}`);
+      for (const c of (b.controlnets ?? []) as Record<string, any>[]) {
+        if (guide.contentReference === undefined || c.preprocessorId !== guide.contentReference) p.push(`preprocessorId ${c.preprocessorId} is not available for ${guide.name}`);
+        if (!['Low', 'Mid', 'High'].includes(c.strengthType)) p.push('strengthType must be Low, Mid or High');
+        if (c.initImageType === 'GENERATED' ? !this.findImage(c.initImageId) : !this.initImages.get(c.initImageId)?.uploaded) p.push(`initImageId ${c.initImageId} does not exist`);
+      }
+    }
+    if (b.init_image_id !== undefined && !this.initImages.get(b.init_image_id)?.uploaded) p.push('init_image_id does not exist or was never uploaded');
     if (b.init_strength !== undefined && (b.init_strength < 0.1 || b.init_strength > 0.9)) p.push('init_strength must be between 0.1 and 0.9');
     if (b.init_generation_image_id !== undefined && !this.findImage(b.init_generation_image_id)) p.push('init_generation_image_id does not exist');
     return p;
@@ -180,6 +273,10 @@ export class LeonardoFake {
       else g.pendingPolls--;
     }
     const b = g.body;
+    if (this.statusless > 0) {
+      this.statusless--;
+      return this.answer(sdkResponses.getGeneration, { generations_by_pk: { id: g.id, createdAt: new Date().toISOString(), prompt: b.prompt, generated_images: [] } });
+    }
     return this.answer(sdkResponses.getGeneration, {
       generations_by_pk: {
         id: g.id,
@@ -214,11 +311,74 @@ export class LeonardoFake {
   private getVariation(id: string): FakeReply {
     const v = this.variations.get(id);
     if (!v) return this.answer(sdkResponses.getVariation, { generated_image_variation_generic: [] });
+    if (this.statusless > 0) {
+      this.statusless--;
+      return this.answer(sdkResponses.getVariation, { generated_image_variation_generic: [{ id: null, createdAt: new Date().toISOString(), transformType: 'UPSCALE', url: null }] });
+    }
     if (v.status === 'PENDING' && v.polls-- <= 0) v.status = 'COMPLETE';
     return this.answer(sdkResponses.getVariation, {
       generated_image_variation_generic: [
         { id: v.id, createdAt: new Date().toISOString(), status: v.status, transformType: 'UPSCALE', ...(v.status === 'COMPLETE' ? { url: this.imageUrl(`up-${v.id}`) } : {}) },
       ],
     });
+  }
+
+  /** POST /init-image: a presigned S3 POST form for one file, signed with a secret only the fake knows. */
+  private mintUpload(req: SeenRequest): FakeReply {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const problems = sdkCheckInitImage(b);
+    if (typeof b.extension !== 'string' || !['png', 'jpg', 'jpeg', 'webp'].includes(b.extension)) problems.push('extension must be png, jpg, jpeg or webp');
+    if (problems.length) return this.err(400, problems.join('; '));
+    const id = randomUUID();
+    const key = `uploads/${id}.${b.extension as string}`;
+    const expires = Date.now() + 5 * 60_000;
+    const policy = Buffer.from(
+      JSON.stringify({
+        expiration: new Date(expires).toISOString(),
+        conditions: [{ bucket: 'fake-init-images' }, { key }, ['starts-with', '$Content-Type', 'image/'], ['content-length-range', 1, UPLOAD_MAX_BYTES]],
+      }),
+    ).toString('base64');
+    const fields = {
+      'Content-Type': b.extension === 'png' ? 'image/png' : b.extension === 'webp' ? 'image/webp' : 'image/jpeg',
+      bucket: 'fake-init-images',
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': 'FAKEKEY/20260101/us-east-1/s3/aws4_request',
+      'X-Amz-Date': '20260101T000000Z',
+      key,
+      Policy: policy,
+      'X-Amz-Signature': createHmac('sha256', 'fake-s3-secret').update(policy).digest('hex'),
+    };
+    this.initImages.set(id, { id, key, fields, expires });
+    return this.answer(sdkResponses.uploadInitImage, { uploadInitImage: { id, key, url: `${this.server.url}/s3/upload`, fields: JSON.stringify(fields) } });
+  }
+
+  private s3Error(status: number, code: string, message: string): FakeReply {
+    return { status, bytes: Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`), headers: { 'content-type': 'application/xml' } };
+  }
+
+  /** The presigned POST as S3 checks it: multipart, every signed field unchanged, the file last and within the policy. */
+  private async s3Post(req: SeenRequest): Promise<FakeReply> {
+    const type = String(req.headers['content-type'] ?? '');
+    if (!type.startsWith('multipart/form-data')) return this.s3Error(412, 'PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data');
+    let form: FormData;
+    try {
+      form = await new Response(new Uint8Array(req.rawBytes), { headers: { 'content-type': type } }).formData();
+    } catch {
+      return this.s3Error(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+    }
+    const names: string[] = [];
+    form.forEach((_v, k) => names.push(k));
+    if (names.at(-1) !== 'file') return this.s3Error(400, 'InvalidArgument', 'Bucket POST must contain a field named file, and it must be the last field.');
+    const upload = [...this.initImages.values()].find((u) => u.key === form.get('key'));
+    if (!upload) return this.s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy Condition failed: ["eq", "$key"]');
+    for (const [k, v] of Object.entries(upload.fields)) {
+      if (form.get(k) !== v) return this.s3Error(403, 'AccessDenied', `Invalid according to Policy: Policy Condition failed on ${k}`);
+    }
+    if (Date.now() > upload.expires) return this.s3Error(403, 'AccessDenied', 'Invalid according to Policy: Policy expired.');
+    const file = form.get('file');
+    if (!(file instanceof Blob)) return this.s3Error(400, 'InvalidArgument', 'file must be a file part');
+    if (file.size < 1 || file.size > UPLOAD_MAX_BYTES) return this.s3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
+    upload.uploaded = { bytes: Buffer.from(await file.arrayBuffer()), type: upload.fields['Content-Type']! };
+    return { status: 204 };
   }
 }

@@ -7,6 +7,8 @@ import { GetGenerationByIdResponseBody$inboundSchema } from '@leonardo-ai/sdk/sd
 import { CreateVariationUpscaleRequestBody$outboundSchema, CreateVariationUpscaleResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/createvariationupscale.js';
 import { GetVariationByIdResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/getvariationbyid.js';
 import { GetUserSelfResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/getuserself.js';
+import { ListPlatformModelsResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/listplatformmodels.js';
+import { UploadInitImageRequestBody$outboundSchema, UploadInitImageResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/uploadinitimage.js';
 
 /** Wire name → SDK property name, the reverse of the SDK's outbound remap. */
 const WIRE_TO_SDK: Record<string, string> = {
@@ -25,15 +27,26 @@ const WIRE_TO_SDK: Record<string, string> = {
  * it accepts, and must come out of the SDK's own serialiser under the same wire name with the same value.
  * Absent alchemy / presetStyle / modelId are passed as null so the SDK's injected defaults do not apply.
  */
-export function sdkCheckCreateGeneration(wire: Record<string, unknown>): string[] {
+/** Fields every model guide documents that the SDK 4.21 schema lacks; the guides' rules check them instead. */
+export const GUIDE_ONLY_FIELDS = ['styleUUID'];
+
+export function sdkCheckCreateGeneration(input: Record<string, unknown>): string[] {
+  const wire = Object.fromEntries(Object.entries(input).filter(([k]) => !GUIDE_ONLY_FIELDS.includes(k)));
+  const problems = GUIDE_ONLY_FIELDS.filter((k) => k in input && typeof input[k] !== 'string').map((k) => `${k}: expected a string`);
   const sdkShape: Record<string, unknown> = { alchemy: null, presetStyle: null, modelId: null, numImages: null, width: null, height: null };
   for (const [k, v] of Object.entries(wire)) sdkShape[WIRE_TO_SDK[k] ?? k] = v;
   const parsed = CreateGenerationRequestBody$outboundSchema.safeParse(sdkShape);
-  if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (!parsed.success) return [...problems, ...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)];
   const out = parsed.data as Record<string, unknown>;
-  return Object.entries(wire)
+  return problems.concat(Object.entries(wire)
     .filter(([k, v]) => JSON.stringify(out[k]) !== JSON.stringify(v))
-    .map(([k]) => `field '${k}' not found in type: 'SDGenerationInput'`);
+    .map(([k]) => `field '${k}' not found in type: 'SDGenerationInput'`));
+}
+
+export function sdkCheckInitImage(wire: Record<string, unknown>): string[] {
+  const parsed = UploadInitImageRequestBody$outboundSchema.safeParse(wire);
+  if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  return Object.keys(wire).filter((k) => !(k in (parsed.data as object))).map((k) => `field '${k}' not found in type: 'InitImageInput'`);
 }
 
 export function sdkCheckUpscale(wire: Record<string, unknown>): string[] {
@@ -50,4 +63,6 @@ export const sdkResponses = {
   createUpscale: CreateVariationUpscaleResponseBody$inboundSchema,
   getVariation: GetVariationByIdResponseBody$inboundSchema,
   me: GetUserSelfResponseBody$inboundSchema,
+  platformModels: ListPlatformModelsResponseBody$inboundSchema,
+  uploadInitImage: UploadInitImageResponseBody$inboundSchema,
 };
