@@ -1,4 +1,5 @@
 import {
+  type APIApplicationCommandAutocompleteInteraction,
   ApplicationCommandOptionType,
   ApplicationCommandType,
   ChannelType,
@@ -113,6 +114,20 @@ export function slashCommand(applicationId: string, m: FakeMember, name: string,
       ),
     },
   } satisfies APIChatInputApplicationCommandInteraction;
+}
+
+/** Discord asks for suggestions while a user types into an autocomplete option (`focused`). */
+export function autocompleteRequest(applicationId: string, m: FakeMember, name: string, options: Record<string, string>, focused: string) {
+  return {
+    ...base(applicationId, m, 10 * 1024 * 1024),
+    type: InteractionType.ApplicationCommandAutocomplete,
+    data: {
+      id: snowflake(),
+      name,
+      type: ApplicationCommandType.ChatInput,
+      options: Object.entries(options).map(([k, v]) => ({ name: k, type: ApplicationCommandOptionType.String as const, value: v, ...(k === focused ? { focused: true } : {}) })),
+    },
+  } satisfies APIApplicationCommandAutocompleteInteraction;
 }
 
 export function buttonPress(applicationId: string, m: FakeMember, message: APIMessage, customId: string, attachmentLimit = 10 * 1024 * 1024, at?: FakeChannel) {

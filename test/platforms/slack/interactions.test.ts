@@ -34,7 +34,7 @@ async function lastOpenedView(before: number): Promise<OpenedView> {
 }
 
 describe('the /imagine options modal', () => {
-  it('opens from a bare /imagine with inputs generated from the option schema', async () => {
+  it('opens from a bare /imagine with inputs generated from the option schema and the providers\' capabilities', async () => {
     const before = h.fake.proxy.callsOf('views.open').length;
     const { res } = await command('');
     expect(res.status).toBe(200);
@@ -45,7 +45,9 @@ describe('the /imagine options modal', () => {
     expect(byId.get('count')?.element).toMatchObject({ type: 'number_input', min_value: '1', max_value: '8' });
     expect(byId.get('provider')?.element.options?.map((o) => o.value)).toEqual(expect.arrayContaining(['local', 'failing', 'slow']));
     expect(byId.get('private')?.element.type).toBe('checkboxes');
-    for (const name of ['weather', 'time', 'chaos', 'stylize', 'no', 'seed', 'mode']) expect(byId.has(name)).toBe(true);
+    for (const name of ['weather', 'time', 'chaos', 'stylize', 'no', 'seed']) expect(byId.has(name)).toBe(true);
+    // No configured provider takes these, so the form does not offer them (capabilities decide).
+    for (const name of ['mode', 'steps', 'guidance', 'style', 'model', 'photo']) expect(byId.has(name), name).toBe(false);
   });
 
   it('keeps the form open with the error under the input it names', async () => {
