@@ -3,6 +3,7 @@ import type { ImageProvider } from '../../src/core/provider.ts';
 import type { GenerationRequest } from '../../src/core/request.ts';
 import { createServer } from '../../src/server.ts';
 import { buildLeonardoBody, validateLeonardoBody, type LeonardoCreateBody } from '../../src/providers/leonardo/body.ts';
+import { generationResponseSchema, variationResponseSchema } from '../../src/providers/leonardo/api.ts';
 import { bearerMatches } from '../../src/providers/leonardo/webhook.ts';
 import { parseLeonardoOptions } from '../../src/providers/index.ts';
 import { Semaphore } from '../../src/providers/limiter.ts';
@@ -351,6 +352,9 @@ describe('Leonardo models, per-model rules and what users reach', () => {
   });
 
   it('poll answers without a status or variation id (the SDK allows both) mean "not yet", not an error', async () => {
+    // Read as answers, not as unreadable ones retried as poll failures.
+    expect(generationResponseSchema.safeParse({ generations_by_pk: { id: 'g', createdAt: 'now', generated_images: [{ id: null, url: 'https://cdn/x.png' }] } }).success).toBe(true);
+    expect(variationResponseSchema.safeParse({ generated_image_variation_generic: [{ id: null, createdAt: 'now' }] }).success).toBe(true);
     fake.statusless = 2;
     const first = await leo.generate(req({ prompt: 'x', count: 1 }), makeCtx());
     expect(first.images).toHaveLength(1);
