@@ -64,7 +64,7 @@ describe('Leonardo adapter', () => {
     expect(sdkCheckCreateGeneration(body)).toEqual([]);
     expect(ctx.calls).toEqual(['intent', 'submitted']);
     expect(result.images).toHaveLength(2);
-    expect(result.images[0]).toMatchObject({ mime: 'image/png', width: 64, height: 64, seed: 42 });
+    expect(result.images[0]).toMatchObject({ mime: 'image/png', width: 1024, height: 576, seed: 42 });
     expect(result.seed).toBe(42);
     expect(result.images[0]!.providerImageId).toBe(fake.generations.get(result.providerJobId!)!.images[0]!.id);
   });
@@ -95,7 +95,7 @@ describe('Leonardo adapter', () => {
     const first = await leo.generate(req({ prompt: 'x', count: 1 }), makeCtx());
     const ctx = makeCtx();
     const up = await leo.upscale!({ ...first.images[0]!, index: 1, request: req({ prompt: 'x' }) }, ctx);
-    expect(up.images[0]).toMatchObject({ width: 256, height: 256 });
+    expect(up.images[0]).toMatchObject({ width: 2048, height: 2048 });
     expect(fake.server.requests.find((r) => r.path === `${BASE_PATH}/variations/upscale`)!.body).toEqual({ id: first.images[0]!.providerImageId });
     expect(fake.server.count(`GET ${BASE_PATH}/variations/${up.providerJobId}`)).toBeGreaterThan(0);
     expect(ctx.intents[0]).toMatchObject({ operation: 'upscale' });
@@ -344,11 +344,13 @@ describe('Leonardo models, per-model rules and what users reach', () => {
     const result = await leo.generate(req({ prompt: 'x', count: 8, aspectRatio: '16:9' }), makeCtx());
     expect(creates()[0]!.body).toMatchObject({ num_images: 8, width: 768, height: 432 });
     expect(result.images).toHaveLength(8);
+    expect(result.images[0]).toMatchObject({ width: 768, height: 432 });
   });
 
   it('explicit width and height within the rules reach the API', async () => {
-    await leo.generate(req({ prompt: 'x', count: 2, width: 1472, height: 832 }), makeCtx());
+    const result = await leo.generate(req({ prompt: 'x', count: 2, width: 1472, height: 832 }), makeCtx());
     expect(creates()[0]!.body).toMatchObject({ width: 1472, height: 832, num_images: 2 });
+    expect(result.images[0]).toMatchObject({ width: 1472, height: 832 });
   });
 
   it('poll answers without a status or variation id (the SDK allows both) mean "not yet", not an error', async () => {
@@ -360,7 +362,7 @@ describe('Leonardo models, per-model rules and what users reach', () => {
     expect(first.images).toHaveLength(1);
     fake.statusless = 2;
     const up = await leo.upscale!({ ...first.images[0]!, index: 1, request: req({ prompt: 'x' }) }, makeCtx());
-    expect(up.images[0]).toMatchObject({ width: 256, height: 256 });
+    expect(up.images[0]).toMatchObject({ width: 2048, height: 2048 });
   });
 
   it('capabilities declare the models, styles, ranges and the large-size count rule', () => {

@@ -107,16 +107,15 @@ export class LeonardoFake {
   /** Init images by id: minted by POST /init-image, usable once the presigned upload arrived. */
   readonly initImages = new Map<string, { id: string; key: string; fields: Record<string, string>; expires: number; uploaded?: { bytes: Buffer; type: string } }>();
   imageUrl: (name: string) => string = (name) => `${this.server.url}/cdn/${name}.png`;
-  private small: Uint8Array | undefined;
-  private big: Uint8Array | undefined;
+  /** Each CDN image's size: a generation's images are as large as it asked for (SDK default 1024×768). */
+  private readonly sizes = new Map<string, { width: number; height: number }>();
+  private readonly pngs = new Map<string, Promise<Uint8Array>>();
 
   constructor(readonly apiKey = '0b7a6c1e-leo-test-key') {
     this.server = new FakeServer((req) => this.route(req));
   }
 
   async start(): Promise<this> {
-    this.small = await makePng(64, 64);
-    this.big = await makePng(256, 256);
     await this.server.start();
     return this;
   }
@@ -167,7 +166,13 @@ export class LeonardoFake {
 
   private async route(req: SeenRequest): Promise<FakeReply> {
     const cdn = /^\/cdn\/([\w-]+)\.png$/.exec(req.path);
-    if (cdn && req.method === 'GET') return { status: 200, bytes: cdn[1]!.startsWith('up-') ? this.big! : this.small!, headers: { 'content-type': 'image/png' } };
+    if (cdn && req.method === 'GET') {
+      const size = this.sizes.get(cdn[1]!);
+      if (!size) return { status: 404 };
+      const key = `${size.width}x${size.height}`;
+      if (!this.pngs.has(key)) this.pngs.set(key, makePng(size.width, size.height));
+      return { status: 200, bytes: await this.pngs.get(key)!, headers: { 'content-type': 'image/png' } };
+    }
     // The presigned storage takes no API key: the signed policy in the form is the authorisation.
     if (req.method === 'POST' && req.path === '/s3/upload') return this.s3Post(req);
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) return this.err(401, 'Authentication hook unauthorized this request', 'access-denied');
@@ -258,6 +263,7 @@ export class LeonardoFake {
     const count = b.num_images ?? 4;
     const images = Array.from({ length: count }, (_, i) => {
       const imageId = randomUUID();
+      this.sizes.set(imageId, { width: b.width ?? 1024, height: b.height ?? 768 });
       return { id: imageId, url: this.imageUrl(imageId), nsfw: this.nsfwIndexes.includes(i) };
     });
     const pendingPolls = { auto: 2, failed: 1, never: Number.POSITIVE_INFINITY, manual: Number.POSITIVE_INFINITY }[this.lifecycle];
@@ -304,6 +310,9 @@ export class LeonardoFake {
     else if (!this.findImage(b.id)) problems.push('generated image not found');
     if (problems.length) return this.err(400, problems.join('; '));
     const id = randomUUID();
+    // The upscaler's output size is not documented; twice the source is what the fake makes.
+    const source = this.sizes.get(b.id as string)!;
+    this.sizes.set(`up-${id}`, { width: source.width * 2, height: source.height * 2 });
     this.variations.set(id, { id, imageId: b.id as string, status: 'PENDING', polls: this.lifecycle === 'never' ? Number.POSITIVE_INFINITY : 1 });
     return this.answer(sdkResponses.createUpscale, { sdUpscaleJob: { id, apiCreditCost: 2 } });
   }
