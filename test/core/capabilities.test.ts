@@ -5,9 +5,11 @@ import { acceptedOptions, FIELDS_WITHOUT_OPTION, OPTION_FIELDS, type FieldOption
 import { imagineOptionsSchema } from '../../src/core/imagine-options.ts';
 import type { ImageProvider, ProviderCapabilities } from '../../src/core/provider.ts';
 import { resolveRequest } from '../../src/core/resolve.ts';
-import { capabilityChoices, imagineModal } from '../../src/platforms/slack/modals.ts';
+import { capabilityChoices } from '../../src/platforms/capability-choices.ts';
+import { imagineModal } from '../../src/platforms/slack/modals.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
 import { alice, createHarness, here, type Harness } from '../helpers/harness.ts';
+import { startPlayground } from '../platforms/web/harness.ts';
 import { providersFor } from '../providers/helpers.ts';
 
 // Every provider Atelier ships, configured (addresses that are never called: only capabilities are read).
@@ -160,5 +162,24 @@ describe('the Slack form and suggestions offer only declared values', () => {
     // The harness's default provider is the local renderer, which has no models or styles to offer.
     expect(await h.atelier.suggest('style', '', {}, alice, here)).toEqual([]);
     expect((await h.atelier.suggest('provider', '', {}, alice, here)).sort()).toEqual(h.atelier.providers.ids().sort());
+  });
+});
+
+describe('the playground composer offers only what the configured providers declare', () => {
+  it('GET /api/commands: /imagine lists the accepted options, with declared values', async () => {
+    const pg = await startPlayground({ LEONARDO_API_KEY: 'k', LEONARDO_API_URL: 'http://127.0.0.1:9/api/rest/v1' });
+    try {
+      const res = (await (await fetch(`${pg.url}/api/commands`)).json()) as { commands: { name: string; options: { name: string; enum?: string[] }[] }[] };
+      const options = res.commands.find((c) => c.name === 'imagine')!.options;
+      const names = options.map((o) => o.name).sort();
+      const leo = pg.atelier.providers.get('leonardo').capabilities;
+      const local = pg.atelier.providers.get('local').capabilities;
+      expect(names).toEqual([...new Set([...acceptedOptions(leo), ...acceptedOptions(local)])].sort());
+      expect(options.find((o) => o.name === 'model')!.enum).toEqual(leo.models!.map((m) => m.name));
+      expect(options.find((o) => o.name === 'provider')!.enum!.sort()).toEqual(['leonardo', 'local']);
+      expect(names).not.toContain('photo');
+    } finally {
+      await pg.stop();
+    }
   });
 });

@@ -1,6 +1,5 @@
-import { acceptedOptions, declaredValues } from '../../core/capability-options.ts';
 import type { CommandDefinition } from '../../core/command.ts';
-import type { ImageProvider } from '../../core/provider.ts';
+import type { CapabilityChoices } from '../capability-choices.ts';
 import { optionShapes, type OptionShape } from '../command-text.ts';
 import type { Block } from './blocks.ts';
 
@@ -22,33 +21,9 @@ const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0
 const plain = (text: string, n = 2000) => ({ type: 'plain_text', text: clip(text, n), emoji: true });
 const titleCase = (name: string) => name.replace(/[_-]/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
-export interface ModalChoices {
-  /** Options whose values come from the running app rather than the schema (e.g. provider ids). */
-  dynamic?: Record<string, readonly string[]>;
+export interface ModalChoices extends CapabilityChoices {
   /** Initial values, as text. */
   initial?: Record<string, string>;
-  /** Only these options get an input (the rest no configured provider accepts); all when absent. */
-  only?: readonly string[];
-  /** Extra hint per option (which providers take it). */
-  hints?: Record<string, string>;
-}
-
-/**
- * The form's inputs and choices from the configured providers' capabilities: an option appears when some
- * provider accepts it (its hint names which, when not all do), and a list shows only declared values.
- */
-export function capabilityChoices(providers: readonly ImageProvider[]): ModalChoices {
-  const byOption = new Map<string, ImageProvider[]>();
-  for (const p of providers) for (const o of acceptedOptions(p.capabilities)) byOption.set(o, [...(byOption.get(o) ?? []), p]);
-  const dynamic: Record<string, readonly string[]> = { provider: providers.map((p) => p.id) };
-  const hints: Record<string, string> = {};
-  for (const [option, takers] of byOption) {
-    const values = [...new Set(takers.flatMap((p) => declaredValues(p.capabilities, option) ?? []))];
-    // An option some provider takes as free text stays free text.
-    if (option !== 'provider' && values.length && takers.every((p) => declaredValues(p.capabilities, option)?.length)) dynamic[option] = values;
-    if (takers.length < providers.length) hints[option] = `Only ${takers.map((p) => p.displayName).join(', ')}.`;
-  }
-  return { only: [...byOption.keys()], dynamic, hints };
 }
 
 /** One Block Kit input per typed option: Slack's answer to Discord's typed slash-command options. */

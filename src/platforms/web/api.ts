@@ -8,6 +8,7 @@ import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts
 import { formatPrompt } from '../../core/prompt.ts';
 import { maySee } from '../../core/visibility.ts';
 import type { RawRequest, RawResponse } from '../../server.ts';
+import { capabilityChoices } from '../capability-choices.ts';
 import { describeCommand } from './command-schema.ts';
 import type { ChannelFeed, TextMessage } from './feed.ts';
 import { actorOf } from './identity.ts';
@@ -137,7 +138,8 @@ export function createApi(deps: ApiDeps) {
 
     commands: (): RawResponse => ({
       status: 200,
-      body: { commands: deps.commands.map(describeCommand), promptFlags: PROMPT_FLAGS },
+      // Commands whose values depend on the provider offer what the configured providers declare.
+      body: { commands: deps.commands.map((d) => describeCommand(d, d.autocomplete ? capabilityChoices(atelier.providers.all()) : undefined)), promptFlags: PROMPT_FLAGS },
     }),
 
     /** The channel so far, oldest first, as this person may see it (others' private jobs left out). */

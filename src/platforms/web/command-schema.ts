@@ -1,4 +1,5 @@
 import type { CommandDefinition } from '../../core/command.ts';
+import type { CapabilityChoices } from '../capability-choices.ts';
 import { optionShapes, usageHint, type OptionShape } from '../command-text.ts';
 
 export type OptionInfo = OptionShape;
@@ -12,13 +13,19 @@ export interface CommandInfo {
   usage: string;
 }
 
-/** The command's options read from its zod schema, the same derivation every platform uses. */
-export function describeCommand(def: CommandDefinition): CommandInfo {
+/**
+ * The command's options read from its zod schema, the same derivation every platform uses; with
+ * `choices`, only the options the configured providers accept, with their declared values.
+ */
+export function describeCommand(def: CommandDefinition, choices?: CapabilityChoices): CommandInfo {
+  const options = optionShapes(def)
+    .filter((o) => !choices?.only || choices.only.includes(o.name))
+    .map((o) => (choices?.dynamic?.[o.name]?.length ? { ...o, enum: [...choices.dynamic[o.name]!] } : o));
   return {
     name: def.name,
     description: def.description,
     ...(def.positional ? { positional: def.positional } : {}),
-    options: optionShapes(def),
+    options,
     usage: `/${def.name} ${usageHint(def)}`.trim(),
   };
 }

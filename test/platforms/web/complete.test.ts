@@ -5,7 +5,7 @@ import { PROMPT_FLAGS } from '../../../src/platforms/web/prompt-flags.ts';
 import { suggest } from '../../../src/platforms/web/assets/complete.js';
 
 // The same catalog GET /api/commands serves the page.
-const catalog = { commands: commands.map(describeCommand), promptFlags: PROMPT_FLAGS };
+const catalog = { commands: commands.map((d) => describeCommand(d)), promptFlags: PROMPT_FLAGS };
 const labels = (text: string, caret = text.length) => suggest(text, caret, catalog)?.items.map((i) => i.label);
 
 describe('composer completion', () => {
