@@ -27,8 +27,8 @@ export const help = defineCommand({
 /** One provider's entry, generated from its declared capabilities only. */
 export function describeProvider(p: ImageProvider): string[] {
   const c = p.capabilities;
-  const buttons = [c.upscale && 'U (upscale)', c.variations && 'V (variations)', c.imageInput && 'image input'].filter(Boolean).join(', ');
-  const extras = [c.progressPercent && 'progress %', c.previews && 'previews'].filter(Boolean).join(', ');
+  const buttons = [c.upscale && 'U (upscale)', c.variations && 'V (variations)'].filter(Boolean).join(', ');
+  const extras = [c.progressPercent && 'progress %', c.previews && 'previews', c.imageInput && 'image input (a picture of yours)'].filter(Boolean).join(', ');
   const out = [
     `• ${p.displayName} (provider:${p.id}) — modes: ${c.modes.join('/')}; ${countText(c)}${buttons ? `; buttons: ${buttons}` : ''}${extras ? `; ${extras}` : ''}.`,
     `  options: ${acceptedOptions(c).join(', ')}`,

@@ -282,5 +282,6 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
 function modelNote(family: ModelFamily): string | undefined {
   const f = FAMILY_RULES[family];
   if (f.stepsAndGuidance) return undefined;
-  return `styles ${Object.keys(f.styles ?? {}).length ? 'by name' : 'none'}; contrast ${f.contrast?.fallback ?? ''} sent (required); no negative prompt, steps or guidance`;
+  const styles = Object.keys(f.styles ?? {}).length;
+  return `${styles > 1 ? 'styles by name' : 'style Dynamic only'}; contrast ${f.contrast?.fallback ?? ''} sent (required); no negative prompt, steps, guidance, tiling or transparency${f.alchemy ? '' : ', no alchemy'}`;
 }
