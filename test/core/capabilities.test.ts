@@ -20,6 +20,10 @@ const configured = providersFor({
   LEONARDO_API_URL: 'http://127.0.0.1:9/api/rest/v1',
   POMELO_API_KEY: 'k',
   POMELO_API_URL: 'http://127.0.0.1:9',
+  AI_HORDE_API_KEY: 'k',
+  AI_HORDE_URL: 'http://127.0.0.1:9/api',
+  OPENAI_API_KEY: 'k',
+  OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
 });
 const all: ImageProvider[] = [createLocalProvider({ longSide: 128, previewSide: 64 }), ...configured.providers];
 
@@ -81,7 +85,7 @@ function listedOptions(text: string, p: ImageProvider): string[] {
 
 describe('capabilities are the single source of what is offered', () => {
   it('registers every provider the project ships', () => {
-    expect(h.atelier.providers.ids().sort()).toEqual(['allimages', 'flux', 'leonardo', 'local', 'midjourney']);
+    expect(h.atelier.providers.ids().sort()).toEqual(['allimages', 'flux', 'horde', 'leonardo', 'local', 'midjourney', 'openai']);
   });
 
   it('/help lists, per provider, exactly the options its capabilities declare', async () => {
