@@ -24,6 +24,8 @@ const configured = providersFor({
   AI_HORDE_URL: 'http://127.0.0.1:9/api',
   OPENAI_API_KEY: 'k',
   OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+  COMFYUI_URL: 'http://127.0.0.1:9',
+  A1111_URL: 'http://127.0.0.1:9',
 });
 const all: ImageProvider[] = [createLocalProvider({ longSide: 128, previewSide: 64 }), ...configured.providers];
 
@@ -85,7 +87,7 @@ function listedOptions(text: string, p: ImageProvider): string[] {
 
 describe('capabilities are the single source of what is offered', () => {
   it('registers every provider the project ships', () => {
-    expect(h.atelier.providers.ids().sort()).toEqual(['allimages', 'flux', 'horde', 'leonardo', 'local', 'midjourney', 'openai']);
+    expect(h.atelier.providers.ids().sort()).toEqual(['a1111', 'allimages', 'comfyui', 'flux', 'horde', 'leonardo', 'local', 'midjourney', 'openai']);
   });
 
   it('/help lists, per provider, exactly the options its capabilities declare', async () => {
