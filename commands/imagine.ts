@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/core/command.ts';
 import { imagineOptionsSchema } from '../src/core/imagine-options.ts';
+import { confirmationText } from '../src/core/permutations.ts';
 
 export const imagine = defineCommand({
   name: 'imagine',
@@ -7,5 +8,10 @@ export const imagine = defineCommand({
   positional: 'prompt',
   options: imagineOptionsSchema,
   autocomplete: ['provider', 'model', 'style'],
-  run: async (input, ctx) => ({ type: 'job', job: await ctx.atelier.imagine(input, ctx.actor, ctx.where) }),
+  run: async (input, ctx) => {
+    const out = await ctx.atelier.imagineAll(input, ctx.actor, ctx.where);
+    if ('confirm' in out) return { type: 'message', ephemeral: true, text: confirmationText(out.confirm) };
+    if (out.jobs.length === 1) return { type: 'job', job: out.jobs[0]! };
+    return { type: 'jobs', jobs: out.jobs, live: true, ephemeral: input.private === true, text: `Queued ${out.jobs.length} jobs from one prompt.` };
+  },
 });

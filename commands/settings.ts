@@ -23,11 +23,12 @@ const KEY_OF = {
   daily_quota: 'dailyQuota',
   tags: 'tags',
   paid_upscale: 'paidUpscale',
+  max_jobs: 'maxJobsPerPrompt',
 } as const satisfies Record<string, SettingKey>;
 type OptionName = keyof typeof KEY_OF;
 const LISTS: readonly OptionName[] = ['roles', 'providers', 'banned', 'tags'];
 const TEXTS: readonly OptionName[] = ['provider', 'fallback'];
-const RESETTABLE = ['format', 'mode', 'process', 'private', 'buttons', 'nsfw', 'max_queued', 'daily_quota', 'paid_upscale'] as const;
+const RESETTABLE = ['format', 'mode', 'process', 'private', 'buttons', 'nsfw', 'max_queued', 'daily_quota', 'paid_upscale', 'max_jobs'] as const;
 
 const options = z.object({
   scope: z.enum(['me', 'channel', 'server']).optional().describe('Whose settings: yours (default), this channel, or the server'),
@@ -46,6 +47,7 @@ const options = z.object({
   daily_quota: z.number().int().min(1).max(100000).optional().describe('Channel/server: jobs per user per day'),
   tags: list('Channel/server: tags sent with each generation (all-images.ai)'),
   paid_upscale: z.boolean().optional().describe('Channel/server: let U buy full-resolution images with provider credits'),
+  max_jobs: z.number().int().min(1).max(12).optional().describe('Channel/server: most jobs one prompt makes ({a, b} and --repeat)'),
   reset: z.enum(RESETTABLE).optional().describe('Clear one setting back to "inherit"'),
 });
 type Input = z.output<typeof options>;
@@ -64,9 +66,17 @@ function toPatch(input: Input): SettingsPatch {
   return patch as SettingsPatch;
 }
 
+/** Lists joined; option sets (from /prefer) as `--name = flags`. */
+const show = (v: unknown): string =>
+  Array.isArray(v)
+    ? v.join(', ')
+    : v && typeof v === 'object'
+      ? Object.entries(v).map(([k, x]) => `--${k} = ${String(x)}`).join('; ') || '(none)'
+      : String(v);
+
 const describeSettings = (s: Settings): string => {
   const entries = Object.entries(s).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0));
-  return entries.length ? entries.map(([k, v]) => `• ${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`).join('\n') : '• nothing set (defaults apply)';
+  return entries.length ? entries.map(([k, v]) => `• ${k}: ${show(v)}`).join('\n') : '• nothing set (defaults apply)';
 };
 
 export const settings = defineCommand({
@@ -84,7 +94,7 @@ export const settings = defineCommand({
     const patch = toPatch(input);
     const named = Object.keys(patch) as SettingKey[];
     if (kind === 'user' && named.some((k) => POLICY_KEYS.includes(k))) {
-      return { type: 'message', ephemeral: true, text: 'buttons, roles, providers, fallback, nsfw, banned, max_queued, daily_quota, tags and paid_upscale are channel or server policy: add scope:channel or scope:server.' };
+      return { type: 'message', ephemeral: true, text: 'buttons, roles, providers, fallback, nsfw, banned, max_queued, daily_quota, tags, paid_upscale and max_jobs are channel or server policy: add scope:channel or scope:server.' };
     }
     const title = kind === 'user' ? 'Your settings' : kind === 'channel' ? 'This channel\'s settings' : 'This server\'s settings';
     if (named.length === 0) {

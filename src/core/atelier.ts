@@ -25,6 +25,11 @@ export interface Atelier {
   readonly providers: ProviderRegistry;
   /** Validate, moderate, check limits and capabilities, persist as queued and hand to the queue. */
   imagine(options: ImagineOptions, actor: Actor, where: Where): Promise<Job>;
+  /**
+   * /imagine as typed: presets applied, `{a, b}` permutations and `--repeat N` expanded into one job each.
+   * Above a few jobs without `--yes`, nothing is queued and the prompts to confirm are returned.
+   */
+  imagineAll(options: ImagineOptions, actor: Actor, where: Where): Promise<{ jobs: Job[] } | { confirm: string[] }>;
   /** A child job from a button: reroll, upscale N, vary N, remix with a new prompt. */
   act(parentId: string, action: ButtonAction, actor: Actor, where: Where): Promise<Job>;
   /** `where` is where the actor acts from: see `mayRemove`. */

@@ -5,7 +5,8 @@ import type { Atelier } from './atelier.ts';
 /** What a command answers; each platform renders it its own way. */
 export type CommandResult =
   | { type: 'job'; job: Job }
-  | { type: 'jobs'; jobs: Job[]; text: string; ephemeral: boolean }
+  /** `live`: new jobs (a permutation), each shown as its own job message; otherwise a text listing. */
+  | { type: 'jobs'; jobs: Job[]; text: string; ephemeral: boolean; live?: boolean }
   | { type: 'message'; text: string; ephemeral: boolean };
 
 export interface CommandContext {
@@ -29,6 +30,8 @@ export interface CommandDefinition<S extends z.ZodObject = z.ZodObject> {
   readonly positional?: keyof z.input<S> & string;
   /** String options whose values depend on the chosen provider: suggested as the user types, never a fixed list. */
   readonly autocomplete?: readonly (keyof z.input<S> & string)[];
+  /** The positional text may carry Midjourney `--flags` (kept in the text, not read as options). */
+  readonly flagsInText?: boolean;
   /** Display labels for enum values where the value alone reads badly. */
   readonly labels?: Record<string, string>;
   run(input: z.output<S>, ctx: CommandContext): Promise<CommandResult>;

@@ -49,6 +49,13 @@ export function resolveWithDefaults(options: ImagineOptions, merged: Settings, p
   const flags = readFlags(parsed.flags);
   const rawOf = (names: string[]) => parsed.flags.find((f) => names.includes(f.name))?.raw ?? '';
 
+  // Multi-prompt weights (`cat:: dog::2`) mean something only to Midjourney, which gets them verbatim in advanced mode.
+  if (mode === 'simple' && options.prompt.includes('::')) {
+    throw new UserError(
+      'UNSUPPORTED',
+      `Multi-prompts with :: weights work only in advanced mode with a Midjourney provider${caps.modes.includes('advanced') ? ' (add mode:advanced)' : `, and ${provider.displayName} is not one`}. Remove the :: or choose such a provider.`,
+    );
+  }
   if (mode === 'simple' && flags.unknown.length) {
     const names = flags.unknown.map((f) => `--${f.name}`).join(', ');
     throw new UserError('UNKNOWN_FLAG', `${names} is not a flag Atelier knows. Remove it${caps.modes.includes('advanced') ? ', or use mode:advanced to send the prompt to Midjourney as typed' : ''}.`);

@@ -9,6 +9,8 @@ import { isFinal, type Actor, type Job, type JobAction, type Where } from './job
 import { moderate } from './moderation.ts';
 import type { BlobStore, ImageTools, JobQueue, Logger, Store } from './ports.ts';
 import { silentLogger } from './ports.ts';
+import { CONFIRM_ABOVE, expandPrompt, MAX_JOBS_PER_PROMPT } from './permutations.ts';
+import { applyPresets } from './presets.ts';
 import { formatPrompt, withoutSeedFlag } from './prompt.ts';
 import type { GenerationRequest, RequestField } from './request.ts';
 import type { ProviderRegistry } from './registry.ts';
@@ -93,10 +95,12 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     }
   }
 
-  async function checkLimits(policy: Settings, actor: Actor): Promise<void> {
+  /** `adding` jobs at once (a permutation) must all fit, so none is queued when some would not be. */
+  async function checkLimits(policy: Settings, actor: Actor, adding = 1): Promise<void> {
     const maxQueued = policy.maxQueuedPerUser ?? deps.limits.maxQueuedPerUser;
     const waiting = await store.listJobs({ states: ['queued'], ownerId: actor.userId, platform: actor.platform });
-    if (waiting.length >= maxQueued) {
+    if (waiting.length + adding > maxQueued) {
+      if (adding > 1 && waiting.length < maxQueued) throw new UserError('QUEUE_FULL', `This prompt makes ${adding} jobs but your queue has room for ${maxQueued - waiting.length}. Use fewer {…} options, or wait for some to finish.`);
       throw new UserError('QUEUE_FULL', `Your queue is full (${waiting.length} waiting, limit ${maxQueued}). Wait for some to finish, or /cancel some.`);
     }
     if ((await store.countJobs(['queued'])) >= deps.limits.maxQueuedTotal) {
@@ -106,6 +110,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     const quota = policy.dailyQuota ?? deps.limits.dailyQuotaPerUser;
     if (quota > 0) {
       const used = await store.countUsageSince(actor.platform, actor.userId, now() - DAY_MS);
+      if (adding > 1 && used < quota && used + adding > quota) throw new UserError('QUOTA_EXCEEDED', `This prompt makes ${adding} jobs but ${quota - used} of your ${quota} jobs for today are left.`);
       if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} jobs for today (each /imagine and each U, V, 🔄 or ✏️ counts one). Your quota frees up over the next 24 hours.`);
     }
   }
@@ -129,6 +134,21 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   function newJob(fields: Pick<Job, 'action' | 'provider' | 'request' | 'owner' | 'where' | 'private'> & Partial<Pick<Job, 'parentId' | 'defaulted'>>): Job {
     return { id: newId(), state: 'queued', createdAt: now(), progress: {}, attempts: 0, notes: [], version: 0, ...fields };
   }
+
+  /** Everything /imagine checks short of the queue limits, for one prompt (presets already applied). */
+  async function draftImagine(rawOptions: ImagineOptions, actor: Actor, where: Where): Promise<{ job: Job; policy: Settings }> {
+    const options = imagineOptionsSchema.parse(rawOptions);
+    const { merged, policy } = await layered(actor, where);
+    checkRoles(policy, actor);
+    moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
+    const providerId = chooseProvider(options, merged, deps.defaultProvider);
+    const provider = providers.get(providerId);
+    const { request, defaulted } = resolveWithDefaults(options, merged, provider);
+    return { job: newJob({ action: { kind: 'imagine' }, provider: providerId, request, defaulted, owner: actor, where, private: options.private ?? merged.private ?? false }), policy };
+  }
+
+  /** Personal presets live in the user's own scope only: a channel cannot add text to someone's prompts. */
+  const presetsOf = async (actor: Actor) => (await store.getSettings(scope('user', actor.platform, actor.userId))) ?? {};
 
   /** The one read of a job on someone's behalf: one that they may not see answers like one that is gone, so ids reveal nothing. */
   async function visibleJob(jobId: string, actor: Actor, where: Where | undefined, may: typeof maySee = maySee): Promise<Job> {
@@ -209,14 +229,23 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
 
     async imagine(rawOptions: ImagineOptions, actor, where) {
       const options = imagineOptionsSchema.parse(rawOptions);
-      const { merged, policy } = await layered(actor, where);
-      checkRoles(policy, actor);
-      moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
-      const providerId = chooseProvider(options, merged, deps.defaultProvider);
-      const provider = providers.get(providerId);
-      const { request, defaulted } = resolveWithDefaults(options, merged, provider);
+      const { job, policy } = await draftImagine({ ...options, prompt: applyPresets(options.prompt, await presetsOf(actor)) }, actor, where);
       await checkLimits(policy, actor);
-      return submit(newJob({ action: { kind: 'imagine' }, provider: providerId, request, defaulted, owner: actor, where, private: options.private ?? merged.private ?? false }));
+      return submit(job);
+    },
+
+    async imagineAll(rawOptions: ImagineOptions, actor, where) {
+      const options = imagineOptionsSchema.parse(rawOptions);
+      const policy = await settingsFor(where);
+      const { prompts, confirmed } = expandPrompt(applyPresets(options.prompt, await presetsOf(actor)), policy.maxJobsPerPrompt ?? MAX_JOBS_PER_PROMPT);
+      if (prompts.length > CONFIRM_ABOVE && !confirmed) return { confirm: prompts };
+      // Every job is checked before any is queued: a permutation is queued whole or not at all.
+      const drafts = [];
+      for (const prompt of prompts) drafts.push(await draftImagine({ ...options, prompt }, actor, where));
+      await checkLimits(drafts[0]!.policy, actor, drafts.length);
+      const jobs: Job[] = [];
+      for (const d of drafts) jobs.push(await submit(d.job));
+      return { jobs };
     },
 
     async suggest(option, typed, chosen, actor, where) {

@@ -22,6 +22,11 @@ const fields = {
   tags: z.array(z.string().trim().min(1).max(64)).max(20),
   /** Whether U may buy the full-resolution image with provider credits (all-images.ai). Off unless set. */
   paidUpscale: z.boolean(),
+  /** Most jobs one prompt may make through {permutations} and --repeat (channel or server policy). */
+  maxJobsPerPrompt: z.number().int().min(1).max(12),
+  // Personal presets (/prefer), read from the user's own scope only.
+  promptSuffix: z.string().max(500),
+  optionSets: z.record(z.string(), z.string().min(1).max(500)),
 };
 
 /** Unset means "inherit". */
@@ -30,7 +35,7 @@ export type Settings = z.output<typeof settingsSchema>;
 export type SettingKey = keyof Settings;
 export const SETTING_KEYS = Object.keys(fields) as SettingKey[];
 /** Keys only a channel or server may set. */
-export const POLICY_KEYS: readonly SettingKey[] = ['buttons', 'allowedRoles', 'allowedProviders', 'fallbackProvider', 'nsfw', 'bannedWords', 'maxQueuedPerUser', 'dailyQuota', 'tags', 'paidUpscale'];
+export const POLICY_KEYS: readonly SettingKey[] = ['buttons', 'allowedRoles', 'allowedProviders', 'fallbackProvider', 'nsfw', 'bannedWords', 'maxQueuedPerUser', 'dailyQuota', 'tags', 'paidUpscale', 'maxJobsPerPrompt'];
 
 type Nullable<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodOptional<z.ZodNullable<T[K]>> };
 const patchShape = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.nullable().optional()])) as Nullable<typeof fields>;

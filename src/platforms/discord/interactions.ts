@@ -144,6 +144,12 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
       await deps.messages.track(job, refFor(i, receivedAt, job.private, sameVisibility ? '@original' : undefined));
       return;
     }
+    if (result.type === 'jobs' && result.live) {
+      // A permutation: the "thinking…" message says how many, and each job gets a message of its own.
+      await present(i, { type: 'message', text: result.text, ephemeral: result.ephemeral }, deferredEphemeral, receivedAt);
+      for (const job of result.jobs) await deps.messages.track(job, refFor(i, receivedAt, job.private, undefined));
+      return;
+    }
     if (result.ephemeral === deferredEphemeral) {
       await webhook(() => deps.rest.patch(Routes.webhookMessage(deps.applicationId(), i.token, '@original'), { body: textBody(result.text), auth: false }));
       return;

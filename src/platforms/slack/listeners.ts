@@ -61,6 +61,10 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   const present = async (result: CommandResult, to: ReplyTarget): Promise<void> => {
     if (result.type === 'job') return showJob(result.job, to);
+    if (result.type === 'jobs' && result.live) {
+      for (const job of result.jobs) await showJob(job, to);
+      return;
+    }
     if (result.ephemeral) await replyEphemeral(client, logger, to, result.text);
     else await replyInChannel(client, logger, to, result.text);
   };
@@ -105,7 +109,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     // Parsing is local and quick, so its complaint can ride on the ack itself.
     let input: unknown;
     try {
-      const raw = parseCommandText(def, command.text, def.positional === 'prompt' ? { keepInText: isKnownFlag } : {});
+      const raw = parseCommandText(def, command.text, def.positional === 'prompt' || def.flagsInText ? { keepInText: isKnownFlag } : {});
       const parsed = def.options.safeParse(raw);
       if (!parsed.success) throw parsed.error;
       input = parsed.data;

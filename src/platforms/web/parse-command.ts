@@ -30,7 +30,7 @@ export function parseCommand(text: string, commands: readonly CommandDefinition[
   const usage = `\nUsage: /${command.name} ${usageHint(command)}`;
   let raw: Record<string, unknown>;
   try {
-    raw = parseCommandText(command, line.slice(head[0].length), command.positional === 'prompt' ? { keepInText: isKnownFlag } : {});
+    raw = parseCommandText(command, line.slice(head[0].length), command.positional === 'prompt' || command.flagsInText ? { keepInText: isKnownFlag } : {});
   } catch (err) {
     if (err instanceof UserError) throw new UserError(err.code, `${err.message}${usage}`);
     throw err;
