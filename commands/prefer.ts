@@ -18,8 +18,10 @@ const options = z.object({
  * `/prefer suffix --ar 16:9`, `/prefer option set wide --ar 16:9`, `/prefer option delete wide`, `/prefer list`.
  */
 function readText(input: z.output<typeof options>): { action: Action; name?: string; value?: string } {
-  if (input.action) return { action: input.action, name: input.name, value: input.value };
-  const text = input.value ?? '';
+  // Typed text keeps its quotes (`--value "--ar 16:9"`); a value wholly in quotes means what is inside.
+  const value = input.value === undefined ? undefined : (/^"(.*)"$/s.exec(input.value)?.[1]?.trim() ?? input.value);
+  if (input.action) return { action: input.action, name: input.name, value };
+  const text = value ?? '';
   const m = /^(list|suffix|option[\s-]+(set|delete|list))\b\s*(.*)$/is.exec(text);
   if (!m) {
     if (!text) return { action: 'list' };

@@ -69,6 +69,29 @@ export function contractSuite(makeDriver: () => ContractDriver): void {
     });
   });
 
+  describe(`${driver.name}: prompt syntax and presets`, () => {
+    it('a permutation makes one finished job per combination; above four it asks for --yes and queues nothing', async () => {
+      const before = await driver.jobCount();
+      const ask = await driver.command(alice, 'imagine', { prompt: 'a {1, 2, 3, 4, 5} kites', provider: 'local', count: 1 });
+      const question = await ackMessage(ask, (m) => m.ephemeral && /This makes 5 jobs/.test(m.text) && /--yes/.test(m.text), 'confirmation question');
+      expect(question.visibleTo ?? alice.id).toBe(alice.id);
+      expect(await driver.jobCount()).toBe(before);
+      expectAcked(await driver.command(alice, 'imagine', { prompt: 'a {cyan, magenta} kite', provider: 'local', count: 1 }));
+      for (const colour of ['cyan', 'magenta']) {
+        await driver.waitFor((m) => m.text.includes(`a ${colour} kite`) && /Done in/.test(m.text) && m.files.length > 0, `${colour} kite result`);
+      }
+      expect(await driver.jobCount()).toBe(before + 2);
+    });
+
+    it('a /prefer option set is applied to a later prompt', async () => {
+      const saved = await driver.command(bob, 'prefer', { action: 'option-set', name: 'heron', value: '--seed 77' });
+      await ackMessage(saved, (m) => m.ephemeral && /--heron in a prompt now stands for --seed 77/.test(m.text), 'preset saved');
+      expectAcked(await driver.command(bob, 'imagine', { prompt: 'a grey bird wading --heron', provider: 'local', count: 1 }));
+      const done = await driver.waitFor((m) => m.text.includes('a grey bird wading') && /Done in/.test(m.text), 'preset result');
+      expect(done.text).toMatch(/seed 77/i);
+    });
+  });
+
   describe(`${driver.name}: buttons`, () => {
     let grid: ViewMessage;
     beforeAll(async () => {
