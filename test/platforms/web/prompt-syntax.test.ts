@@ -4,9 +4,15 @@ import { startPlayground, type Playground } from './harness.ts';
 
 type Answer = ApiAnswer & { error?: { code: string; message: string } };
 
+/** A browser's session: the server-issued cookie and the user id it stands for. */
+async function session(pg: Playground): Promise<{ cookie: string; id: string }> {
+  const res = await fetch(`${pg.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  return { cookie: res.headers.get('set-cookie')!.split(';')[0]!, id: ((await res.json()) as { user: { id: string } }).user.id };
+}
+
 /** The playground's own command endpoint, with the text a user types in the composer. */
-async function command(pg: Playground, user: { id: string; name: string }, text: string): Promise<{ status: number; data: Answer }> {
-  const res = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, text }) });
+async function command(pg: Playground, user: { cookie: string; name: string }, text: string): Promise<{ status: number; data: Answer }> {
+  const res = await fetch(`${pg.url}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: user.cookie }, body: JSON.stringify({ user: { name: user.name }, text }) });
   return { status: res.status, data: (await res.json()) as Answer };
 }
 
@@ -20,7 +26,7 @@ describe('playground: permutations and /prefer typed as text', () => {
   const jobsOf = async (userId: string) => (await pg.atelier.store.listJobs({ ownerId: userId, platform: 'web' })).sort((a, b) => a.createdAt - b.createdAt);
 
   it('a permutation is confirmed with --yes and queues one job per combination', async () => {
-    const u = { id: 'perm-1', name: 'Perm' };
+    const u = { ...(await session(pg)), name: 'Perm' };
     const asked = await command(pg, u, '/imagine a {red, green, blue} {kite, boat} --count 1');
     expect(asked.status).toBe(200);
     expect(asked.data).toMatchObject({ type: 'text', ephemeral: true });
@@ -33,7 +39,7 @@ describe('playground: permutations and /prefer typed as text', () => {
   });
 
   it('/prefer suffix and option set typed as text apply to later prompts', async () => {
-    const u = { id: 'pref-1', name: 'Pref' };
+    const u = { ...(await session(pg)), name: 'Pref' };
     expect((await command(pg, u, '/prefer suffix --ar 3:2')).status).toBe(200);
     const set = await command(pg, u, '/prefer option set calm --chaos 5 --seed 9');
     expect((set.data as { text: string }).text).toMatch(/--calm in a prompt now stands for --chaos 5 --seed 9/);
