@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { A1111Fake } from './fakes/providers/a1111-fake.ts';
 import { ComfyFake } from './fakes/providers/comfyui-fake.ts';
+import { HordeFake } from './fakes/providers/horde-fake.ts';
+import { OpenAIFake } from './fakes/providers/openai-fake.ts';
 import { defaultWorkflow } from '../src/providers/comfyui/workflow.ts';
 
 const run = promisify(execFile);
@@ -35,7 +37,7 @@ interface Out {
   request: { aspectRatio: string };
 }
 
-describe('atelier imagine', () => {
+describe('atelier imagine', { timeout: 120_000 }, () => {
   it('writes four 16:9 PNGs and a grid; the same command writes identical files; another seed different ones', async () => {
     const a = await atelier(['imagine', 'a lighthouse in a storm --ar 16:9 --seed 7', '--json', '--out', 'out']);
     expect(a.code, a.stderr).toBe(0);
@@ -73,7 +75,7 @@ describe('atelier imagine', () => {
   });
 });
 
-describe('atelier imagine on self-hosted providers (against the fakes)', () => {
+describe('atelier imagine on self-hosted providers (against the fakes)', { timeout: 120_000 }, () => {
   /** The CLI in a child process with one provider URL set; the fakes run here. */
   async function imagineOn(env: Record<string, string>, provider: string, out: string) {
     const childEnv = { ...process.env, DATA_DIR: join(dir, `data-${provider}`), DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent', ...env };
@@ -119,9 +121,42 @@ describe('atelier imagine on self-hosted providers (against the fakes)', () => {
       await fake.close();
     }
   });
+
+  it('--provider openai writes the image and prints progress with the streamed partial images as previews', async () => {
+    const fake = await new OpenAIFake({ apiKey: 'sk-cli' }).start();
+    try {
+      const r = await imagineOn({ OPENAI_API_KEY: 'sk-cli', OPENAI_BASE_URL: fake.url }, 'openai', 'out-openai');
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as Out;
+      expect(out).toMatchObject({ provider: 'openai', request: { aspectRatio: '16:9' } });
+      expect(out.images).toHaveLength(1);
+      expect((await sharp(out.images[0]!).metadata()).format).toBe('png');
+      const preview = /preview 1: (\S+)/.exec(r.stderr)?.[1];
+      expect(preview, r.stderr).toBeDefined();
+      expect(fake.creates).toBe(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('--provider horde (anonymous) writes the images and prints its queue position as progress', async () => {
+    const fake = await new HordeFake({ checksToDone: 3 }).start();
+    try {
+      const r = await imagineOn({ AI_HORDE_API_KEY: '0000000000', AI_HORDE_URL: fake.url }, 'horde', 'out-horde');
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as Out;
+      expect(out).toMatchObject({ provider: 'horde', request: { aspectRatio: '16:9' } });
+      expect(out.images).toHaveLength(4);
+      for (const file of out.images) expect((await sharp(file).metadata()).format).toBe('webp');
+      expect(r.stderr).toMatch(/in the Horde's queue/);
+      expect(fake.creates).toBe(1);
+    } finally {
+      await fake.close();
+    }
+  });
 });
 
-describe('atelier doctor with self-hosted providers', () => {
+describe('atelier doctor with self-hosted providers', { timeout: 120_000 }, () => {
   it('checks ComfyUI and AUTOMATIC1111 live: reachable, workflow nodes and checkpoint, checkpoints and samplers', async () => {
     const comfy = await new ComfyFake().start();
     const a1111 = await new A1111Fake().start();
@@ -137,7 +172,7 @@ describe('atelier doctor with self-hosted providers', () => {
   });
 });
 
-describe('atelier start with a ComfyUI workflow that does not fit the server', () => {
+describe('atelier start with a ComfyUI workflow that does not fit the server', { timeout: 120_000 }, () => {
   it('exits non-zero with one line naming the node, before listening', async () => {
     const comfy = await new ComfyFake().start();
     try {
