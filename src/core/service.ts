@@ -256,9 +256,15 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       else {
         const id = chosen.provider && providers.has(chosen.provider) ? chosen.provider : (merged.provider ?? deps.defaultProvider);
         if (!providers.has(id)) return [];
-        const caps = providers.get(id).capabilities;
+        const provider = providers.get(id);
+        const caps = provider.capabilities;
         const field = OPTION_FIELDS[option as FieldOption];
-        values = field && caps.fields.includes(field) ? (declaredValues(caps, option) ?? []) : [];
+        if (!field || !caps.fields.includes(field)) values = [];
+        else {
+          // Self-hosted servers know their installed models; ask briefly, since autocomplete must answer in 3 s.
+          const live = option === 'model' && provider.choices ? await provider.choices('model', AbortSignal.timeout(1_500)).catch(() => undefined) : undefined;
+          values = live ?? declaredValues(caps, option) ?? [];
+        }
       }
       const t = typed.trim().toLowerCase();
       return values.filter((v) => v.toLowerCase().includes(t)).slice(0, 25);

@@ -2,15 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagine } from '../../../commands/imagine.ts';
 import { toDiscordCommand } from '../../../src/platforms/discord/register.ts';
 import { autocompleteRequest } from '../../fakes/discord/interactions.ts';
+import { A1111Fake } from '../../fakes/providers/a1111-fake.ts';
 import { alice, startHarness, type Harness } from './harness.ts';
 
 describe('Discord autocomplete comes from the chosen provider\'s capabilities', () => {
   let h: Harness;
+  const a1111 = new A1111Fake();
   beforeAll(async () => {
+    await a1111.start();
     // Leonardo is configured but never called: suggestions read only its declared capabilities.
-    h = await startHarness({ env: { LEONARDO_API_KEY: 'k', LEONARDO_API_URL: 'http://127.0.0.1:9/api/rest/v1' } });
+    h = await startHarness({ env: { LEONARDO_API_KEY: 'k', LEONARDO_API_URL: 'http://127.0.0.1:9/api/rest/v1', A1111_URL: a1111.url } });
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await h.close();
+    await a1111.close();
+  });
 
   const suggest = async (options: Record<string, string>, focused: string) => {
     const res = await h.fake.post(autocompleteRequest(h.fake.applicationId, alice, 'imagine', options, focused));
@@ -39,6 +45,13 @@ describe('Discord autocomplete comes from the chosen provider\'s capabilities', 
   it('a provider that declares no styles or models is offered none', async () => {
     expect(await suggest({ provider: 'local', style: '' }, 'style')).toEqual([]);
     expect(await suggest({ model: '' }, 'model')).toEqual([]);
+  });
+
+  it('a self-hosted AUTOMATIC1111 suggests the checkpoints installed on it, read live from /sdapi/v1/sd-models', async () => {
+    const models = await suggest({ provider: 'a1111', model: '' }, 'model');
+    const installed = await (await fetch(`${a1111.url}/sdapi/v1/sd-models`)).json() as { title: string }[];
+    expect(models.length).toBeGreaterThan(0);
+    for (const m of models) expect(installed.map((i) => i.title)).toContain(m);
   });
 
   it('the provider option suggests the configured providers', async () => {
