@@ -86,7 +86,7 @@ export class OpenApi {
 }
 
 /** Closes every object schema that lists its properties and says nothing about others. */
-function close<T>(node: T): T {
+export function close<T>(node: T): T {
   if (Array.isArray(node)) {
     node.forEach(close);
     return node;

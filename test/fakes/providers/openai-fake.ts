@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import sharp from 'sharp';
+import { close } from '../discord/openapi.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
 
 /**
@@ -31,7 +32,7 @@ const validators = new Map<string, ValidateFunction>();
 export function checkSchema(name: string, value: unknown): string[] {
   if (!ajv) {
     ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
-    ajv.addSchema({ $id: 'openai', components: close(structuredClone(SPEC.components)) });
+    ajv.addSchema({ $id: 'openai', components: nullable(close(structuredClone(SPEC.components))) });
   }
   let v = validators.get(name);
   if (!v) {
@@ -41,21 +42,20 @@ export function checkSchema(name: string, value: unknown): string[] {
   return v(value) ? [] : (v.errors ?? []).slice(0, 6).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
 }
 
-function close<T>(node: T): T {
+/** The document mixes OpenAPI 3.0's `nullable` into 3.1 schemas: read it as "null is allowed too". */
+function nullable<T>(node: T): T {
   if (Array.isArray(node)) {
-    node.forEach(close);
+    node.forEach(nullable);
     return node;
   }
   if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
-    if (o.properties && typeof o.properties === 'object' && o.additionalProperties === undefined && !o.allOf) o.additionalProperties = false;
-    // The document mixes OpenAPI 3.0's `nullable` into 3.1 schemas: read it as "null is allowed too".
     if (o.nullable === true) {
       if (typeof o.type === 'string') o.type = [o.type, 'null'];
       else if (Array.isArray(o.anyOf)) o.anyOf.push({ type: 'null' });
     }
     delete o.nullable;
-    for (const v of Object.values(o)) close(v);
+    for (const v of Object.values(o)) nullable(v);
   }
   return node;
 }
