@@ -111,7 +111,8 @@ async function imagineCommand(config: Config, args: string[]): Promise<number> {
     const options = imagineOptionsSchema.parse({ prompt: opts.prompt, provider: opts.provider, mode: opts.mode, count: opts.count });
     const where = { platform: 'cli' as const, channelId: 'cli' };
     // The operator at the CLI owns the keys: the flag decides, for this run, whether U may spend credits.
-    const operator = { platform: 'cli' as const, userId: user, displayName: user, canManage: true };
+    // Whoever runs the CLI runs this machine: the CLI's own channel is theirs to set.
+    const operator = { platform: 'cli' as const, userId: user, displayName: user, canManage: true, canManageChannel: true, canManageServer: true };
     if (opts.upscale !== undefined || opts.paidUpscale) await app.atelier.setSettings({ kind: 'channel', platform: 'cli', id: 'cli' }, { paidUpscale: opts.paidUpscale }, operator);
     const job = await app.atelier.imagine(options, { platform: 'cli', userId: user, displayName: user }, where);
     const tty = process.stderr.isTTY && !opts.json;

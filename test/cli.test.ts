@@ -162,7 +162,12 @@ describe('atelier doctor with self-hosted providers', { timeout: 120_000 }, () =
     const a1111 = await new A1111Fake().start();
     try {
       const env = { ...process.env, DATA_DIR: join(dir, 'data-doctor'), DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent', COMFYUI_URL: comfy.url, A1111_URL: a1111.url, A1111_MODEL: 'missing-model' };
-      const r = await run(process.execPath, [join(root, 'bin/atelier.js'), 'doctor'], { cwd: dir, env, timeout: 60_000 });
+      // A FAIL line makes doctor exit 1: the operator's scripts can tell.
+      const r = await run(process.execPath, [join(root, 'bin/atelier.js'), 'doctor'], { cwd: dir, env, timeout: 60_000 }).then(
+        () => ({ code: 0, stdout: '' }),
+        (e: { code: number; stdout: string }) => e,
+      );
+      expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/ok {3}comfyui: reachable \(ComfyUI 0\.3\.40\); the default workflow fits its nodes; checkpoint sd_xl_base_1\.0\.safetensors present/);
       expect(r.stdout).toMatch(/FAIL a1111: reachable; 2 checkpoints .*A1111_MODEL "missing-model" is not among its 2 checkpoints/);
     } finally {

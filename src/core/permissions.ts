@@ -6,7 +6,7 @@ export const WHO_MAY_CHANGE: Record<Platform, Record<'channel' | 'server', strin
   discord: { channel: 'members with Manage Channels in that channel', server: 'members with Manage Server' },
   slack: { channel: 'workspace admins and owners', server: 'workspace admins and owners' },
   web: { channel: 'visitors who ticked "moderator"', server: 'visitors who ticked "moderator"' },
-  cli: { channel: 'nobody (use a chat platform)', server: 'nobody (use a chat platform)' },
+  cli: { channel: 'the operator running the CLI', server: 'the operator running the CLI' },
 };
 
 export function mayChangeScope(actor: Actor, kind: 'channel' | 'server'): boolean {

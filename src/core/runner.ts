@@ -89,7 +89,8 @@ async function runToEnd(deps: RunnerDeps, jobId: string, signal: AbortSignal): P
       return await finish(deps, job, result);
     } catch (err) {
       if (signal.aborted && signal.reason instanceof HandBack) {
-        return writeJob(deps, jobId, (j) => (j.state === 'running' ? { ...j, state: 'queued', progress: { stage: 'Waiting to resume (the server restarted)' } } : undefined));
+        // The preview pointer stays, so the resumed run's first preview supersedes (and deletes) it.
+        return writeJob(deps, jobId, (j) => (j.state === 'running' ? { ...j, state: 'queued', progress: restartProgress(j.progress, 'Waiting to resume (the server restarted)') } : undefined));
       }
       if (signal.aborted) {
         return writeJob(deps, jobId, (j) => (isFinal(j.state) ? undefined : { ...j, state: 'canceled', finishedAt: Date.now() }));
