@@ -25,6 +25,9 @@ const entryOf = (job: Job): SchedulerEntry => ({
  * every job left queued or running by a previous process, so nothing is forgotten; a job interrupted
  * while running goes back to queued and runs again with its provider intent, so nothing is created twice.
  */
+/** Waiting jobs up to this place in line get every move announced. */
+const ANNOUNCED_POSITIONS = 25;
+
 export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { idle(): Promise<void> } {
   const log = opts.logger ?? silentLogger;
   const scheduler = new FairScheduler(opts.limits);
@@ -90,6 +93,10 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
     for (const [jobId, position] of positions()) {
       const job = waiting.get(jobId);
       if (!job || lastPosition.get(jobId) === position) continue;
+      // Far back in a long queue, every arrival would re-announce hundreds of places (each an edit on the
+      // chat platform, on the loop that must answer the next interaction). There the place shown is the
+      // one at submission; announcements resume as the job nears the front.
+      if (position > ANNOUNCED_POSITIONS && lastPosition.has(jobId)) continue;
       lastPosition.set(jobId, position);
       opts.events.emit({ type: 'job.updated', job: { ...job, progress: { ...job.progress, queuePosition: position } } });
     }
