@@ -2,20 +2,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { createRng as rng } from '../src/providers/local/random.ts';
 
 export type PhotoFormat = 'png' | 'webp' | 'jpeg';
-
-/** Deterministic PRNG (mulberry32): the same seed draws the same picture on every machine. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A photo-like picture: smooth colour fields (coarse noise, upscaled and blurred), mid-frequency texture

@@ -4,16 +4,15 @@
  * It runs the same bench provider as Atelier, against the same fake Discord. BENCH_PUBLIC_KEY,
  * BENCH_API_URL, BENCH_PROVIDER as for the Atelier child.
  */
-import { createPublicKey, verify } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { REST } from '@discordjs/rest';
 import { Routes, type APIChatInputApplicationCommandInteraction } from 'discord-api-types/v10';
 import { benchProvider, providerDone, type BenchProviderOptions } from '../bench-provider.ts';
 import { serveParent, usage } from '../child.ts';
+import { discordKey, onVerifiedBody } from './verify.ts';
 
-const raw = Buffer.from(process.env.BENCH_PUBLIC_KEY ?? '', 'hex');
-const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]), format: 'der', type: 'spki' });
+const key = discordKey(process.env.BENCH_PUBLIC_KEY ?? '');
 const provider = await benchProvider(JSON.parse(process.env.BENCH_PROVIDER ?? '{}') as BenchProviderOptions);
 const rest = new REST({ api: process.env.BENCH_API_URL ?? '' });
 const ext: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
@@ -27,15 +26,7 @@ async function work(i: APIChatInputApplicationCommandInteraction): Promise<void>
 }
 
 const server = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const body = Buffer.concat(chunks);
-    const sig = Buffer.from(String(req.headers['x-signature-ed25519'] ?? ''), 'hex');
-    if (!verify(null, Buffer.concat([Buffer.from(String(req.headers['x-signature-timestamp'] ?? '')), body]), key, sig)) {
-      res.writeHead(401).end();
-      return;
-    }
+  onVerifiedBody(req, res, key, (body) => {
     const i = JSON.parse(body.toString('utf8')) as APIChatInputApplicationCommandInteraction;
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"type":5}');
     if (i.type === 2) void work(i).catch((err: unknown) => console.error('peer: job failed', err));
