@@ -1,7 +1,7 @@
 import type { Actor, Job, JobAction, Where } from './job.ts';
 import type { ImagineOptions } from './imagine-options.ts';
 import type { JobEvents } from './events.ts';
-import type { BlobStore, Store, StoredImage } from './ports.ts';
+import type { BlobStore, ImageSource, Store, StoredImage } from './ports.ts';
 import type { ProviderRegistry } from './registry.ts';
 import type { Settings, SettingsPatch, SettingsScope } from './settings.ts';
 
@@ -9,6 +9,12 @@ import type { Settings, SettingsPatch, SettingsScope } from './settings.ts';
 export interface ImageHandle {
   meta: StoredImage;
   bytes(): Promise<Uint8Array>;
+}
+
+export interface BlendOptions {
+  dimensions?: 'portrait' | 'square' | 'landscape';
+  provider?: string;
+  private?: boolean;
 }
 
 /** A child-job action a button can ask for. */
@@ -30,7 +36,12 @@ export interface Atelier {
    * Above a few jobs without `--yes`, nothing is queued and the prompts to confirm are returned.
    */
   imagineAll(options: ImagineOptions, actor: Actor, where: Where): Promise<{ jobs: Job[] } | { confirm: string[] }>;
-  /** A child job from a button: reroll, upscale N, vary N, remix with a new prompt. */
+  /**
+   * /blend: two to five pictures combined into new ones (Midjourney's /blend), on a provider whose capabilities
+   * say it blends. `dimensions` is Midjourney's portrait / square / landscape.
+   */
+  blend(sources: readonly ImageSource[], options: BlendOptions, actor: Actor, where: Where): Promise<Job>;
+  /** A child job from a button: reroll, upscale N, vary N, remix, zoom, pan, make square, vary region. */
   act(parentId: string, action: ButtonAction, actor: Actor, where: Where): Promise<Job>;
   /** `where` is where the actor acts from: see `mayRemove`. */
   cancel(jobId: string, actor: Actor, where: Where | undefined): Promise<Job>;
@@ -45,7 +56,10 @@ export interface Atelier {
    * behalf of a person goes through here: details, the remix form, /info, U/V, 🔄, ✏️.
    */
   viewJob(jobId: string, actor: Actor, where: Where): Promise<Job>;
+  /** The job's results: its images and grid. */
   images(jobId: string): Promise<ImageHandle[]>;
+  /** The user's own pictures the job started from (kind 'input'), for thumbnails. */
+  inputs(jobId: string): Promise<ImageHandle[]>;
   /** Queued and running jobs in the channel, in the order they will run. */
   queue(where: Where): Promise<Job[]>;
   recent(actor: Actor, limit?: number): Promise<Job[]>;

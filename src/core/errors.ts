@@ -19,7 +19,9 @@ export type UserErrorCode =
   | 'PROVIDER_UNAVAILABLE'
   | 'UNKNOWN_OUTCOME'
   | 'CANCELED'
-  | 'NOT_CONFIGURED';
+  | 'NOT_CONFIGURED'
+  /** A user's picture that cannot be used: too large, not an image, unreachable or at a private address. */
+  | 'INVALID_IMAGE';
 
 /** An error whose message is written for the person who caused it: it says what to change. */
 export class UserError extends Error {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cleanPromptText } from './prompt-text.ts';
-import { FORMATS, MODES, PHOTO_TYPES, TIMES, WEATHERS } from './request.ts';
+import { FORMATS, MAX_INPUT_IMAGES, MODES, PHOTO_TYPES, TIMES, WEATHERS } from './request.ts';
 
 /** An integer option in its range, with one message in plain words however the value is wrong (1e21, 1.5, "0x10"). */
 export function wholeNumber(min: number, max: number) {
@@ -43,6 +43,14 @@ export const imagineOptionsSchema = z.object({
   transparent: z.boolean().optional().describe('Transparent background where the provider can'),
   tile: z.boolean().optional().describe('Seamless tiling pattern (same as --tile)'),
   private: z.boolean().optional().describe('Only you see the result'),
+  /** Pictures attached to the command (Discord attachments, Slack files, playground uploads); URLs typed in the prompt are read from it. */
+  images: z
+    .array(z.union([z.object({ url: z.string().min(1).max(2048), name: z.string().max(200).optional() }), z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "a picture's bytes"), name: z.string().max(200).optional() })]))
+    .max(MAX_INPUT_IMAGES, `attach at most ${MAX_INPUT_IMAGES} pictures`)
+    .optional()
+    .describe('Pictures to start from'),
+  /** Image weight, as --iw: how much the pictures count against the text (0-3). */
+  imageWeight: z.number().min(0).max(3).optional().describe('How much the pictures count, 0-3 (--iw)'),
 });
 
 export type ImagineOptions = z.output<typeof imagineOptionsSchema>;

@@ -1,4 +1,8 @@
-import type { GenerationRequest, RequestField } from './request.ts';
+import type { GenerationRequest, Region, RequestField } from './request.ts';
+
+export type UpscaleMode = 'subtle' | 'creative';
+export type VaryStrength = 'subtle' | 'strong';
+export type PanDirection = 'left' | 'right' | 'up' | 'down';
 import type { ProviderIntent } from './provider.ts';
 import type { ShownError } from './errors.ts';
 
@@ -8,8 +12,18 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled
 export type JobAction =
   | { kind: 'imagine' }
   | { kind: 'reroll' }
-  | { kind: 'upscale'; index: number }
-  | { kind: 'vary'; index: number }
+  /** `mode`: Upscale (Subtle / Creative) where the provider has such upscalers; absent is the plain U. */
+  | { kind: 'upscale'; index: number; mode?: UpscaleMode }
+  /** `strength`: Vary (Subtle / Strong); absent is the provider's own V. */
+  | { kind: 'vary'; index: number; strength?: VaryStrength }
+  /** Zoom Out by `factor` (1.5, 2, or Custom Zoom 1.1-2) around image `index`; `prompt` when Custom Zoom changed it. */
+  | { kind: 'zoom'; index: number; factor: number; prompt?: string }
+  /** Extend image `index` by half its size towards `direction`. */
+  | { kind: 'pan'; index: number; direction: PanDirection; prompt?: string }
+  /** Extend image `index` to a square. */
+  | { kind: 'square'; index: number }
+  /** Repaint `region` of image `index`, optionally with a new prompt. */
+  | { kind: 'region'; index: number; region: Region; prompt?: string }
   | { kind: 'remix'; prompt: string }
   /** The same request again after a failure, seed kept. */
   | { kind: 'retry' };
@@ -50,6 +64,13 @@ export interface JobProgress {
   previewKey?: string;
 }
 
+/** The user's own pictures a job was given, stored in its folder (kind 'input'); `request.images` points at them. */
+export interface JobInput {
+  imageId: string;
+  /** Where it came from, for /info: a URL as typed or the attachment's file name. */
+  source: string;
+}
+
 export interface JobResult {
   imageIds: string[];
   gridImageId?: string;
@@ -81,6 +102,8 @@ export interface Job {
   error?: ShownError;
   /** Request fields a default filled rather than the user: a failover may drop these, never the rest. */
   defaulted?: RequestField[];
+  /** The user's own pictures given to this job (also the source of an edit), for thumbnails and /info. */
+  inputs?: JobInput[];
   /** Visible notes, e.g. "moved to Leonardo.ai after all-images.ai failed". */
   notes: string[];
   /** Bumped on every write: renderers and the one-writer rule use it to drop stale updates. */

@@ -5,9 +5,10 @@ import type { Settings, SettingsScope } from './settings.ts';
 export interface StoredImage {
   id: string;
   jobId: string;
-  /** 1-based position in the job's result; 0 for the grid. */
+  /** 1-based position in the job's result (or among its inputs); 0 for the grid. */
   index: number;
-  kind: 'image' | 'grid';
+  /** `input`: a user's own picture given to the job (image prompt, blend, the source of an edit). */
+  kind: 'image' | 'grid' | 'input';
   mime: string;
   width: number;
   height: number;
@@ -92,6 +93,18 @@ export interface ImageTools {
   preview(bytes: Uint8Array, maxSide: number): Promise<{ bytes: Uint8Array; mime: string }>;
   /** Decode check and dimensions; throws on something that is not an image. */
   probe(bytes: Uint8Array): Promise<{ mime: string; width: number; height: number }>;
+}
+
+/** Where a user's picture comes from: a URL (typed, or a platform's attachment / file URL) or bytes uploaded to us. */
+export type ImageSource = { url: string; name?: string } | { bytes: Uint8Array; name?: string };
+
+/**
+ * Fetches a user's picture by URL without letting a URL reach what it must not: public addresses only
+ * (redirects re-checked), the platform's own file hosts with the bot's credentials and no others, a size cap
+ * while reading, a deadline. Throws a UserError (INVALID_IMAGE) that says what to change.
+ */
+export interface ImageFetcher {
+  fetch(url: string, signal: AbortSignal): Promise<Uint8Array>;
 }
 
 /**

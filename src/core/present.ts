@@ -5,7 +5,35 @@ import { isFinal } from './job.ts';
 import { formatPrompt } from './prompt.ts';
 
 /** Everything a button can do; its id names an action and a job, nothing else, so it works after a restart. */
-export type ButtonKind = 'upscale' | 'vary' | 'reroll' | 'remix' | 'details' | 'delete' | 'cancel' | 'retry';
+export type ButtonKind = (typeof BUTTON_KINDS)[number];
+
+/** Every button kind; the toolbox kinds (after U) are Midjourney's: upscale and vary strengths, zoom, pan, square, region. */
+export const BUTTON_KINDS = [
+  'upscale',
+  'vary',
+  'reroll',
+  'remix',
+  'details',
+  'delete',
+  'cancel',
+  'retry',
+  'upsubtle',
+  'upcreative',
+  'varysubtle',
+  'varystrong',
+  'region',
+  'zoom2',
+  'zoom15',
+  'zoomcustom',
+  'square',
+  'panleft',
+  'panright',
+  'panup',
+  'pandown',
+] as const;
+
+/** Buttons whose press opens a form first (the new prompt, the zoom factor, the region), not a job at once. */
+export const FORM_BUTTONS: ReadonlySet<ButtonKind> = new Set(['remix', 'zoomcustom', 'region']);
 
 export interface ButtonSpec {
   kind: ButtonKind;
@@ -34,6 +62,22 @@ export function buttonAction(kind: ButtonKind, index: number): ButtonAction | un
       return { kind: 'reroll' };
     case 'retry':
       return { kind: 'retry' };
+    case 'upsubtle':
+    case 'upcreative':
+      return { kind: 'upscale', index, mode: kind === 'upsubtle' ? 'subtle' : 'creative' };
+    case 'varysubtle':
+    case 'varystrong':
+      return { kind: 'vary', index, strength: kind === 'varysubtle' ? 'subtle' : 'strong' };
+    case 'zoom2':
+    case 'zoom15':
+      return { kind: 'zoom', index, factor: kind === 'zoom2' ? 2 : 1.5 };
+    case 'square':
+      return { kind: 'square', index };
+    case 'panleft':
+    case 'panright':
+    case 'panup':
+    case 'pandown':
+      return { kind: 'pan', index, direction: kind.slice(3) as 'left' | 'right' | 'up' | 'down' };
     default:
       return undefined;
   }
@@ -43,8 +87,10 @@ export function encodeButtonId(kind: ButtonKind, jobId: string, index = 0): stri
   return `${PREFIX}:${kind}:${index}:${jobId}`;
 }
 
+const BUTTON_ID = new RegExp(`^a:(${BUTTON_KINDS.join('|')}):(\\d{1,2}):([\\w-]{1,80})$`);
+
 export function decodeButtonId(id: string): { kind: ButtonKind; index: number; jobId: string } | undefined {
-  const m = /^a:(upscale|vary|reroll|remix|details|delete|cancel|retry):(\d{1,2}):([\w-]{1,80})$/.exec(id);
+  const m = BUTTON_ID.exec(id);
   if (!m) return undefined;
   return { kind: m[1] as ButtonKind, index: Number(m[2]), jobId: m[3]! };
 }
@@ -71,6 +117,7 @@ export function buttonRows(job: Job, caps: ProviderCapabilities, imageCount: num
   }
   const rows: ButtonSpec[][] = [];
   const n = Math.min(imageCount, 8);
+  if (job.action.kind === 'upscale' && n === 1) return [...toolboxRows(job, caps), afterUpscaleTools(job)];
   // An upscale's result is one image; U / V on it would repeat the same picture.
   if (job.action.kind !== 'upscale' && n > 0) {
     if (caps.upscale) {
@@ -94,6 +141,50 @@ export function buttonRows(job: Job, caps: ProviderCapabilities, imageCount: num
   return rows.slice(0, 5);
 }
 
+/**
+ * Midjourney's buttons under an upscaled image, each only where the provider can: Upscale (Subtle / Creative),
+ * Vary (Subtle / Strong / Region), Zoom Out 2× / 1.5×, Custom Zoom, Make Square, and the four pans.
+ */
+export function toolboxRows(job: Job, caps: ProviderCapabilities, image?: { width: number; height: number }): ButtonSpec[][] {
+  const at = { index: 1 };
+  const first: ButtonSpec[] = [];
+  if (caps.upscale && caps.upscaleModes?.includes('subtle')) first.push(button('upsubtle', job.id, 'Upscale (Subtle)', 'secondary', at));
+  if (caps.upscale && caps.upscaleModes?.includes('creative')) first.push(button('upcreative', job.id, 'Upscale (Creative)', 'secondary', at));
+  if (caps.variations && caps.varyStrength) first.push(button('varysubtle', job.id, 'Vary (Subtle)', 'secondary', at), button('varystrong', job.id, 'Vary (Strong)', 'secondary', at));
+  if (caps.inpaint) first.push(button('region', job.id, 'Vary (Region)', 'secondary', at));
+  const rows = [first];
+  if (caps.outpaint) {
+    const zoom = [button('zoom2', job.id, 'Zoom Out 2x', 'secondary', at), button('zoom15', job.id, 'Zoom Out 1.5x', 'secondary', at), button('zoomcustom', job.id, 'Custom Zoom', 'secondary', at)];
+    // Make Square only for a picture that is not square already (the request's shape says so before the image is read).
+    const shape = image ?? shapeOf(job);
+    if (!shape || shape.width !== shape.height) zoom.push(button('square', job.id, 'Make Square', 'secondary', at));
+    rows.push(zoom);
+    rows.push([
+      button('panleft', job.id, 'Pan Left', 'secondary', { ...at, emoji: '⬅️' }),
+      button('panright', job.id, 'Pan Right', 'secondary', { ...at, emoji: '➡️' }),
+      button('panup', job.id, 'Pan Up', 'secondary', { ...at, emoji: '⬆️' }),
+      button('pandown', job.id, 'Pan Down', 'secondary', { ...at, emoji: '⬇️' }),
+    ]);
+  }
+  return rows.filter((r) => r.length > 0);
+}
+
+/** The square-or-not of a job's pictures from its request: an explicit size, else its aspect ratio (1:1 when unset). */
+function shapeOf(job: Job): { width: number; height: number } | undefined {
+  const r = job.request;
+  if (r.width !== undefined && r.height !== undefined) return { width: r.width, height: r.height };
+  if (r.edit || r.mode === 'advanced') return undefined;
+  const [w, h] = (r.aspectRatio ?? '1:1').split(':').map(Number);
+  return w && h ? { width: w, height: h } : undefined;
+}
+
+const afterUpscaleTools = (job: Job): ButtonSpec[] => [
+  button('reroll', job.id, 'Reroll', 'secondary', { emoji: '🔄' }),
+  button('remix', job.id, 'Remix', 'secondary', { emoji: '✏️' }),
+  button('details', job.id, 'Details', 'secondary', { emoji: 'ℹ️' }),
+  button('delete', job.id, 'Delete', 'secondary', { emoji: '🗑️' }),
+];
+
 /** "▰▰▰▰▱▱▱▱▱▱ 40%": a text bar every platform can show. */
 export function progressBar(percent: number, width = 10): string {
   const p = Math.max(0, Math.min(100, Math.round(percent)));
@@ -108,13 +199,29 @@ const ACTION_TEXT: Record<Job['action']['kind'], string> = {
   upscale: 'Upscale',
   vary: 'Variation',
   remix: 'Remix',
+  zoom: 'Zoom Out',
+  pan: 'Pan',
+  square: 'Make Square',
+  region: 'Vary (Region)',
 };
+
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
 /** "Variation of image 2" / "Upscale of image 3" / "Reroll" / "" for a plain imagine. */
 export function actionText(job: Job): string {
   const a = job.action;
-  if (a.kind === 'upscale' || a.kind === 'vary') return `${ACTION_TEXT[a.kind]} of image ${a.index}`;
-  return ACTION_TEXT[a.kind];
+  switch (a.kind) {
+    case 'upscale':
+      return `${a.mode ? `Upscale (${cap(a.mode)})` : ACTION_TEXT.upscale} of image ${a.index}`;
+    case 'vary':
+      return `${a.strength ? `Vary (${cap(a.strength)})` : ACTION_TEXT.vary} of image ${a.index}`;
+    case 'zoom':
+      return `Zoom Out ${a.factor}×`;
+    case 'pan':
+      return `Pan ${a.direction}`;
+    default:
+      return ACTION_TEXT[a.kind];
+  }
 }
 
 /** The one-line status every platform shows under the prompt. */

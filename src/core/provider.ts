@@ -1,4 +1,5 @@
-import type { GenerationRequest, Mode, RequestField } from './request.ts';
+import type { ImageRole, GenerationRequest, Mode, RequestField } from './request.ts';
+import type { UpscaleMode, VaryStrength } from './job.ts';
 
 /**
  * What a provider can do. The UI offers only this, and `checkCapabilities` refuses a request
@@ -32,10 +33,31 @@ export interface ProviderCapabilities {
   size?: NumberRange & { multipleOf: number };
   /** Fewer images above a side length (Leonardo: at most 4 when a side is over 768 px). */
   largeSize?: { overSide: number; maxCount: number };
-  /** Takes a user's own picture as image input (image-to-image). */
-  imageInput?: boolean;
+  /** Takes a user's own pictures (`request.images`): absent, it takes none and no image option is offered. */
+  imageInput?: ImageInputCapability;
+  /** Paints past a picture's edges (`request.edit` outpaint): Zoom Out, Custom Zoom, pan, Make Square. */
+  outpaint?: boolean;
+  /** Repaints a region of a picture (`request.edit` inpaint): Vary (Region). */
+  inpaint?: boolean;
+  /** Maps Vary (Subtle) and Vary (Strong) to its own strength (`SourceImage.strength`). */
+  varyStrength?: boolean;
+  /** Upscalers beyond the plain U (`SourceImage.upscaleMode`): Upscale (Subtle / Creative). */
+  upscaleModes?: readonly UpscaleMode[];
   /** What /help should also say: which models are reachable, what a setting costs. */
   notes?: readonly string[];
+}
+
+export interface ImageInputCapability {
+  /** How many pictures one request may carry (1-5). */
+  maxImages: number;
+  /** Which uses it has for them: image prompt, style reference (--sref), character reference (--cref). */
+  roles: readonly ImageRole[];
+  /** Whether --iw (image weight) maps to something it has (a strength): otherwise --iw is refused. */
+  weight?: boolean;
+  /** Whether it can combine 2+ pictures into one (/blend). */
+  blend?: boolean;
+  /** Needs the pictures at a public URL it fetches itself (all-images.ai, the Midjourney gateway): PUBLIC_URL must be set. */
+  needsPublicUrl?: boolean;
 }
 
 export interface NumberRange {
@@ -103,8 +125,13 @@ export interface ProviderRunContext {
   allowNsfw: boolean;
   /** Whether the channel lets U spend provider credits on a full-resolution purchase (all-images.ai). */
   paidUpscale?: boolean;
-  /** Reads one of our stored images, for image input from the user's own picture (`init.imageId`). */
-  readImage?(imageId: string): Promise<{ bytes: Uint8Array; mime: string }>;
+  /** Reads one of our stored images: the user's pictures (`request.images`), an edit's source, `init.imageId`. */
+  readImage?(imageId: string): Promise<{ bytes: Uint8Array; mime: string; width: number; height: number }>;
+  /**
+   * A public URL of one of our stored images that expires (an unguessable path under PUBLIC_URL), for providers
+   * that fetch pictures themselves. Absent when no PUBLIC_URL is set.
+   */
+  publicImageUrl?(imageId: string): Promise<string>;
 }
 
 /** A stored source image for upscale / variation. */
@@ -117,6 +144,10 @@ export interface SourceImage {
   providerImageId?: string;
   seed?: number;
   request: GenerationRequest;
+  /** Vary (Subtle / Strong); absent: the provider's own variation strength. */
+  strength?: VaryStrength;
+  /** Upscale (Subtle / Creative); absent: the plain upscale. */
+  upscaleMode?: UpscaleMode;
 }
 
 export interface ImageProvider {

@@ -9,6 +9,34 @@ export const MODES = ['simple', 'advanced'] as const;
 export const PROCESS_MODES = ['fast', 'relax'] as const;
 
 export type Mode = (typeof MODES)[number];
+
+/** What a user's own picture is to the request: Midjourney's image prompt, --sref (style) or --cref (character). */
+export const IMAGE_ROLES = ['prompt', 'style', 'character'] as const;
+export type ImageRole = (typeof IMAGE_ROLES)[number];
+/** Midjourney takes up to five images in /blend; the same bound holds for image prompts. */
+export const MAX_INPUT_IMAGES = 5;
+
+/** A region of a picture in fractions of its width and height (0..1), top-left origin: Vary (Region). */
+export const regionSchema = z
+  .object({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), width: z.number().gt(0).max(1), height: z.number().gt(0).max(1) })
+  .refine((r) => r.x + r.width <= 1.0001 && r.y + r.height <= 1.0001, 'the region must lie inside the picture');
+export type Region = z.output<typeof regionSchema>;
+
+/**
+ * An edit of one stored image. `outpaint` places the source at `left, top` on a larger canvas (source pixels)
+ * and asks the provider to paint the rest: zoom out, pan, make square. `inpaint` repaints `region`: Vary (Region).
+ */
+export const editSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('outpaint'),
+    imageId: z.string(),
+    canvas: z.object({ width: z.number().int().min(1).max(16384), height: z.number().int().min(1).max(16384) }),
+    left: z.number().int().min(0),
+    top: z.number().int().min(0),
+  }),
+  z.object({ kind: z.literal('inpaint'), imageId: z.string(), region: regionSchema }),
+]);
+export type ImageEdit = z.output<typeof editSchema>;
 export type Weather = (typeof WEATHERS)[number];
 export type TimeOfDay = (typeof TIMES)[number];
 
@@ -75,6 +103,18 @@ export const generationRequestSchema = z.object({
     .object({ imageId: z.string(), providerImageId: z.string().optional(), strength: z.number().min(0.1).max(0.9) })
     .optional(),
   midjourney: midjourneyBagSchema.optional(),
+  /** The user's own pictures, stored with the job (kind 'input'): image prompts, style or character references. */
+  images: z
+    .array(z.object({ imageId: z.string(), role: z.enum(IMAGE_ROLES).default('prompt') }))
+    .min(1)
+    .max(MAX_INPUT_IMAGES)
+    .optional(),
+  /** Midjourney's --iw: how much the image prompts weigh against the text, 0-3 (1 when unset). */
+  imageWeight: z.number().min(0).max(3).optional(),
+  /** /blend: combine the image prompts into one picture; the text prompt is Atelier's own, not the user's. */
+  blend: z.boolean().optional(),
+  /** Zoom out, pan, make square (outpaint) or Vary (Region) (inpaint) of one stored image. */
+  edit: editSchema.optional(),
 });
 
 export type GenerationRequest = z.output<typeof generationRequestSchema>;
@@ -107,6 +147,10 @@ export const FIELD_LABELS: Record<RequestField, string> = {
   processMode: 'process mode (fast/relax)',
   init: 'image-to-image source',
   midjourney: 'Midjourney parameters',
+  images: 'image input (image / image URLs / --sref / --cref)',
+  imageWeight: 'image weight (--iw)',
+  blend: 'blending images (/blend)',
+  edit: 'zoom, pan and region edits',
 };
 
 /** Width and height for an aspect ratio with the given long side, rounded to a multiple of `step`. */

@@ -158,12 +158,16 @@ export function adaptRequest(request: GenerationRequest, provider: ImageProvider
   if (request.mode === 'simple') {
     for (const [field, value] of Object.entries(request)) {
       if (value === undefined || field === 'mode' || field === 'prompt' || field === 'rawPrompt' || field === 'tags' || field === 'metadata') continue;
+      if (PICTURE_FIELDS.has(field)) continue;
       if (!caps.fields.includes(field as RequestField)) {
         const refused = cannot(field as RequestField);
         if (refused) return refused;
       }
     }
   }
+  // Pictures are never a default: a provider that cannot take them as asked stops the move.
+  const pictures = pictureRefusal(request, caps);
+  if (pictures) return { refusal: `${provider.displayName} cannot do ${pictures}, which you asked for` };
   if (typeof out.aspectRatio === 'string' && caps.aspectRatios !== 'any' && !caps.aspectRatios.includes(out.aspectRatio)) {
     const refused = cannot('aspectRatio');
     if (refused) return refused;
@@ -172,6 +176,21 @@ export function adaptRequest(request: GenerationRequest, provider: ImageProvider
     return { refusal: `${provider.displayName} cannot make ${request.count} images at a time` };
   }
   return { request: generationRequestSchema.parse(out), dropped };
+}
+
+/** Request fields about the user's pictures: their capabilities are `imageInput`, `outpaint` and `inpaint`, not `fields`. */
+const PICTURE_FIELDS = new Set(['images', 'imageWeight', 'blend', 'edit']);
+
+/** What of the request's pictures a provider cannot take, as a label; undefined when it can take them all. */
+export function pictureRefusal(request: GenerationRequest, caps: ImageProvider['capabilities']): string | undefined {
+  const input = caps.imageInput;
+  if (request.images?.length) {
+    if (!input || request.images.length > input.maxImages || request.images.some((i) => !input.roles.includes(i.role))) return FIELD_LABELS.images;
+    if (request.imageWeight !== undefined && !input.weight) return FIELD_LABELS.imageWeight;
+    if (request.blend && !input.blend) return FIELD_LABELS.blend;
+  }
+  if (request.edit && !(request.edit.kind === 'outpaint' ? caps.outpaint : caps.inpaint)) return FIELD_LABELS.edit;
+  return undefined;
 }
 
 /** Ranges a provider declares are checked here, before anything is queued or billed. */

@@ -19,6 +19,8 @@ export interface RunnerDeps {
   /** Channel and server settings of the job, for NSFW and the fallback provider. */
   settingsFor(job: Job): Promise<Settings>;
   jobTimeoutMs: number;
+  /** A public, expiring URL of a stored image, for providers that fetch pictures themselves; absent without PUBLIC_URL. */
+  publicImageUrl?: (imageId: string) => Promise<string>;
   /** Tests inject faults at named points (e.g. between a provider's create and our persist). */
   faults?: (point: string, job: Job) => void | Promise<void>;
 }
@@ -151,11 +153,20 @@ async function execute(deps: RunnerDeps, job: Job, signal: AbortSignal): Promise
       await writeJob(deps, job.id, (j) => ({ ...j, providerJobId }));
     },
     resume: job.intent || job.providerJobId ? { intent: job.intent, providerJobId: job.providerJobId } : undefined,
+    readImage: async (imageId) => {
+      const meta = await deps.store.getImage(imageId);
+      const bytes = meta ? await deps.blobs.get(meta.blobKey) : undefined;
+      if (!meta || !bytes) throw new UserError('NOT_FOUND', 'A picture this job starts from is no longer stored (it may have been deleted). Start again with /imagine.');
+      return { bytes, mime: meta.mime, width: meta.width, height: meta.height };
+    },
+    ...(deps.publicImageUrl ? { publicImageUrl: deps.publicImageUrl } : {}),
   };
   switch (job.action.kind) {
     case 'upscale':
     case 'vary': {
       const source = await loadSource(deps, job, job.action.index);
+      if (job.action.kind === 'upscale' && job.action.mode) source.upscaleMode = job.action.mode;
+      if (job.action.kind === 'vary' && job.action.strength) source.strength = job.action.strength;
       const op = job.action.kind === 'upscale' ? provider.upscale : provider.vary;
       if (!op) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot ${job.action.kind} images.`);
       return withholdFlagged(await op.call(provider, source, ctx), ctx.allowNsfw, provider.displayName);

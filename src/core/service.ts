@@ -12,7 +12,7 @@ import { silentLogger } from './ports.ts';
 import { CONFIRM_ABOVE, expandPrompt, MAX_JOBS_PER_PROMPT } from './permutations.ts';
 import { applyPresets } from './presets.ts';
 import { formatPrompt, withoutSeedFlag } from './prompt.ts';
-import type { GenerationRequest, RequestField } from './request.ts';
+import { MAX_INPUT_IMAGES, type GenerationRequest, type RequestField } from './request.ts';
 import type { ProviderRegistry } from './registry.ts';
 import { chooseProvider, resolveWithDefaults } from './resolve.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -21,6 +21,9 @@ import { mayChangeScope, nsfwAllowed, WHO_MAY_CHANGE } from './permissions.ts';
 import { applySettingsPatch, mergeSettings, readStoredSettings, scopeKey, settingsPatchSchema, type Settings, type SettingsScope } from './settings.ts';
 import { maySee, mayRemove } from './visibility.ts';
 import { forgetJob } from './forget.ts';
+import { checkImageInput, DEFAULT_IMAGE_INPUT_LIMITS, extractImageRefs, fetchImages, planCopies, plannedInputs, readCopies, storeCopies, storeInputs, type FetchedImage, type ImageInputLimits, type ImageRef } from './image-input.ts';
+import { editFor } from './edits.ts';
+import type { ImageFetcher } from './ports.ts';
 
 export interface AtelierLimits {
   maxQueuedPerUser: number;
@@ -41,6 +44,8 @@ export interface AtelierDeps {
   defaultProvider: string;
   limits: AtelierLimits;
   logger?: Logger;
+  /** Users' own pictures: how URLs are fetched, how large they may be, whether stored ones can be served at PUBLIC_URL. */
+  imageInput?: { fetcher?: ImageFetcher; limits?: Partial<ImageInputLimits>; publicUrl?: boolean };
   newId?: () => string;
   now?: () => number;
 }
@@ -53,9 +58,51 @@ export interface AtelierService extends Atelier {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** /blend has no words of the user's: this asks the provider for what Midjourney's /blend does. */
+export const BLEND_PROMPT = 'one new picture that blends the given pictures: their subjects, styles and colours combined';
+/** Midjourney's /blend dimensions: portrait 2:3, square 1:1, landscape 3:2. */
+export const BLEND_FORMATS = { portrait: '2:3', square: '1:1', landscape: '3:2' } as const;
+
 /** What makes two presses "the same button": the action, its image, and for remix its prompt. */
-const actionKey = (a: JobAction): string => (a.kind === 'upscale' || a.kind === 'vary' ? `${a.kind}:${a.index}` : a.kind === 'remix' ? `remix:${a.prompt}` : a.kind);
-const actionLabel = (a: ButtonAction): string => (a.kind === 'upscale' || a.kind === 'vary' ? `${a.kind === 'upscale' ? 'upscale' : 'variation'} of image ${a.index}` : a.kind);
+function actionKey(a: JobAction): string {
+  switch (a.kind) {
+    case 'upscale':
+      return `upscale:${a.index}:${a.mode ?? ''}`;
+    case 'vary':
+      return `vary:${a.index}:${a.strength ?? ''}`;
+    case 'remix':
+      return `remix:${a.prompt}`;
+    case 'zoom':
+      return `zoom:${a.index}:${a.factor}:${a.prompt ?? ''}`;
+    case 'pan':
+      return `pan:${a.index}:${a.direction}:${a.prompt ?? ''}`;
+    case 'square':
+      return `square:${a.index}`;
+    case 'region':
+      return `region:${a.index}:${JSON.stringify(a.region)}:${a.prompt ?? ''}`;
+    default:
+      return a.kind;
+  }
+}
+function actionLabel(a: ButtonAction): string {
+  switch (a.kind) {
+    case 'upscale':
+      return `${a.mode ? `${a.mode} ` : ''}upscale of image ${a.index}`;
+    case 'vary':
+      return `${a.strength ? `${a.strength} ` : ''}variation of image ${a.index}`;
+    case 'zoom':
+      return `zoom out ${a.factor}× of image ${a.index}`;
+    case 'pan':
+      return `pan ${a.direction} of image ${a.index}`;
+    case 'square':
+      return `square version of image ${a.index}`;
+    case 'region':
+      return `region variation of image ${a.index}`;
+    default:
+      return a.kind;
+  }
+}
+const EDIT_VERBS = { zoom: 'zoom out', pan: 'pan', square: 'make pictures square', region: 'repaint a region (Vary (Region))' } as const;
 const shortId = () => randomUUID().replace(/-/g, '').slice(0, 16);
 
 /** The generation use case behind every platform. */
@@ -67,6 +114,15 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   const newId = deps.newId ?? shortId;
   let queue = deps.queue;
   const settingsLock = new KeyedLock();
+  const inputLimits: ImageInputLimits = { ...DEFAULT_IMAGE_INPUT_LIMITS, ...deps.imageInput?.limits };
+  const publicUrl = deps.imageInput?.publicUrl === true;
+  /** Providers that can take pictures, for the message that refuses them elsewhere. */
+  const ableToTakeImages = (blend?: boolean) => () =>
+    providers
+      .ids()
+      .map((id) => providers.get(id))
+      .filter((p) => p.capabilities.imageInput && (!blend || p.capabilities.imageInput.blend))
+      .map((p) => `${p.id} (${p.displayName})`);
   const pressLock = new KeyedLock();
 
   const scope = (kind: SettingsScope['kind'], platform: string, id: string): SettingsScope => ({ kind, platform, id });
@@ -115,9 +171,21 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     }
   }
 
-  async function submit(job: Job): Promise<Job> {
+  /**
+   * Persists and queues a job. `files` stores what the job's row must exist for (its pictures): if that fails,
+   * the job goes whole, so nothing is left half-made.
+   */
+  async function submit(job: Job, files?: () => Promise<void>): Promise<Job> {
     if (!queue) throw new Error('no job queue attached');
     await store.createJob(job);
+    if (files) {
+      try {
+        await files();
+      } catch (err) {
+        await forgetJob({ store, blobs }, job.id).catch(() => undefined);
+        throw err;
+      }
+    }
     await store.recordUsage(job.owner.platform, job.owner.userId, job.id, job.createdAt);
     events.emit({ type: 'job.updated', job });
     await queue.enqueue(job);
@@ -135,16 +203,65 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     return { id: newId(), state: 'queued', createdAt: now(), progress: {}, attempts: 0, notes: [], version: 0, ...fields };
   }
 
-  /** Everything /imagine checks short of the queue limits, for one prompt (presets already applied). */
-  async function draftImagine(rawOptions: ImagineOptions, actor: Actor, where: Where): Promise<{ job: Job; policy: Settings }> {
-    const options = imagineOptionsSchema.parse(rawOptions);
+  interface Draft {
+    job: Job;
+    policy: Settings;
+    /** Pictures to fetch and store with the job, in order. */
+    refs: ImageRef[];
+  }
+
+  /**
+   * Everything /imagine checks short of the queue limits and fetching pictures, for one prompt (presets already
+   * applied). In simple mode, URLs before the description, --sref / --cref URLs and --iw are read as Midjourney
+   * reads them; in advanced mode the prompt goes to Midjourney as typed, URLs included.
+   */
+  async function draftImagine(rawOptions: ImagineOptions, actor: Actor, where: Where, blend = false): Promise<Draft> {
+    let options = imagineOptionsSchema.parse(rawOptions);
     const { merged, policy } = await layered(actor, where);
     checkRoles(policy, actor);
     moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
     const providerId = chooseProvider(options, merged, deps.defaultProvider);
     const provider = providers.get(providerId);
-    const { request, defaulted } = resolveWithDefaults(options, merged, provider);
-    return { job: newJob({ action: { kind: 'imagine' }, provider: providerId, request, defaulted, owner: actor, where, private: options.private ?? merged.private ?? false }), policy };
+    const refs: ImageRef[] = (options.images ?? []).map((source) => ({ source, role: 'prompt' }));
+    let weight = options.imageWeight;
+    if ((options.mode ?? merged.mode ?? 'simple') === 'simple') {
+      const typed = extractImageRefs(options.prompt);
+      if (typed.refs.length || typed.weight !== undefined) {
+        if (!typed.prompt) throw new UserError('INVALID_OPTIONS', 'Add a description after the picture URLs: say what to make of them.');
+        if (weight !== undefined && typed.weight !== undefined) throw new UserError('CONFLICT', `--iw ${typed.weight} and the image weight option ${weight} set the same thing twice: keep one.`);
+        refs.push(...typed.refs);
+        weight ??= typed.weight;
+        options = { ...options, prompt: typed.prompt };
+      }
+    }
+    checkImageInput(provider, { refs, weight, blend }, ableToTakeImages(blend), publicUrl);
+    const { images: _images, imageWeight: _weight, ...rest } = options;
+    const resolved = resolveWithDefaults(rest, merged, provider);
+    const request = { ...resolved.request, ...(weight !== undefined ? { imageWeight: weight } : {}), ...(blend ? { blend: true } : {}) };
+    return { job: newJob({ action: { kind: 'imagine' }, provider: providerId, request, defaulted: resolved.defaulted, owner: actor, where, private: options.private ?? merged.private ?? false }), policy, refs };
+  }
+
+  /** Fetches each distinct picture once, however many jobs (a permutation) use it. */
+  async function fetchFor(drafts: readonly Draft[]): Promise<FetchedImage[][]> {
+    const cache = new Map<unknown, Promise<FetchedImage>>();
+    const signal = AbortSignal.timeout(60_000);
+    const one = (ref: ImageRef) => {
+      const key = 'url' in ref.source ? `${ref.role}|${ref.source.url}` : ref.source;
+      let p = cache.get(key);
+      if (!p) {
+        p = fetchImages([ref], { fetcher: deps.imageInput?.fetcher, images: deps.images, limits: inputLimits }, signal).then((r) => r[0]!);
+        cache.set(key, p);
+      }
+      return p;
+    };
+    const out: FetchedImage[][] = [];
+    // One at a time, in order: the first bad picture is the one the message names.
+    for (const d of drafts) {
+      const pics: FetchedImage[] = [];
+      for (const ref of d.refs) pics.push(await one(ref));
+      out.push(pics);
+    }
+    return out;
   }
 
   /** Personal presets live in the user's own scope only: a channel cannot add text to someone's prompts. */
@@ -157,6 +274,41 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       throw new UserError('NOT_FOUND', 'That job no longer exists, or is not yours to see here (it may have been deleted, be private, or live in another channel).');
     }
     return job;
+  }
+
+  async function readBlob(key: string): Promise<Uint8Array> {
+    const b = await blobs.get(key);
+    if (!b) throw new UserError('NOT_FOUND', 'That image is no longer stored.');
+    return b;
+  }
+
+  /**
+   * A child keeps its own copies of the pictures it starts from (its parent's image prompts, an edit's source),
+   * so deleting the parent never breaks it and a restart finds them in its own folder.
+   */
+  async function submitChild(parent: Job, draft: Job): Promise<Job> {
+    const req = draft.request;
+    const labels = new Map((parent.inputs ?? []).map((i) => [i.imageId, i.source]));
+    const sources = [
+      ...(req.images ?? []).map((i) => ({ imageId: i.imageId, label: labels.get(i.imageId) ?? 'a picture of the parent job' })),
+      ...(req.edit ? [{ imageId: req.edit.imageId, label: labels.get(req.edit.imageId) ?? `image ${req.edit.imageId.slice(parent.id.length + 1)} of job ${parent.id}` }] : []),
+    ];
+    if (!sources.length) return submit(draft);
+    const { ids, inputs } = planCopies(draft.id, sources);
+    const copies = await readCopies(ids, { store, blobs });
+    const request: GenerationRequest = {
+      ...req,
+      ...(req.images ? { images: req.images.map((i) => ({ ...i, imageId: ids.get(i.imageId)! })) } : {}),
+      ...(req.edit ? { edit: { ...req.edit, imageId: ids.get(req.edit.imageId)! } } : {}),
+    };
+    return submit({ ...draft, request, inputs }, () => storeCopies(draft.id, copies, { store, blobs }, now()));
+  }
+
+  /** A new job with its fetched pictures: the request points at them by the ids they will be stored under. */
+  function submitWithPictures(draft: Job, pictures: readonly FetchedImage[] | undefined): Promise<Job> {
+    if (!pictures?.length) return submit(draft);
+    const { images, inputs } = plannedInputs(draft.id, pictures);
+    return submit({ ...draft, request: { ...draft.request, images }, inputs }, () => storeInputs(draft.id, pictures, { store, blobs }, now()));
   }
 
   async function mayPress(job: Job, action: ButtonAction | { kind: 'cancel' | 'delete' | 'details' }, actor: Actor): Promise<boolean> {
@@ -177,8 +329,11 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     switch (action.kind) {
       case 'upscale':
       case 'vary': {
-        const able = action.kind === 'upscale' ? provider.capabilities.upscale && provider.upscale : provider.capabilities.variations && provider.vary;
+        const caps = provider.capabilities;
+        const able = action.kind === 'upscale' ? caps.upscale && provider.upscale : caps.variations && provider.vary;
         if (!able) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot ${action.kind === 'upscale' ? 'upscale' : 'make variations of'} images.`);
+        if (action.kind === 'upscale' && action.mode && !caps.upscaleModes?.includes(action.mode)) throw new UserError('UNSUPPORTED', `${provider.displayName} has no ${action.mode} upscaler; use the plain U.`);
+        if (action.kind === 'vary' && action.strength && !caps.varyStrength) throw new UserError('UNSUPPORTED', `${provider.displayName} has no variation strength; use the plain V.`);
         if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
         const count = parent.result?.imageIds.length ?? 0;
         if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
@@ -188,6 +343,26 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         // A reroll is new images for the same prompt: the old seed, typed or inside a raw prompt, would give the same pictures back.
         const { seed: _seed, ...rest } = parent.request;
         return inherited(rest.rawPrompt === undefined ? rest : { ...rest, rawPrompt: withoutSeedFlag(rest.rawPrompt) });
+      }
+      case 'zoom':
+      case 'pan':
+      case 'square':
+      case 'region': {
+        const caps = provider.capabilities;
+        if (!(action.kind === 'region' ? caps.inpaint : caps.outpaint)) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot ${EDIT_VERBS[action.kind]}.`);
+        if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
+        const meta = (await store.listImages(parent.id)).find((i) => i.kind === 'image' && i.index === action.index);
+        if (!meta) throw new UserError('INVALID_OPTIONS', `That job has no image ${action.index}.`);
+        // A new picture around the old one: the old seed and the old edit (a zoom of a zoom) do not carry over.
+        const { seed: _seed, edit: _edit, ...base } = parent.request;
+        let request: GenerationRequest = { ...base, ...(base.rawPrompt !== undefined ? { rawPrompt: withoutSeedFlag(base.rawPrompt) } : {}), edit: editFor(action, meta.id, meta) };
+        const newPrompt = 'prompt' in action ? action.prompt?.trim() : undefined;
+        if (newPrompt) {
+          const typed = imagineOptionsSchema.shape.prompt.parse(newPrompt);
+          moderate(typed, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
+          request = request.mode === 'advanced' ? { ...request, rawPrompt: typed, prompt: typed } : { ...request, prompt: typed };
+        }
+        return inherited(request);
       }
       case 'retry':
         if (parent.state !== 'failed' && parent.state !== 'canceled') throw new UserError('INVALID_OPTIONS', 'Only a failed job can be retried; use 🔄 for new images.');
@@ -212,7 +387,10 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         const options = imagineOptionsSchema.parse({ prompt: action.prompt, mode: parent.request.mode, provider: parent.provider, ...carried });
         moderate(options.prompt, { banned: policy.bannedWords ?? [], allowNsfw: nsfwAllowed(where, policy) });
         const { merged } = await layered(actor, where);
-        return resolveWithDefaults(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
+        const remixed = resolveWithDefaults(options, { ...merged, processMode: parent.request.processMode ?? merged.processMode }, provider);
+        // The pictures stay: a remix changes the words, not what the job started from.
+        const { images, imageWeight, blend, edit } = parent.request;
+        return { ...remixed, request: { ...remixed.request, ...(images ? { images } : {}), ...(imageWeight !== undefined ? { imageWeight } : {}), ...(blend ? { blend } : {}), ...(edit ? { edit } : {}) } };
       }
     }
   }
@@ -229,9 +407,25 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
 
     async imagine(rawOptions: ImagineOptions, actor, where) {
       const options = imagineOptionsSchema.parse(rawOptions);
-      const { job, policy } = await draftImagine({ ...options, prompt: applyPresets(options.prompt, await presetsOf(actor)) }, actor, where);
-      await checkLimits(policy, actor);
-      return submit(job);
+      const draft = await draftImagine({ ...options, prompt: applyPresets(options.prompt, await presetsOf(actor)) }, actor, where);
+      await checkLimits(draft.policy, actor);
+      const [pictures] = await fetchFor([draft]);
+      return submitWithPictures(draft.job, pictures);
+    },
+
+    async blend(sources, options, actor, where) {
+      if (sources.length < 2) throw new UserError('INVALID_OPTIONS', `/blend combines 2 to ${MAX_INPUT_IMAGES} pictures; you gave ${sources.length}. Add another, or use /imagine with one picture.`);
+      if (sources.length > MAX_INPUT_IMAGES) throw new UserError('INVALID_OPTIONS', `/blend takes at most ${MAX_INPUT_IMAGES} pictures; you gave ${sources.length}.`);
+      const format = options.dimensions ? BLEND_FORMATS[options.dimensions] : undefined;
+      const draft = await draftImagine({ prompt: BLEND_PROMPT, images: [...sources], format, provider: options.provider, private: options.private }, actor, where, true);
+      await checkLimits(draft.policy, actor);
+      const [pictures] = await fetchFor([draft]);
+      return submitWithPictures(draft.job, pictures);
+    },
+
+    async inputs(jobId): Promise<ImageHandle[]> {
+      const metas = (await store.listImages(jobId)).filter((m) => m.kind === 'input');
+      return metas.sort((a, b) => a.index - b.index).map((meta) => ({ meta, bytes: () => readBlob(meta.blobKey) }));
     },
 
     async imagineAll(rawOptions: ImagineOptions, actor, where) {
@@ -240,11 +434,12 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       const { prompts, confirmed } = expandPrompt(applyPresets(options.prompt, await presetsOf(actor)), policy.maxJobsPerPrompt ?? MAX_JOBS_PER_PROMPT);
       if (prompts.length > CONFIRM_ABOVE && !confirmed) return { confirm: prompts };
       // Every job is checked before any is queued: a permutation is queued whole or not at all.
-      const drafts = [];
+      const drafts: Draft[] = [];
       for (const prompt of prompts) drafts.push(await draftImagine({ ...options, prompt }, actor, where));
       await checkLimits(drafts[0]!.policy, actor, drafts.length);
+      const pictures = await fetchFor(drafts);
       const jobs: Job[] = [];
-      for (const d of drafts) jobs.push(await submit(d.job));
+      for (const [i, d] of drafts.entries()) jobs.push(await submitWithPictures(d.job, pictures[i]));
       return { jobs };
     },
 
@@ -287,7 +482,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         checkRoles(policy, actor);
         const { request, defaulted } = await childRequest(parent, action, actor, where, policy);
         await checkLimits(policy, actor);
-        return submit(newJob({ action, parentId: parent.id, provider: parent.provider, request, defaulted, owner: actor, where, private: parent.private }));
+        return submitChild(parent, newJob({ action, parentId: parent.id, provider: parent.provider, request, defaulted, owner: actor, where, private: parent.private }));
       });
     },
 
@@ -329,17 +524,9 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     viewJob: (jobId, actor, where) => visibleJob(jobId, actor, where),
 
     async images(jobId): Promise<ImageHandle[]> {
-      const metas = await store.listImages(jobId);
-      return metas
-        .sort((a, b) => a.index - b.index)
-        .map((meta) => ({
-          meta,
-          bytes: async () => {
-            const b = await blobs.get(meta.blobKey);
-            if (!b) throw new UserError('NOT_FOUND', 'That image is no longer stored.');
-            return b;
-          },
-        }));
+      // The user's own pictures are not results: `inputs` has them.
+      const metas = (await store.listImages(jobId)).filter((m) => m.kind !== 'input');
+      return metas.sort((a, b) => a.index - b.index).map((meta) => ({ meta, bytes: () => readBlob(meta.blobKey) }));
     },
 
     async queue(where) {

@@ -74,3 +74,45 @@ export function advancedProvider(): ImageProvider & { seen: GenerationRequest[] 
     seen,
   };
 }
+
+/**
+ * Takes every kind of picture input and edit, and records what it was handed: each request, the bytes of each
+ * picture it read back through `ctx.readImage`, and the strength / mode of each U and V. Draws with `local`.
+ */
+export function pictureProvider(): ImageProvider & { seen: { request: GenerationRequest; pictures: { mime: string; width: number; height: number; size: number }[] }[]; sources: SourceImage[] } {
+  const seen: { request: GenerationRequest; pictures: { mime: string; width: number; height: number; size: number }[] }[] = [];
+  const sources: SourceImage[] = [];
+  return {
+    id: 'pictures',
+    displayName: 'Pictures',
+    capabilities: {
+      ...local.capabilities,
+      imageInput: { maxImages: 5, roles: ['prompt', 'style', 'character'], weight: true, blend: true },
+      outpaint: true,
+      inpaint: true,
+      varyStrength: true,
+      upscaleModes: ['subtle', 'creative'],
+    },
+    async generate(request, ctx) {
+      const ids = [...(request.images ?? []).map((i) => i.imageId), ...(request.edit ? [request.edit.imageId] : [])];
+      const pictures = [];
+      for (const id of ids) {
+        const p = await ctx.readImage!(id);
+        pictures.push({ mime: p.mime, width: p.width, height: p.height, size: p.bytes.byteLength });
+      }
+      seen.push({ request, pictures });
+      const { images: _i, imageWeight: _w, blend: _b, edit: _e, ...plain } = request;
+      return local.generate(plain, ctx);
+    },
+    upscale(source, ctx) {
+      sources.push(source);
+      return local.upscale!(source, ctx);
+    },
+    vary(source, ctx) {
+      sources.push(source);
+      return local.vary!(source, ctx);
+    },
+    seen,
+    sources,
+  };
+}

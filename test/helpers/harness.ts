@@ -6,7 +6,7 @@ import { isFinal } from '../../src/core/job.ts';
 import type { ImageProvider } from '../../src/core/provider.ts';
 import { ProviderRegistry } from '../../src/core/registry.ts';
 import { runJob, type RunnerDeps } from '../../src/core/runner.ts';
-import { createAtelier, type AtelierLimits, type AtelierService } from '../../src/core/service.ts';
+import { createAtelier, type AtelierDeps, type AtelierLimits, type AtelierService } from '../../src/core/service.ts';
 import { JobEvents } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/core/ports.ts';
 import type { SchedulerLimits } from '../../src/core/scheduler.ts';
@@ -30,7 +30,7 @@ export const mod: Actor = { platform: 'web', userId: 'mo', displayName: 'Mo', ca
 export const here: Where = { platform: 'web', channelId: 'general', serverId: 'srv' };
 
 /** The real core over a real SQLite file, the local renderer at 128 px and the in-process queue. */
-export async function createHarness(opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string } = {}): Promise<Harness> {
+export async function createHarness(opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string; imageInput?: AtelierDeps['imageInput'] } = {}): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'atelier-core-'));
   const store = createSqliteStore(join(dir, 'atelier.db'));
   await store.migrate();
@@ -39,7 +39,7 @@ export async function createHarness(opts: { providers?: ImageProvider[]; schedul
   const providers = new ProviderRegistry().register(createLocalProvider({ longSide: 128, previewSide: 64 }));
   for (const p of opts.providers ?? []) providers.register(p);
   const events = new JobEvents();
-  const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', limits: { maxQueuedPerUser: 10, maxQueuedTotal: 1000, dailyQuotaPerUser: 0, ...opts.limits } });
+  const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', limits: { maxQueuedPerUser: 10, maxQueuedTotal: 1000, dailyQuotaPerUser: 0, ...opts.limits }, ...(opts.imageInput ? { imageInput: opts.imageInput } : {}) });
   const deps: RunnerDeps = { store, blobs, images, providers, events, logger: silentLogger, settingsFor: (j) => atelier.settingsFor(j.where), jobTimeoutMs: 30_000 };
   const queue = createInProcessQueue({ store, events, run: (id, signal) => runJob(deps, id, signal), limits: { global: 2, perUser: 1, perChannel: 2, ...opts.scheduler } });
   atelier.attachQueue(queue);

@@ -370,13 +370,13 @@ describe('Leonardo models, per-model rules and what users reach', () => {
     expect(c.models?.[0]).toMatchObject({ name: 'phoenix', id: PHOENIX_ID });
     expect(c.models?.map((m) => m.name)).toEqual(expect.arrayContaining(['lucid-origin', 'flux-dev', 'kino-xl']));
     expect(c.styles).toEqual(expect.arrayContaining(['Dynamic', 'Cinematic Close-Up', 'Pro B&W Photography']));
-    expect(c).toMatchObject({ steps: { min: 10, max: 60 }, guidance: { min: 1, max: 20 }, size: { min: 32, max: 1536, multipleOf: 8 }, largeSize: { overSide: 768, maxCount: 4 }, maxCount: 8, imageInput: true });
+    expect(c).toMatchObject({ steps: { min: 10, max: 60 }, guidance: { min: 1, max: 20 }, size: { min: 32, max: 1536, multipleOf: 8 }, largeSize: { overSide: 768, maxCount: 4 }, maxCount: 8, imageInput: { maxImages: 1, roles: ['prompt'], weight: true } });
     expect(c.notes?.join(' ')).toMatch(/not reachable/);
   });
 });
 
 describe('Leonardo image input: POST /init-image and the presigned upload', () => {
-  const picture = async () => ({ bytes: await makePng(32, 32), mime: 'image/png' });
+  const picture = async () => ({ bytes: await makePng(32, 32), mime: 'image/png', width: 32, height: 32 });
 
   it('uploads the user\'s own picture, then generates from init_image_id (legacy model)', async () => {
     const ctx = makeCtx({ readImage: async () => picture() });

@@ -81,7 +81,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     guidance: { min: 1, max: 20 },
     size: SIZE,
     largeSize: LARGE,
-    imageInput: Boolean(o.uploader),
+    ...(o.uploader ? { imageInput: { maxImages: 1, roles: ['prompt'] as const, weight: true } } : {}),
     notes: [
       `Default model: ${defaultModel.name}. Any platform model is reachable by its name (GET /platformModels) or id through POST /v1/generations.`,
       'Models the docs place only on /v2/generations (FLUX.2 Pro, FLUX.1 Kontext [pro], Nano Banana, GPT Image, Seedream, Ideogram) are not reachable here.',
