@@ -219,9 +219,22 @@ export function actionText(job: Job): string {
       return `Zoom Out ${a.factor}×`;
     case 'pan':
       return `Pan ${a.direction}`;
+    case 'imagine':
+      return job.request.blend ? 'Blend' : '';
     default:
       return ACTION_TEXT[a.kind];
   }
+}
+
+/**
+ * "Started from 2 pictures: photo.png, https://…": the line every platform shows beside the pictures' thumbnails,
+ * so a reader knows what the job was given. Empty for a job without pictures.
+ */
+export function inputsText(job: Job): string {
+  const inputs = job.inputs ?? [];
+  if (!inputs.length) return '';
+  const names = inputs.map((i) => (i.source.length > 60 ? `${i.source.slice(0, 59)}…` : i.source));
+  return `Started from ${inputs.length} picture${inputs.length === 1 ? '' : 's'}: ${names.join(', ')}`;
 }
 
 /** The one-line status every platform shows under the prompt. */

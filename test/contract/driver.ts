@@ -72,6 +72,13 @@ export interface SignatureProbe {
   status: number;
 }
 
+/** A picture a test user attaches. */
+export interface TestImage {
+  name: string;
+  bytes: Uint8Array;
+  contentType: string;
+}
+
 export interface ContractDriver {
   readonly name: string;
   readonly capabilities: DriverCapabilities;
@@ -84,6 +91,14 @@ export interface ContractDriver {
 
   /** A slash command typed by `user` in the test channel; options are typed values keyed by option name. */
   command(user: TestUser, name: string, options: Record<string, string | number | boolean>): Promise<Ack>;
+  /**
+   * /imagine with pictures attached the platform's own way: Discord attachment options (the file hosted on the
+   * fake CDN, its URL in `resolved.attachments`), Slack's /imagine modal file input (the file on the fake
+   * `files.slack.com` behind the bot token), a playground upload. `options` as for `command`.
+   */
+  imagineWithImages(user: TestUser, prompt: string, images: TestImage[], options?: Record<string, string | number | boolean>): Promise<Ack>;
+  /** /blend with these pictures, attached the same way; `options` e.g. { dimensions: 'landscape' }. */
+  blend(user: TestUser, images: TestImage[], options?: Record<string, string | number | boolean>): Promise<Ack>;
   /** `user` presses `button` on `message`. */
   press(user: TestUser, message: ViewMessage, button: ViewButton): Promise<Ack>;
   /** Submits a modal opened by an earlier ack, with its fields changed to `values`. */

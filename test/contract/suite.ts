@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alice, bob, findButton, type Ack, type ContractDriver, type ViewMessage } from './driver.ts';
+import sharp from 'sharp';
+import { alice, bob, findButton, type Ack, type ContractDriver, type TestImage, type ViewMessage } from './driver.ts';
 
 /**
  * The scenarios every platform passes, written once. A platform's test file calls
@@ -163,6 +164,70 @@ export function contractSuite(makeDriver: () => ContractDriver): void {
     });
   });
 
+  describe(`${driver.name}: pictures`, () => {
+    let photo: TestImage;
+    let other: TestImage;
+    beforeAll(async () => {
+      photo = { name: 'harbour.png', bytes: await picture(96, 64, { r: 20, g: 90, b: 200 }), contentType: 'image/png' };
+      other = { name: 'sunset.png', bytes: await picture(64, 64, { r: 240, g: 120, b: 20 }), contentType: 'image/png' };
+    });
+
+    it('an /imagine with an attached picture finishes, and its message names the picture', async () => {
+      expectAcked(await driver.imagineWithImages(alice, 'a watercolour of this harbour', [photo], { provider: 'local', count: 1 }));
+      const done = await driver.waitFor((m) => m.text.includes('a watercolour of this harbour') && /Done in/.test(m.text) && m.files.length > 0, 'result from a picture');
+      expect(done.text).toMatch(/Started from 1 picture: harbour\.png/);
+    });
+
+    it('a picture that is not one: a private error that says what to send, nothing queued', async () => {
+      const before = await driver.jobCount();
+      const fake: TestImage = { name: 'notes.png', bytes: new TextEncoder().encode('these are my notes, not a picture'), contentType: 'image/png' };
+      const ack = await driver.imagineWithImages(alice, 'a lighthouse from my notes', [fake], { provider: 'local' });
+      const msg = await ackMessage(ack, (m) => m.ephemeral && /not a picture we can read/.test(m.text), 'bad picture error');
+      expect(msg.text).toMatch(/PNG, JPEG, WebP or GIF/);
+      expect(await driver.jobCount()).toBe(before);
+    });
+
+    it('/blend combines two pictures', async () => {
+      expectAcked(await driver.blend(alice, [photo, other], { dimensions: 'landscape', provider: 'local' }));
+      const done = await driver.waitFor((m) => /Blend/.test(m.text) && /Started from 2 pictures/.test(m.text) && /Done in/.test(m.text) && m.files.length > 0, 'blend result');
+      expect(done.text).toContain(alice.name);
+    });
+
+    describe('after U', () => {
+      let up: ViewMessage;
+      beforeAll(async () => {
+        const grid = await imagineDone('a quiet fishing village', { format: '3:2' });
+        expectAcked(await driver.press(alice, grid, findButton(grid, 'U1')));
+        up = await driver.waitFor((m) => m.text.includes('a quiet fishing village') && /Upscale of image 1/.test(m.text) && /Done in/.test(m.text), 'upscale to zoom from');
+      });
+
+      it.each([
+        ['Zoom Out 2x', /Zoom Out 2×/],
+        ['Pan Left', /Pan left/],
+        ['Make Square', /Make Square/],
+        ['Vary (Subtle)', /Vary \(Subtle\) of image 1/],
+        ['Vary (Strong)', /Vary \(Strong\) of image 1/],
+      ] as const)('%s makes a new job from the upscaled picture', async (label, shown) => {
+        expectAcked(await driver.press(bob, up, findButton(up, label)));
+        const done = await driver.waitFor((m) => m.id !== up.id && m.text.includes('a quiet fishing village') && shown.test(m.text) && /Done in/.test(m.text) && m.files.length > 0, `${label} result`);
+        expect(done.text).toContain(bob.name);
+      });
+
+      it.skipIf(!caps.modals)('Custom Zoom and Vary (Region) ask in a form first', async () => {
+        const zoom = await driver.press(alice, up, findButton(up, 'Custom Zoom'));
+        if (zoom.kind !== 'modal') throw new Error(`expected a modal, got ${zoom.kind}`);
+        const zoomField = Object.keys(zoom.fields).find((k) => /zoom/i.test(k))!;
+        expectAcked(await driver.submitModal(alice, zoom, { [zoomField]: '1.8' }));
+        await driver.waitFor((m) => /Zoom Out 1\.8×/.test(m.text) && /Done in/.test(m.text), 'custom zoom result');
+        const region = await driver.press(alice, up, findButton(up, 'Vary (Region)'));
+        if (region.kind !== 'modal') throw new Error(`expected a modal, got ${region.kind}`);
+        const regionField = Object.keys(region.fields).find((k) => /region/i.test(k))!;
+        expectAcked(await driver.submitModal(alice, region, { [regionField]: '25, 25, 50, 50' }));
+        await driver.waitFor((m) => /Vary \(Region\)/.test(m.text) && m.text.includes('a quiet fishing village') && /Done in/.test(m.text), 'region result');
+      });
+    });
+  });
+
   describe.skipIf(!caps.restart)(`${driver.name}: restart`, () => {
     it('a button pressed after SIGKILL and restart still works', async () => {
       const grid = await imagineDone('a phoenix over a server rack');
@@ -210,4 +275,18 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000)
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A small photo-like picture (a colour with noise, so it is not a flat fill every codec shrinks to nothing). */
+async function picture(width: number, height: number, rgb: { r: number; g: number; b: number }): Promise<Uint8Array> {
+  const data = Buffer.alloc(width * height * 3);
+  let x = 12345;
+  for (let i = 0; i < data.length; i += 3) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    const n = (x >>> 24) - 128;
+    data[i] = Math.max(0, Math.min(255, rgb.r + (n >> 2)));
+    data[i + 1] = Math.max(0, Math.min(255, rgb.g + (n >> 2)));
+    data[i + 2] = Math.max(0, Math.min(255, rgb.b + (n >> 2)));
+  }
+  return new Uint8Array(await sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer());
 }

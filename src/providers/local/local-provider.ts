@@ -6,6 +6,7 @@ import { hashString, imageSeed, type SeedChain } from './random.ts';
 import { renderScenes } from './render.ts';
 import { planScene } from './scene.ts';
 import { motifsOf } from './words.ts';
+import { applyEdit, applyPictures } from './pictures.ts';
 
 export interface LocalProviderOptions {
   /** Long side when the request gives neither width nor height. */
@@ -32,7 +33,16 @@ export const LOCAL_CAPABILITIES: ProviderCapabilities = {
   progressPercent: true,
   previews: true,
   webhooks: false,
+  // What it does with pictures is honest and simple (pictures.ts): their layout and palette, not their content.
+  imageInput: { maxImages: 5, roles: ['prompt', 'style', 'character'], weight: true, blend: true },
+  outpaint: true,
+  inpaint: true,
+  varyStrength: true,
+  upscaleModes: ['subtle', 'creative'],
 };
+
+/** Vary (Subtle) and Vary (Strong): how far from the source the new scene may stray. */
+const VARY_STRENGTH_PULL = { subtle: 0.05, strong: 0.35 } as const;
 
 const DEFAULT_COUNT = 4;
 const DEFAULT_STYLIZE = 100;
@@ -104,7 +114,17 @@ export function createLocalProvider(options: LocalProviderOptions = {}): ImagePr
       const count = Math.min(LOCAL_CAPABILITIES.maxCount, request.count ?? DEFAULT_COUNT);
       const pull = pullFor(request.chaos);
       const chains = Array.from({ length: count }, (_, i) => ({ seeds: [seed, imageSeed(seed, i)], pulls: [pull] }));
-      const images = await render(request, sizeFor(request, longSide), chains, seed, ctx, previewSide);
+      if (request.edit) {
+        // An edit's canvas has the source's shape, not the request's.
+        const source = await ctx.readImage!(request.edit.imageId);
+        const shape = request.edit.kind === 'outpaint' ? request.edit.canvas : source;
+        const scale = Math.min(1, longSide / Math.max(shape.width, shape.height));
+        const drawn = await render(request, { width: Math.max(32, Math.round(shape.width * scale)), height: Math.max(32, Math.round(shape.height * scale)) }, chains, seed, ctx, previewSide);
+        const images = [];
+        for (const d of drawn) images.push(await applyEdit(d, request, ctx, Math.max(longSide, source.width, source.height)));
+        return { images, seed };
+      }
+      const images = await applyPictures(await render(request, sizeFor(request, longSide), chains, seed, ctx, previewSide), request, ctx);
       return { images, seed };
     },
 
@@ -113,7 +133,8 @@ export function createLocalProvider(options: LocalProviderOptions = {}): ImagePr
       // "A nearby seed": the source's job seed moved by its position, so V1 and V2 of one job differ.
       const seed = (from.seeds[0]! + Math.max(1, source.index)) >>> 0;
       const count = Math.min(LOCAL_CAPABILITIES.maxCount, source.request.count ?? DEFAULT_COUNT);
-      const chains = Array.from({ length: count }, (_, k) => ({ seeds: [...from.seeds, imageSeed(seed, k)], pulls: [...from.pulls, VARY_PULL] }));
+      const pull = source.strength ? VARY_STRENGTH_PULL[source.strength] : VARY_PULL;
+      const chains = Array.from({ length: count }, (_, k) => ({ seeds: [...from.seeds, imageSeed(seed, k)], pulls: [...from.pulls, pull] }));
       const images = await render(source.request, { width: source.width, height: source.height }, chains, seed, ctx, previewSide);
       return { images, seed };
     },
@@ -128,7 +149,10 @@ export function createLocalProvider(options: LocalProviderOptions = {}): ImagePr
       const factor = Math.min(2, MAX_UPSCALED_SIDE / Math.max(source.width, source.height));
       const width = Math.round(source.width * factor);
       const height = Math.round(source.height * factor);
-      const bytes = await sharp(source.bytes).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }).png({ compressionLevel: 6 }).toBuffer();
+      let resized = sharp(source.bytes).resize(width, height, { kernel: 'lanczos3', fit: 'fill' });
+      // Creative adds crispness the source did not have; subtle stays as close to it as resampling can.
+      if (source.upscaleMode === 'creative') resized = resized.sharpen({ sigma: 1.2, m1: 1.5, m2: 3 });
+      const bytes = await resized.png({ compressionLevel: 6 }).toBuffer();
       const image: ProviderImage = { bytes, mime: 'image/png', width, height, seed: source.seed, providerImageId: source.providerImageId };
       return { images: [image], seed: source.seed, note: factor < 2 ? `Upscaled to ${width}×${height}, the largest this renderer makes.` : undefined };
     },
