@@ -1,3 +1,4 @@
+import { blend } from './blend.ts';
 import { cancel } from './cancel.ts';
 import { help } from './help.ts';
 import { imagine } from './imagine.ts';
@@ -8,6 +9,6 @@ import { settings } from './settings.ts';
 import type { CommandDefinition } from '../src/core/command.ts';
 
 /** Every slash command; both registration formats and every platform's router read this list. */
-export const commands: readonly CommandDefinition[] = [imagine, settings, prefer, info, queue, cancel, help] as unknown as readonly CommandDefinition[];
+export const commands: readonly CommandDefinition[] = [imagine, blend, settings, prefer, info, queue, cancel, help] as unknown as readonly CommandDefinition[];
 
-export { cancel, help, imagine, info, prefer, queue, settings };
+export { blend, cancel, help, imagine, info, prefer, queue, settings };

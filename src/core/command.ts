@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Actor, Job, Where } from './job.ts';
 import type { Atelier } from './atelier.ts';
+import type { ImageSource } from './ports.ts';
 
 /** What a command answers; each platform renders it its own way. */
 export type CommandResult =
@@ -34,7 +35,21 @@ export interface CommandDefinition<S extends z.ZodObject = z.ZodObject> {
   readonly flagsInText?: boolean;
   /** Display labels for enum values where the value alone reads badly. */
   readonly labels?: Record<string, string>;
-  run(input: z.output<S>, ctx: CommandContext): Promise<CommandResult>;
+  /**
+   * Pictures the command takes besides its typed options (which are scalars only). Each platform gathers
+   * them its own way (Discord: one ATTACHMENT option per name; Slack: a modal file input; the playground:
+   * uploads) and hands them to `run` in order.
+   */
+  readonly pictures?: CommandPictures;
+  run(input: z.output<S>, ctx: CommandContext, pictures?: readonly ImageSource[]): Promise<CommandResult>;
+}
+
+export interface CommandPictures {
+  /** Option names, in order (Discord registers one attachment option each; the first `required` are required). */
+  readonly names: readonly string[];
+  readonly required: number;
+  /** Describes each picture option (at most 100 characters). */
+  readonly description: string;
 }
 
 export const defineCommand = <S extends z.ZodObject>(def: CommandDefinition<S>): CommandDefinition<S> => def;

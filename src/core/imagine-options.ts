@@ -50,7 +50,7 @@ export const imagineOptionsSchema = z.object({
     .optional()
     .describe('Pictures to start from'),
   /** Image weight, as --iw: how much the pictures count against the text (0-3). */
-  imageWeight: z.number().min(0).max(3).optional().describe('How much the pictures count, 0-3 (--iw)'),
+  iw: z.number().min(0).max(3).optional().describe('Image weight: how much your pictures count, 0-3 (as --iw)'),
 });
 
 export type ImagineOptions = z.output<typeof imagineOptionsSchema>;

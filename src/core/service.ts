@@ -223,7 +223,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     const providerId = chooseProvider(options, merged, deps.defaultProvider);
     const provider = providers.get(providerId);
     const refs: ImageRef[] = (options.images ?? []).map((source) => ({ source, role: 'prompt' }));
-    let weight = options.imageWeight;
+    let weight = options.iw;
     if ((options.mode ?? merged.mode ?? 'simple') === 'simple') {
       const typed = extractImageRefs(options.prompt);
       if (typed.refs.length || typed.weight !== undefined) {
@@ -235,7 +235,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       }
     }
     checkImageInput(provider, { refs, weight, blend }, ableToTakeImages(blend), publicUrl);
-    const { images: _images, imageWeight: _weight, ...rest } = options;
+    const { images: _images, iw: _weight, ...rest } = options;
     const resolved = resolveWithDefaults(rest, merged, provider);
     const request = { ...resolved.request, ...(weight !== undefined ? { imageWeight: weight } : {}), ...(blend ? { blend: true } : {}) };
     return { job: newJob({ action: { kind: 'imagine' }, provider: providerId, request, defaulted: resolved.defaulted, owner: actor, where, private: options.private ?? merged.private ?? false }), policy, refs };

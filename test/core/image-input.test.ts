@@ -3,7 +3,7 @@ import { UserError } from '../../src/core/errors.ts';
 import { extractImageRefs } from '../../src/core/image-input.ts';
 import type { ImageFetcher } from '../../src/core/ports.ts';
 import { alice, bob, createHarness, here, type Harness } from '../helpers/harness.ts';
-import { pictureProvider } from '../helpers/capability-providers.ts';
+import { pictureProvider, plainProvider, sketchProvider } from '../helpers/capability-providers.ts';
 import { noisyPng, solidPng } from '../images/helpers.ts';
 
 let h: Harness | undefined;
@@ -86,10 +86,10 @@ describe('image input through the core', () => {
 
   it('refuses pictures a provider cannot take, bad pictures and --iw without pictures, and queues nothing', async () => {
     const fetcher = mapFetcher({ 'https://pics.example/text.png': new TextEncoder().encode('not a picture at all') });
-    h = await createHarness({ providers: [pictureProvider()], imageInput: { fetcher, limits: { maxBytes: 50_000 } } });
+    h = await createHarness({ providers: [pictureProvider(), sketchProvider], imageInput: { fetcher, limits: { maxBytes: 50_000 } } });
     const png = await noisyPng(32, 32);
     const cases: [Parameters<Harness['atelier']['imagine']>[0], RegExp][] = [
-      [{ prompt: 'a fox', images: [{ bytes: png }] }, /Local renderer cannot start from your pictures\. Choose a provider that can \(provider option\): pictures \(Pictures\)/],
+      [{ prompt: 'a fox', provider: 'sketch', images: [{ bytes: png }] }, /Sketch cannot start from your pictures\. Choose a provider that can \(provider option\): local \(Local renderer\), pictures \(Pictures\)/],
       [{ prompt: 'a fox', provider: 'pictures', images: [{ bytes: await noisyPng(400, 400) }] }, /is 0\.\d+ MiB; pictures may be at most 0\.05 MiB/],
       [{ prompt: 'https://pics.example/text.png a fox', provider: 'pictures' }, /is not a picture we can read: send a PNG, JPEG, WebP or GIF/],
       [{ prompt: 'a fox --iw 2', provider: 'pictures' }, /--iw weighs image prompts, and this prompt has none/],
@@ -105,11 +105,11 @@ describe('image input through the core', () => {
 
   it('/blend combines 2-5 pictures with Midjourney dimensions, only where the provider blends', async () => {
     const pics = pictureProvider();
-    h = await createHarness({ providers: [pics] });
+    h = await createHarness({ providers: [pics, sketchProvider] });
     const a = { bytes: await solidPng(32, 32, { r: 255, g: 0, b: 0 }) };
     const b = { bytes: await solidPng(32, 32, { r: 0, g: 255, b: 0 }) };
     expect((await caught(() => h!.atelier.blend([a], { provider: 'pictures' }, alice, here))).message).toMatch(/combines 2 to 5 pictures/);
-    expect((await caught(() => h!.atelier.blend([a, b], {}, alice, here))).message).toMatch(/Local renderer cannot start from your pictures/);
+    expect((await caught(() => h!.atelier.blend([a, b], { provider: 'sketch' }, alice, here))).message).toMatch(/Sketch cannot start from your pictures/);
     const job = await h.atelier.blend([a, b], { provider: 'pictures', dimensions: 'landscape' }, alice, here);
     expect(job.request).toMatchObject({ blend: true, aspectRatio: '3:2' });
     expect(job.request.images).toHaveLength(2);
@@ -151,8 +151,8 @@ describe('image input through the core', () => {
   });
 
   it('edits and strengths are refused where the provider lacks them, before anything is queued', async () => {
-    h = await createHarness();
-    const grid = await h.atelier.imagine({ prompt: 'a harbour' }, alice, here);
+    h = await createHarness({ providers: [plainProvider] });
+    const grid = await h.atelier.imagine({ prompt: 'a harbour', provider: 'plain' }, alice, here);
     await h.settle(grid.id);
     const before = (await h.atelier.store.listJobs({})).length;
     for (const action of [{ kind: 'zoom', index: 1, factor: 2 }, { kind: 'region', index: 1, region: { x: 0, y: 0, width: 0.5, height: 0.5 } }, { kind: 'vary', index: 1, strength: 'strong' }, { kind: 'upscale', index: 1, mode: 'subtle' }] as const) {

@@ -9,11 +9,17 @@ import { createLocalProvider } from '../../src/providers/local/index.ts';
  */
 const local = createLocalProvider({ longSide: 128, previewSide: 64 });
 
+/** The local renderer's capabilities without anything about pictures: no image input, edits or strengths. */
+function plainCapabilities() {
+  const { imageInput: _i, outpaint: _o, inpaint: _n, varyStrength: _v, upscaleModes: _u, ...rest } = local.capabilities;
+  return rest;
+}
+
 /** Draws, but declares (and has) no upscale and no variations, like the Flux.1 gateway. */
 export const sketchProvider: ImageProvider = {
   id: 'sketch',
   displayName: 'Sketch',
-  capabilities: { ...local.capabilities, upscale: false, variations: false },
+  capabilities: { ...plainCapabilities(), upscale: false, variations: false },
   generate: (request, ctx) => local.generate(request, ctx),
 };
 
@@ -116,3 +122,13 @@ export function pictureProvider(): ImageProvider & { seen: { request: Generation
     sources,
   };
 }
+
+/** The local renderer with U and V but nothing about pictures: no image input, zoom, region or strengths. */
+export const plainProvider: ImageProvider = {
+  id: 'plain',
+  displayName: 'Plain',
+  capabilities: plainCapabilities(),
+  generate: (request, ctx) => local.generate(request, ctx),
+  upscale: (source, ctx) => local.upscale!(source, ctx),
+  vary: (source, ctx) => local.vary!(source, ctx),
+};

@@ -10,7 +10,7 @@ const labels = (text: string, caret = text.length) => suggest(text, caret, catal
 
 describe('composer completion', () => {
   it('offers commands by prefix and replaces the typed name', () => {
-    expect(labels('/')).toEqual(['/imagine', '/settings', '/prefer', '/info', '/queue', '/cancel', '/help']);
+    expect(labels('/')).toEqual(['/imagine', '/blend', '/settings', '/prefer', '/info', '/queue', '/cancel', '/help']);
     const offer = suggest('/se', 3, catalog)!;
     expect(offer).toMatchObject({ from: 0, to: 3, autoSelect: true });
     expect(offer.items.map((i) => i.value)).toEqual(['/settings ']);
