@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { acceptedOptions, countText, declaredValues, FIELDS_WITHOUT_OPTION } from '../src/core/capability-options.ts';
 import { defineCommand } from '../src/core/command.ts';
 import { WHO_MAY_CHANGE } from '../src/core/permissions.ts';
-import type { ImageProvider } from '../src/core/provider.ts';
+import type { ImageProvider, ProviderCapabilities } from '../src/core/provider.ts';
 
 export const help = defineCommand({
   name: 'help',
@@ -14,7 +14,8 @@ export const help = defineCommand({
     const providers = input.provider ? [ctx.atelier.providers.get(input.provider)] : ctx.atelier.providers.all();
     const lines = [
       '/imagine <prompt> — describe a picture; add flags like --ar 16:9 --seed 7 --chaos 30 --no text, or use the typed options.',
-      'Buttons: U upscales an image, V makes a variation (where the provider can), 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes.',
+      'Buttons: U upscales an image, V makes a variation (where the provider can), 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes. After U, the provider\'s toolbox: zoom, pan, Make Square, Vary (Subtle / Strong / Region), Upscale (Subtle / Creative), each where it can.',
+      'Pictures: attach them to /imagine or start the prompt with image URLs (--sref / --cref URLs for style and character, --iw 0-3 to weigh them); /blend combines 2-5 pictures.',
       '/queue shows the channel queue, /cancel stops your jobs, /info shows details, /settings sets your defaults.',
       `/settings scope:channel or scope:server sets policy. Who may: channel settings: ${WHO_MAY_CHANGE[ctx.actor.platform].channel}; server settings: ${WHO_MAY_CHANGE[ctx.actor.platform].server}.`,
       '',
@@ -27,8 +28,8 @@ export const help = defineCommand({
 /** One provider's entry, generated from its declared capabilities only. */
 export function describeProvider(p: ImageProvider): string[] {
   const c = p.capabilities;
-  const buttons = [c.upscale && 'U (upscale)', c.variations && 'V (variations)'].filter(Boolean).join(', ');
-  const extras = [c.progressPercent && 'progress %', c.previews && 'previews', c.imageInput && 'image input (a picture of yours)'].filter(Boolean).join(', ');
+  const buttons = [c.upscale && 'U (upscale)', c.variations && 'V (variations)', ...toolboxNames(c)].filter(Boolean).join(', ');
+  const extras = [c.progressPercent && 'progress %', c.previews && 'previews', picturesText(c)].filter(Boolean).join(', ');
   const out = [
     `• ${p.displayName} (provider:${p.id}) — modes: ${c.modes.join('/')}; ${countText(c)}${buttons ? `; buttons: ${buttons}` : ''}${extras ? `; ${extras}` : ''}.`,
     `  options: ${acceptedOptions(c).join(', ')}`,
@@ -49,4 +50,23 @@ export function describeProvider(p: ImageProvider): string[] {
   if (other.length) out.push(`  also through: ${other.join('; ')}`);
   for (const note of c.notes ?? []) out.push(`  ${note}`);
   return out;
+}
+
+/** The after-U buttons this provider offers, by the names the buttons carry. */
+function toolboxNames(c: ProviderCapabilities): string[] {
+  return [
+    c.upscale && c.upscaleModes?.length ? `Upscale (${c.upscaleModes.map((m) => (m === 'subtle' ? 'Subtle' : 'Creative')).join(' / ')})` : '',
+    c.variations && c.varyStrength ? 'Vary (Subtle / Strong)' : '',
+    c.inpaint ? 'Vary (Region)' : '',
+    c.outpaint ? 'Zoom Out, Custom Zoom, Make Square, pan' : '',
+  ].filter(Boolean);
+}
+
+/** What the provider does with a user's pictures, from `imageInput`. */
+function picturesText(c: ProviderCapabilities): string {
+  const i = c.imageInput;
+  if (!i) return '';
+  const roles = i.roles.map((r) => (r === 'prompt' ? 'image prompts' : r === 'style' ? '--sref' : '--cref'));
+  const more = [i.weight && '--iw', i.blend && '/blend', i.needsPublicUrl && 'needs PUBLIC_URL'].filter(Boolean);
+  return `your pictures (up to ${i.maxImages}: ${[...roles, ...more].join(', ')})`;
 }

@@ -4,6 +4,8 @@ import { imagine } from '../../commands/imagine.ts';
 import { acceptedOptions, FIELDS_WITHOUT_OPTION, OPTION_FIELDS, type FieldOption } from '../../src/core/capability-options.ts';
 import { imagineOptionsSchema } from '../../src/core/imagine-options.ts';
 import type { ImageProvider, ProviderCapabilities } from '../../src/core/provider.ts';
+import type { Job } from '../../src/core/job.ts';
+import { buttonRows } from '../../src/core/present.ts';
 import { resolveRequest } from '../../src/core/resolve.ts';
 import { capabilityChoices } from '../../src/platforms/capability-choices.ts';
 import { imagineModal } from '../../src/platforms/slack/modals.ts';
@@ -112,6 +114,35 @@ describe('capabilities are the single source of what is offered', () => {
         if (listed.includes(option)) expect(code, `${p.id} ${option}`).not.toBe('UNSUPPORTED');
         else expect(code, `${p.id} ${option}`).toBe('UNSUPPORTED');
       }
+    }
+  });
+
+  it('the buttons under a grid and under an upscale are exactly what each provider declares, and /help names them', async () => {
+    const text = ((await help.run({}, { atelier: h.atelier, actor: alice, where: here })) as { text: string }).text;
+    for (const p of all) {
+      const c = p.capabilities;
+      const job = { id: 'j1', state: 'succeeded', action: { kind: 'upscale', index: 1 }, request: { mode: 'simple', prompt: 'a lighthouse', aspectRatio: '3:2' } } as unknown as Job;
+      const labels = buttonRows(job, c, 1).flat().map((b) => b.label);
+      const expected: [string, boolean][] = [
+        ['Upscale (Subtle)', c.upscale && (c.upscaleModes?.includes('subtle') ?? false)],
+        ['Upscale (Creative)', c.upscale && (c.upscaleModes?.includes('creative') ?? false)],
+        ['Vary (Subtle)', c.variations && c.varyStrength === true],
+        ['Vary (Strong)', c.variations && c.varyStrength === true],
+        ['Vary (Region)', c.inpaint === true],
+        ['Zoom Out 2x', c.outpaint === true],
+        ['Zoom Out 1.5x', c.outpaint === true],
+        ['Custom Zoom', c.outpaint === true],
+        ['Make Square', c.outpaint === true],
+        ['Pan Left', c.outpaint === true],
+      ];
+      for (const [label, offered] of expected) expect(labels.includes(label), `${p.id}: ${label}`).toBe(offered);
+      const grid = buttonRows({ ...job, action: { kind: 'imagine' } } as Job, c, 4).flat().map((b) => b.label);
+      expect(grid.includes('U1'), `${p.id}: U1`).toBe(c.upscale);
+      expect(grid.includes('V1'), `${p.id}: V1`).toBe(c.variations);
+      const entry = text.split('\n').find((l) => l.includes(`(provider:${p.id})`))!;
+      expect(entry.includes('Vary (Region)'), `${p.id}: /help region`).toBe(c.inpaint === true);
+      expect(entry.includes('Zoom Out'), `${p.id}: /help zoom`).toBe(c.outpaint === true);
+      expect(entry.includes('your pictures'), `${p.id}: /help pictures`).toBe(c.imageInput !== undefined);
     }
   });
 
