@@ -278,6 +278,16 @@ export function detailsText(job: Job): string {
   if (job.startedAt) lines.push(`Started: ${new Date(job.startedAt).toISOString()}`);
   if (job.finishedAt) lines.push(`Finished: ${new Date(job.finishedAt).toISOString()} (${formatDuration(elapsedMs(job))})`);
   if (job.parentId) lines.push(`From job ${job.parentId}${actionText(job) ? ` (${actionText(job)})` : ''}`);
+  const roles = new Map((job.request.images ?? []).map((i) => [i.imageId, i.role]));
+  const ROLE = { prompt: 'image prompt', style: 'style reference', character: 'character reference' } as const;
+  for (const input of job.inputs ?? []) {
+    const role = roles.get(input.imageId);
+    lines.push(`Picture: ${input.source}${role ? ` (${ROLE[role]})` : job.request.edit?.imageId === input.imageId ? ' (the picture edited)' : ''}`);
+  }
+  if (job.request.imageWeight !== undefined) lines.push(`Image weight: ${job.request.imageWeight}`);
+  const edit = job.request.edit;
+  if (edit?.kind === 'outpaint') lines.push(`Canvas: ${edit.canvas.width}×${edit.canvas.height}, the picture at ${edit.left},${edit.top}`);
+  if (edit?.kind === 'inpaint') lines.push(`Region: ${[edit.region.x, edit.region.y, edit.region.width, edit.region.height].map((v) => `${Math.round(v * 100)}%`).join(', ')} (x, y, width, height)`);
   for (const n of job.notes) lines.push(`Note: ${n}`);
   if (job.error) lines.push(`Error: ${job.error.message}`);
   return lines.join('\n');

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import { extractImageRefs } from '../../src/core/image-input.ts';
+import { detailsText } from '../../src/core/present.ts';
 import type { ImageFetcher } from '../../src/core/ports.ts';
 import { alice, bob, createHarness, here, type Harness } from '../helpers/harness.ts';
 import { pictureProvider, plainProvider, sketchProvider } from '../helpers/capability-providers.ts';
@@ -75,6 +76,11 @@ describe('image input through the core', () => {
       [64, 48],
       [40, 30],
     ]);
+
+    const details = detailsText(job);
+    expect(details).toContain('Picture: photo.png (image prompt)');
+    expect(details).toContain('Picture: https://pics.example/blue.png (image prompt)');
+    expect(details).toContain('Image weight: 2');
 
     const reroll = await h.atelier.act(job.id, { kind: 'reroll' }, alice, here);
     expect(reroll.request.images?.map((i) => i.imageId)).toEqual([`${reroll.id}-in1`, `${reroll.id}-in2`]);
