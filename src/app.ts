@@ -10,6 +10,7 @@ import { createAtelier, type AtelierService } from './core/service.ts';
 import type { Config } from './config.ts';
 import { platformsConfigured } from './config.ts';
 import { createImageTools } from './images/index.ts';
+import { imageFetcherFromConfig } from './platforms/image-fetcher.ts';
 import { createLocalProvider } from './providers/local/index.ts';
 import { createProvidersFromConfig } from './providers/index.ts';
 import { createInProcessQueue } from './queue/in-process.ts';
@@ -109,6 +110,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   for (const p of configured.providers) registry.register(p);
   for (const p of overrides.providers ?? []) registry.register(p);
   const events = new JobEvents();
+  const fetcher = imageFetcherFromConfig(config);
   const atelier = createAtelier({
     store,
     blobs,
@@ -117,6 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     events,
     defaultProvider: registry.has(config.DEFAULT_PROVIDER) ? config.DEFAULT_PROVIDER : 'local',
     limits: { maxQueuedPerUser: config.MAX_QUEUED_PER_USER, maxQueuedTotal: config.MAX_QUEUED_TOTAL, dailyQuotaPerUser: config.DAILY_QUOTA_PER_USER },
+    imageInput: { fetcher, limits: { maxBytes: config.IMAGE_INPUT_MAX_MB * 1024 * 1024 }, publicUrl: Boolean(config.PUBLIC_URL) },
     logger,
   });
   const runnerDeps: RunnerDeps = {
@@ -230,6 +233,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
         for (const d of detach.splice(0)) d();
         await configured.close();
+        await fetcher.close();
         await server.close();
         await store.close();
       })();
