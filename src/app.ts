@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import { platformsConfigured } from './config.ts';
 import { createImageTools } from './images/index.ts';
 import { imageFetcherFromConfig } from './platforms/image-fetcher.ts';
+import { createPublicFiles } from './public-files.ts';
 import { createLocalProvider } from './providers/local/index.ts';
 import { createProvidersFromConfig } from './providers/index.ts';
 import { createInProcessQueue } from './queue/in-process.ts';
@@ -111,6 +112,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   for (const p of overrides.providers ?? []) registry.register(p);
   const events = new JobEvents();
   const fetcher = imageFetcherFromConfig(config);
+  // Without PUBLIC_URL no link is made, and the core refuses providers that need one before anything is queued.
+  const files = config.PUBLIC_URL ? createPublicFiles({ store, blobs, publicUrl: config.PUBLIC_URL, ...(config.FILES_SECRET ? { secret: config.FILES_SECRET } : {}) }) : undefined;
   const atelier = createAtelier({
     store,
     blobs,
@@ -132,6 +135,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     settingsFor: (job) => atelier.settingsFor(job.where),
     jobTimeoutMs: config.JOB_TIMEOUT_SECONDS * 1000,
     faults: overrides.faults,
+    ...(files ? { publicImageUrl: files.urlFor } : {}),
   };
   const run = (jobId: string, signal: AbortSignal) => runJob(runnerDeps, jobId, signal);
   const limits = { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL };
@@ -163,6 +167,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   atelier.attachQueue(queue);
   const server = createServer({ host: config.HOST, port: config.PORT, logger, requestTimeoutMs: config.HTTP_TIMEOUT_SECONDS * 1000, maxConnections: config.HTTP_MAX_CONNECTIONS });
   for (const r of configured.routes) server.route(r.method, r.path, r.handler);
+  files?.mount(server);
   const metrics = createMetrics({
     store,
     events,

@@ -102,6 +102,8 @@ export const configSchema = z.object({
   DISCORD_CDN_URL: z.preprocess(empty, z.url().default('https://cdn.discordapp.com')),
   /** Slack's file host: files the platform hands us there are fetched with SLACK_BOT_TOKEN, and no other host gets it. */
   SLACK_FILES_URL: z.preprocess(empty, z.url().default('https://files.slack.com')),
+  /** Secret behind the expiring PUBLIC_URL/files/… links of stored pictures (for providers that fetch pictures); unset, one is generated and kept in the store. */
+  FILES_SECRET: z.preprocess(empty, z.string().min(16, 'expects at least 16 characters').optional()),
   /**
    * Jobs mostly wait on their provider, so the limits follow the providers' own concurrency, not the CPU:
    * `npm run bench busy` (40 jobs from ten people in one channel, a provider running 10 at once, as
