@@ -172,7 +172,8 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
 
   function statusError(status: number, url: URL, retryAfter: string | string[] | undefined): UserError {
     if (discordOrigins.has(url.origin) && (status === 404 || status === 403)) {
-      // Discord signs attachment links with an expiry (ex/is/hm) and answers 404 once it has passed.
+      // Discord signs attachment links with an expiry (ex/is/hm: API reference, "Signed Attachment CDN URLs") and
+      // answers 404 once it has passed; a 403 (a signature it refuses) needs the same fix: a fresh attachment.
       return new UserError('INVALID_IMAGE', 'That Discord link has expired; attach the picture again.');
     }
     if (status === 429 || status >= 500) {

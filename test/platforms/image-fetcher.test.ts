@@ -55,6 +55,8 @@ const routes = (path: string, res: ServerResponse, self: Loopback) => {
       res.writeHead(200).end(png);
       return;
     case '/page':
+      // Slack answers a file request without a usable token with its sign-in page, 200 text/html (a public client's
+      // notes on fetching url_private, ErikKalkoken's gist; Slack documents only that the header is required).
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><body>a gallery</body></html>');
       return;
     case '/to':
@@ -88,6 +90,8 @@ const routes = (path: string, res: ServerResponse, self: Loopback) => {
     case '/hang':
       return;
     default:
+      // Discord past a signed link's `ex`: 404 "This content is no longer available." (Discord API reference, "Signed
+      // Attachment CDN URLs"; useapi/discord-cdn-proxy README; a second public bot's notes agree on the 404).
       res.writeHead(404, { 'content-type': 'text/plain' }).end('This content is no longer available.');
   }
 };
@@ -149,7 +153,7 @@ describe('image fetcher: what a URL may reach', () => {
   it('refuses a literal private address before connecting', async () => {
     const f = fetcher();
     const before = internal.seen.length;
-    for (const url of [`https://127.0.0.1:${portOf(internal)}/pic.png`, `${internal.url}/pic.png`, 'https://10.1.2.3/pic.png', 'https://[::1]/pic.png', 'https://169.254.169.254/latest/meta-data']) {
+    for (const url of [`https://127.0.0.1:${portOf(internal)}/pic.png`, `${internal.url}/pic.png`, 'https://10.1.2.3/pic.png', 'https://[::1]/pic.png', `https://[::ffff:127.0.0.1]:${portOf(internal)}/pic.png`, `https://2130706433:${portOf(internal)}/pic.png`, 'https://169.254.169.254/latest/meta-data']) {
       const err = await failure(f.fetch(url, signal()));
       expect(err.message).toMatch(/points at a private network address; use a public picture URL or attach the picture\.$/);
     }
