@@ -30,6 +30,7 @@ export interface ClosableImageFetcher extends ImageFetcher {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const USER_AGENT = 'Atelier/1 (chat bot fetching a picture a user linked)';
 /** What a server may call a picture; the core decodes the bytes and decides for itself. An untyped answer is let through to that check. */
 const PICTURE_TYPES = /^(image\/(?!svg)[\w.+-]+|application\/octet-stream|binary\/octet-stream)$/i;
 
@@ -110,7 +111,8 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
             : 'This bot is not connected to Slack, so it cannot open Slack file links: attach the picture or use a public picture URL.',
         );
       }
-      const headers: Record<string, string> = { accept: 'image/png, image/jpeg, image/webp, image/gif;q=0.9, */*;q=0.1' };
+      // Some hosts (Wikimedia) refuse requests that do not say who they are.
+      const headers: Record<string, string> = { accept: 'image/png, image/jpeg, image/webp, image/gif;q=0.9, */*;q=0.1', 'user-agent': USER_AGENT };
       if (withToken) headers.authorization = `Bearer ${options.slack!.token!}`;
       let res: Dispatcher.ResponseData;
       try {

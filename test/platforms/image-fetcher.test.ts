@@ -148,6 +148,7 @@ describe('image fetcher: what a URL may reach', () => {
     const f = fetcher();
     expect(Buffer.from(await f.fetch(`${pics.url}/pic.png`, signal()))).toEqual(Buffer.from(png));
     expect(Buffer.from(await f.fetch(`${pics.url}/untyped`, signal()))).toEqual(Buffer.from(png));
+    expect(pics.seen.at(-1)!.headers['user-agent']).toMatch(/^Atelier\//);
   });
 
   it('refuses a literal private address before connecting', async () => {
