@@ -10,6 +10,8 @@ import { createAtelier, type AtelierService } from './core/service.ts';
 import type { Config } from './config.ts';
 import { platformsConfigured } from './config.ts';
 import { createImageTools } from './images/index.ts';
+import { imageFetcherFromConfig } from './platforms/image-fetcher.ts';
+import { createPublicFiles } from './public-files.ts';
 import { createLocalProvider } from './providers/local/index.ts';
 import { createProvidersFromConfig } from './providers/index.ts';
 import { createInProcessQueue } from './queue/in-process.ts';
@@ -109,6 +111,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   for (const p of configured.providers) registry.register(p);
   for (const p of overrides.providers ?? []) registry.register(p);
   const events = new JobEvents();
+  const fetcher = imageFetcherFromConfig(config);
+  // Without PUBLIC_URL no link is made, and the core refuses providers that need one before anything is queued.
+  const files = config.PUBLIC_URL ? createPublicFiles({ store, blobs, publicUrl: config.PUBLIC_URL, ...(config.FILES_SECRET ? { secret: config.FILES_SECRET } : {}) }) : undefined;
   const atelier = createAtelier({
     store,
     blobs,
@@ -117,6 +122,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     events,
     defaultProvider: registry.has(config.DEFAULT_PROVIDER) ? config.DEFAULT_PROVIDER : 'local',
     limits: { maxQueuedPerUser: config.MAX_QUEUED_PER_USER, maxQueuedTotal: config.MAX_QUEUED_TOTAL, dailyQuotaPerUser: config.DAILY_QUOTA_PER_USER },
+    imageInput: { fetcher, limits: { maxBytes: config.IMAGE_INPUT_MAX_MB * 1024 * 1024 }, publicUrl: Boolean(config.PUBLIC_URL) },
     logger,
   });
   const runnerDeps: RunnerDeps = {
@@ -129,6 +135,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     settingsFor: (job) => atelier.settingsFor(job.where),
     jobTimeoutMs: config.JOB_TIMEOUT_SECONDS * 1000,
     faults: overrides.faults,
+    ...(files ? { publicImageUrl: files.urlFor } : {}),
   };
   const run = (jobId: string, signal: AbortSignal) => runJob(runnerDeps, jobId, signal);
   const limits = { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL };
@@ -160,6 +167,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   atelier.attachQueue(queue);
   const server = createServer({ host: config.HOST, port: config.PORT, logger, requestTimeoutMs: config.HTTP_TIMEOUT_SECONDS * 1000, maxConnections: config.HTTP_MAX_CONNECTIONS });
   for (const r of configured.routes) server.route(r.method, r.path, r.handler);
+  files?.mount(server);
   const metrics = createMetrics({
     store,
     events,
@@ -230,6 +238,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         for (const p of platforms.splice(0).reverse()) await p.stop().catch((err: unknown) => logger.warn({ err, platform: p.name }, 'platform stop failed'));
         for (const d of detach.splice(0)) d();
         await configured.close();
+        await fetcher.close();
         await server.close();
         await store.close();
       })();

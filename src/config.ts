@@ -77,6 +77,33 @@ export const configSchema = z.object({
   PLAYGROUND: z.preprocess(empty, z.enum(['auto', 'on', 'off']).default('auto')),
   PLAYGROUND_TOKEN: str(),
   IMAGE_RETENTION_DAYS: int(0, 0, 36500),
+  /** Largest picture a user may give (image prompts, /blend, attachments), in MiB. */
+  IMAGE_INPUT_MAX_MB: int(20, 1, 200),
+  /**
+   * Exact origins (`http://127.0.0.1:9000,https://pics.lan`) whose pictures may be fetched although they are on a
+   * private network (or plain http): an operator's own image host, a test's loopback server. Nothing else private is reached.
+   */
+  IMAGE_FETCH_ALLOW_ORIGINS: z.preprocess(
+    empty,
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const out: string[] = [];
+        for (const part of (v ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+          const origin = URL.canParse(part) ? new URL(part).origin : 'null';
+          if (origin === 'null' || !/^https?:$/.test(new URL(part).protocol)) ctx.addIssue({ code: 'custom', message: `expects comma-separated http(s) origins like http://127.0.0.1:9000, not "${part}"` });
+          else out.push(origin);
+        }
+        return out;
+      }),
+  ),
+  /** Discord's attachment CDN (media.discordapp.net is always one too): a 404 there means the link expired. Tests point it at a fake. */
+  DISCORD_CDN_URL: z.preprocess(empty, z.url().default('https://cdn.discordapp.com')),
+  /** Slack's file host: files the platform hands us there are fetched with SLACK_BOT_TOKEN, and no other host gets it. */
+  SLACK_FILES_URL: z.preprocess(empty, z.url().default('https://files.slack.com')),
+  /** Secret behind the expiring PUBLIC_URL/files/… links of stored pictures (for providers that fetch pictures); unset, one is generated and kept in the store. */
+  FILES_SECRET: z.preprocess(empty, z.string().min(16, 'expects at least 16 characters').optional()),
   /**
    * Jobs mostly wait on their provider, so the limits follow the providers' own concurrency, not the CPU:
    * `npm run bench busy` (40 jobs from ten people in one channel, a provider running 10 at once, as

@@ -43,9 +43,13 @@ export const imagineOptionsSchema = z.object({
   transparent: z.boolean().optional().describe('Transparent background where the provider can'),
   tile: z.boolean().optional().describe('Seamless tiling pattern (same as --tile)'),
   private: z.boolean().optional().describe('Only you see the result'),
-  /** Pictures attached to the command (Discord attachments, Slack files, playground uploads); URLs typed in the prompt are read from it. */
+  /**
+   * Pictures attached to the command (Discord attachments, Slack files, playground uploads); URLs typed in the prompt
+   * are read from it. `platformFile` (see ImageSource) is set by an adapter for a file the platform handed it, never
+   * copied from what a client sent.
+   */
   images: z
-    .array(z.union([z.object({ url: z.string().min(1).max(2048), name: z.string().max(200).optional() }), z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "a picture's bytes"), name: z.string().max(200).optional() })]))
+    .array(z.union([z.object({ url: z.string().min(1).max(2048), name: z.string().max(200).optional(), platformFile: z.boolean().optional() }), z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "a picture's bytes"), name: z.string().max(200).optional() })]))
     .max(MAX_INPUT_IMAGES, `attach at most ${MAX_INPUT_IMAGES} pictures`)
     .optional()
     .describe('Pictures to start from'),

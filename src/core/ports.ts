@@ -95,8 +95,13 @@ export interface ImageTools {
   probe(bytes: Uint8Array): Promise<{ mime: string; width: number; height: number }>;
 }
 
-/** Where a user's picture comes from: a URL (typed, or a platform's attachment / file URL) or bytes uploaded to us. */
-export type ImageSource = { url: string; name?: string } | { bytes: Uint8Array; name?: string };
+/**
+ * Where a user's picture comes from: a URL (typed, or a platform's attachment / file URL) or bytes uploaded to us.
+ * `platformFile`: the platform itself handed us this URL as the user's file (a Slack file input or message file,
+ * a Discord attachment), never set for a URL someone typed. Only then may the platform's own file host get the
+ * bot's credentials: a pasted Slack file link would otherwise open any file the bot can see.
+ */
+export type ImageSource = { url: string; name?: string; platformFile?: boolean } | { bytes: Uint8Array; name?: string };
 
 /**
  * Fetches a user's picture by URL without letting a URL reach what it must not: public addresses only
@@ -104,7 +109,7 @@ export type ImageSource = { url: string; name?: string } | { bytes: Uint8Array; 
  * while reading, a deadline. Throws a UserError (INVALID_IMAGE) that says what to change.
  */
 export interface ImageFetcher {
-  fetch(url: string, signal: AbortSignal): Promise<Uint8Array>;
+  fetch(url: string, signal: AbortSignal, options?: { platformFile?: boolean }): Promise<Uint8Array>;
 }
 
 /**

@@ -246,7 +246,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     const cache = new Map<unknown, Promise<FetchedImage>>();
     const signal = AbortSignal.timeout(60_000);
     const one = (ref: ImageRef) => {
-      const key = 'url' in ref.source ? `${ref.role}|${ref.source.url}` : ref.source;
+      const key = 'url' in ref.source ? `${ref.role}|${ref.source.platformFile ? 'file' : 'link'}|${ref.source.url}` : ref.source;
       let p = cache.get(key);
       if (!p) {
         p = fetchImages([ref], { fetcher: deps.imageInput?.fetcher, images: deps.images, limits: inputLimits }, signal).then((r) => r[0]!);
