@@ -192,7 +192,9 @@ describe('public picture links in the app', () => {
     appDir = mkdtempSync(join(tmpdir(), 'atelier-files-app-'));
     const port = await freePort();
     const reader = urlReader();
-    const app = await createApp(loadConfig({ DATA_DIR: appDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, PLAYGROUND: 'off', LOG_LEVEL: 'silent' }), { providers: [reader] });
+    const origin = `http://127.0.0.1:${port}`;
+    // The app's own origin is allowed as a picture host too, so a typed link to it proves the fetcher's wiring.
+    const app = await createApp(loadConfig({ DATA_DIR: appDir, PORT: String(port), PUBLIC_URL: origin, IMAGE_FETCH_ALLOW_ORIGINS: origin, PLAYGROUND: 'off', LOG_LEVEL: 'silent' }), { providers: [reader] });
     try {
       await app.start({ listen: true });
       const job = await app.atelier.imagine({ prompt: 'a fox', provider: 'urlreader', images: [{ bytes: png, name: 'fox.png' }] }, alice, here);
@@ -206,6 +208,9 @@ describe('public picture links in the app', () => {
       });
       expect(done.state).toBe('succeeded');
       expect(reader.fetched).toEqual([{ url: expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:${port}/files/`)) as unknown as string, status: 200, bytes: png.byteLength }]);
+      const relinked = await app.atelier.imagine({ prompt: `${reader.fetched[0]!.url} a fox again`, provider: 'urlreader' }, alice, here);
+      expect((await app.atelier.inputs(relinked.id)).map((i) => i.meta.size)).toEqual([png.byteLength]);
+      await expect(app.atelier.imagine({ prompt: `http://127.0.0.1:${port + 1}/pic.png a fox`, provider: 'urlreader' }, alice, here)).rejects.toThrow(/points at a private network address/);
     } finally {
       await app.stop();
     }
