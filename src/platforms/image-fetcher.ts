@@ -188,14 +188,14 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
   function networkError(err: unknown, url: URL, from: URL | undefined, signal: AbortSignal): UserError {
     if (findBlocked(err)) return privateAddress(url, from);
     if (signal.aborted) {
-      return new UserError('INVALID_IMAGE', `The picture at ${shown(url)} did not arrive within ${Math.round(timeoutMs / 1000)} s. Try a faster host, or attach the picture.`);
+      return new UserError('INVALID_IMAGE', `The picture at ${shown(url)} did not arrive in time. Try a faster host, or attach the picture.`);
     }
     const code = String((err as { code?: unknown })?.code ?? '');
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    if (code === 'ENOTFOUND') {
       return new UserError('INVALID_IMAGE', `${url.hostname} does not exist (no such host). Check the picture link, or attach the picture.`);
     }
     if (code.includes('TIMEOUT')) {
-      return new UserError('INVALID_IMAGE', `The picture at ${shown(url)} did not arrive within ${Math.round(timeoutMs / 1000)} s. Try a faster host, or attach the picture.`);
+      return new UserError('INVALID_IMAGE', `The picture at ${shown(url)} did not arrive in time. Try a faster host, or attach the picture.`);
     }
     return transient(new UserError('INVALID_IMAGE', `${shown(url)} could not be reached (${code || 'network error'}). Check the link, or attach the picture.`));
   }
@@ -208,7 +208,8 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
         try {
           return await attempt(url, fetchOptions?.platformFile === true, signal);
         } catch (err) {
-          if (outer.aborted) throw outer.reason instanceof Error ? outer.reason : err;
+          // A caller's own reason (a cancel) wins; a bare timeout of the caller's reads as ours, said to the user.
+          if (outer.aborted) throw outer.reason instanceof UserError ? outer.reason : err;
           const wait = transientWait.get(err as object);
           if (wait === undefined || n >= maxAttempts || signal.aborted) throw err;
           const delay = Math.max(wait, backoffDelay(n, 250, 2_000));
