@@ -48,7 +48,7 @@ describe('/imagine options', () => {
     const imagine = commands.find((c) => c.name === 'imagine')!;
     const schema = z.toJSONSchema(imagine.options, { io: 'input' }) as { properties: Record<string, JsonProp>; required: string[] };
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['prompt', 'mode', 'format', 'photo', 'weather', 'time', 'camera', 'chaos', 'stylize', 'no', 'seed', 'count', 'provider', 'model', 'style', 'optimize', 'steps', 'guidance', 'width', 'height', 'transparent', 'tile', 'private'].sort(),
+      ['prompt', 'mode', 'format', 'photo', 'weather', 'time', 'camera', 'chaos', 'stylize', 'no', 'seed', 'count', 'provider', 'model', 'style', 'optimize', 'steps', 'guidance', 'width', 'height', 'transparent', 'tile', 'private', 'iw'].sort(),
     );
     expect(schema.required).toEqual(['prompt']);
     expect(schema.properties.format!.enum).toEqual(['1:1', '3:2', '2:3', '4:7', '7:4', '5:4', '4:5', '16:9', '9:16']);
