@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventSourceMessage } from 'eventsource-parser';
-import { FormData } from 'undici';
+import type { FormData } from 'undici';
 import { UserError } from '../../core/errors.ts';
 import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderResult, ProviderRunContext, SourceImage } from '../../core/provider.ts';
 import { ImageDecodeError, probeImage } from '../../images/probe.ts';
@@ -8,7 +8,8 @@ import { createOnce, refuseBlindResume, unknownOutcome } from '../create-once.ts
 import type { HttpClient } from '../http.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { completedEventSchema, errorEventSchema, isModerationCode, partialEventSchema, usageSchema } from './api.ts';
-import { buildGenerationBody, isFlexibleModel, OPENAI_FIELDS, OPENAI_MAX_COUNT, OPENAI_MAX_RESPONSE_BYTES, STANDARD_RATIOS, type OpenAIExtras } from './body.ts';
+import { buildGenerationBody, isFlexibleModel, OPENAI_FIELDS, OPENAI_MAX_COUNT, OPENAI_MAX_RESPONSE_BYTES, STANDARD_RATIOS, supportsInputFidelity, type OpenAIExtras } from './body.ts';
+import { buildEditUpload, buildVaryUpload, type EditUpload } from './edits.ts';
 
 export interface OpenAIOptions {
   http: HttpClient;
@@ -127,20 +128,41 @@ export function createOpenAIProvider(o: OpenAIOptions): ImageProvider {
     progressPercent: true,
     previews: true,
     webhooks: false,
+    // Image prompts and /blend are edits with the pictures as `image[]`. Only as image prompts: the API has no roles,
+    // so --sref / --cref would be words in the prompt, not references. No --iw: nothing in the API weighs pictures
+    // against the text (`input_fidelity` keeps faces and details, is two-valued, and gpt-image-2 refuses it).
+    imageInput: { maxImages: 5, roles: ['prompt'], blend: true },
+    // Zoom, pan, square and Vary (Region): an edit with a mask whose transparent pixels are where to paint.
+    outpaint: true,
+    inpaint: true,
+    // No varyStrength: a V is an edit asking for the same prompt again, and the API has no strength to turn.
+    notes: [
+      'Pictures, /blend, zoom, pan and Vary (Region) are OpenAI edits (`/images/edits`), billed like a generation plus the pictures as input tokens.',
+      ...(o.extras.input_fidelity ? [`input_fidelity ${o.extras.input_fidelity} is sent with edits on ${supportsInputFidelity(o.model) ? o.model : 'gpt-image-1 and gpt-image-1.5 only'}.`] : []),
+    ],
   };
 
   /** One billable streamed call, recorded before it is sent; a lost answer is an unknown outcome, never a resend. */
-  async function run(ctx: ProviderRunContext, path: string, body: { json?: unknown; form?: FormData }, expected: number, partials: number, what: string): Promise<ProviderResult> {
+  async function run(
+    ctx: ProviderRunContext,
+    path: string,
+    body: { json?: unknown; form?: FormData; summary?: EditUpload['summary'] },
+    expected: number,
+    partials: number,
+    what: string,
+    operation: 'generate' | 'vary',
+  ): Promise<ProviderResult> {
     const c = new Collector(ctx, expected, partials);
-    const intentBody = body.json ?? { path, fields: [...(body.form?.keys() ?? [])] };
+    // A multipart body is recorded by its fields and what it uploads, never the pictures' bytes.
+    const intentBody = body.json ?? { path, fields: [...new Set(body.form?.keys() ?? [])], ...body.summary };
     await createOnce(
       ctx,
-      { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation: path.endsWith('edits') ? 'vary' : 'generate', body: intentBody },
+      { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation, body: intentBody },
       async () => {
         const answer = await o.http.call({
           method: 'POST',
           path,
-          ...body,
+          ...(body.json !== undefined ? { json: body.json } : { form: body.form }),
           idempotent: false,
           signal: ctx.signal,
           onEvent: c.onEvent,
@@ -166,19 +188,21 @@ export function createOpenAIProvider(o: OpenAIOptions): ImageProvider {
     capabilities,
     async generate(req, ctx) {
       guardResume(ctx, 'this generation');
+      if (req.images?.length || req.edit) {
+        // Pictures and canvases are edits: the same streamed answer, from `POST /images/edits`.
+        const upload = await buildEditUpload(req, ctx, o.model, o.extras);
+        ctx.progress({ stage: `queued at ${NAME}` });
+        return run(ctx, '/images/edits', { form: upload.form, summary: upload.summary }, upload.n, upload.partials, req.edit ? 'this edit' : 'this generation', 'generate');
+      }
       const body = buildGenerationBody(req, o.model, o.extras);
       ctx.progress({ stage: `queued at ${NAME}` });
-      return run(ctx, '/images/generations', { json: body }, body.n, body.partial_images, 'this generation');
+      return run(ctx, '/images/generations', { json: body }, body.n, body.partial_images, 'this generation', 'generate');
     },
     async vary(source: SourceImage, ctx) {
       guardResume(ctx, 'this variation');
-      const body = buildGenerationBody({ ...source.request, count: 1, transparency: source.request.transparency }, o.model, o.extras);
-      const form = new FormData();
-      const ext = source.mime.split('/')[1] ?? 'png';
-      form.append('image', new Blob([Buffer.from(source.bytes)], { type: source.mime }), `source.${ext}`);
-      for (const [k, v] of Object.entries(body)) form.append(k, String(v));
+      const upload = await buildVaryUpload(source, source.request, o.model, o.extras);
       ctx.progress({ stage: `queued at ${NAME}` });
-      return run(ctx, '/images/edits', { form }, 1, body.partial_images, 'this variation');
+      return run(ctx, '/images/edits', { form: upload.form, summary: upload.summary }, 1, upload.partials, 'this variation', 'vary');
     },
     async check(signal) {
       const model = (await o.http.call({ method: 'GET', path: `/models/${encodeURIComponent(o.model)}`, idempotent: true, signal })) as { id?: string } | undefined;

@@ -30,6 +30,8 @@ export const openaiExtrasSchema = z
     output_compression: z.number().int().min(0).max(100).optional(),
     moderation: z.enum(['low', 'auto']).optional(),
     partial_images: z.number().int().min(0).max(3).optional(),
+    /** Edits only: how closely the model keeps faces and details of the pictures; sent to the models that take it. */
+    input_fidelity: z.enum(['high', 'low']).optional(),
   })
   .strict()
   .refine((o) => o.output_compression === undefined || (o.output_format !== undefined && o.output_format !== 'png'), {
@@ -59,6 +61,14 @@ export function modelFor(req: GenerationRequest, configured: string): string {
   if ((GPT_IMAGE_MODELS as readonly string[]).includes(req.model)) return req.model;
   throw new UserError('UNSUPPORTED', `OpenAI model "${req.model}" is not one Atelier can stream from. Choose one of: ${GPT_IMAGE_MODELS.join(', ')}.`);
 }
+
+/**
+ * Models that take `input_fidelity` on edits. The spec and the openai package say "gpt-image-1 and gpt-image-1.5
+ * and later models, unsupported for gpt-image-1-mini"; users report gpt-image-2 refusing it
+ * (`invalid_input_fidelity_model`, vulca-org/vulca-visual-control-sdk#12; the cookbook's gpt-image-2 notes say it is
+ * disabled). We send it only where every source agrees it is taken.
+ */
+export const supportsInputFidelity = (model: string): boolean => model === 'gpt-image-1' || model === 'gpt-image-1.5';
 
 export interface OpenAIGenerationBody {
   model: string;

@@ -13,9 +13,14 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
  *   `ImageEditStreamEvent`, `Error`, and the operations' descriptions. Every object that lists its
  *   properties is closed here: the API answers an unknown parameter with 400 "Unknown parameter".
  * - [sdk] the official `openai` package (v6.49, `resources/images.d.ts`, `ImageGenerateParamsBase`,
- *   `ImageEditParamsBase`), a second reading of the same API.
+ *   `ImageEditParamsBase`; v7.5 for the edit rules), a second reading of the same API. Both are generated from
+ *   one document, so for edits a third witness reads the wire: the Vercel AI SDK (`@ai-sdk/openai`,
+ *   `openai-image-model.ts` + `convertToFormData`, Apache-2.0) and the openai package's own multipart encoder
+ *   (`internal/uploads.ts`): one picture as `image`, several as repeated `image[]`, the mask as `mask`.
  * Where they disagree the fake follows the spec, and test/providers/openai.test.ts names it:
- * transparent backgrounds on gpt-image-2 ([spec] "in preview"; [sdk] "will return an error").
+ * transparent backgrounds on gpt-image-2 ([spec] "in preview"; [sdk] "will return an error"). One exception,
+ * named in test/providers/openai-pictures.test.ts: `input_fidelity` on gpt-image-2 ([spec][sdk] "gpt-image-1.5 and
+ * later"; the live API's refusals reported by its users), where the fake follows the reports.
  */
 const SPEC = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/openai/openapi.json', import.meta.url)), 'utf8')) as {
   components: { schemas: Record<string, unknown> };
@@ -66,6 +71,25 @@ const error = (status: number, message: string, code: string | null, param: stri
   body: { error: { message, type, param, code } },
 });
 
+/** One picture of an accepted edit, as the fake decoded it. */
+export interface SeenPicture {
+  /** The form field it came in: `image`, `image[]` or `mask`. */
+  key: string;
+  bytes: number;
+  format: string | undefined;
+  width: number | undefined;
+  height: number | undefined;
+  hasAlpha: boolean;
+  data: Buffer;
+}
+
+/** An accepted `POST /images/edits`. */
+export interface SeenEdit {
+  fields: Record<string, string>;
+  images: SeenPicture[];
+  mask?: SeenPicture;
+}
+
 export interface OpenAIFakeOptions {
   apiKey?: string;
   /** A word in a prompt that the fake refuses as OpenAI's moderation would (`moderation_blocked`). */
@@ -79,6 +103,8 @@ export interface OpenAIFakeOptions {
 export class OpenAIFake {
   readonly server: FakeServer;
   readonly rejected: string[] = [];
+  /** Accepted edits, decoded. */
+  readonly edits: SeenEdit[] = [];
   /** Billable calls that were accepted (each would be charged). */
   creates = 0;
   private pngCache = new Map<string, Buffer>();
@@ -121,17 +147,25 @@ export class OpenAIFake {
       return this.answer(r.body as Record<string, unknown>, 'image_generation');
     }
     if (r.method === 'POST' && r.path === '/images/edits') {
+      // A real multipart parser (undici's, behind the global Request), not a reading of our own encoder.
       const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': String(r.headers['content-type'] ?? '') }, body: new Uint8Array(r.rawBytes) }).formData().catch(() => undefined);
       if (!form) return this.refuse(error(400, 'Expected a multipart/form-data body.', null));
       const fields: Record<string, unknown> = {};
-      const images: File[] = [];
+      const images: { key: string; file: File }[] = [];
+      let mask: File | undefined;
       for (const [k, v] of form as unknown as Iterable<[string, FormDataEntryValue]>) {
-        if (k === 'image' || k === 'image[]') images.push(v as File);
-        else if (k === 'mask') fields.mask = 'binary';
-        else fields[k] = v;
+        if (k === 'image' || k === 'image[]') {
+          if (typeof v === 'string') return this.refuse(error(400, `'${k}' must be a file.`, 'invalid_type', 'image'));
+          images.push({ key: k, file: v });
+        } else if (k === 'mask') {
+          if (typeof v === 'string') return this.refuse(error(400, "'mask' must be a file.", 'invalid_type', 'mask'));
+          mask = v;
+        } else fields[k] = v;
       }
-      const problem = await this.editRule(fields, images);
+      const seen = await this.describeEdit(fields, images, mask);
+      const problem = await this.editRule(fields, seen);
       if (problem) return this.refuse(problem);
+      this.edits.push(seen);
       const body = { ...fields, n: Number(fields.n ?? 1), stream: fields.stream === 'true', partial_images: fields.partial_images === undefined ? undefined : Number(fields.partial_images) };
       return this.answer(body, 'image_edit');
     }
@@ -182,26 +216,65 @@ export class OpenAIFake {
     return undefined;
   }
 
+  /** What one edit carried, decoded: kept for the tests to read (pictures by size and format, never compared byte for byte). */
+  private async describeEdit(fields: Record<string, unknown>, images: { key: string; file: File }[], mask: File | undefined): Promise<SeenEdit> {
+    const picture = async (file: File, key: string): Promise<SeenPicture> => {
+      const bytes = Buffer.from(await file.arrayBuffer());
+      const meta = await sharp(bytes).metadata().catch(() => undefined);
+      return { key, bytes: bytes.length, format: meta?.format, width: meta?.width, height: meta?.height, hasAlpha: meta?.hasAlpha ?? false, data: bytes };
+    };
+    return {
+      fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)])),
+      images: await Promise.all(images.map((i) => picture(i.file, i.key))),
+      ...(mask ? { mask: await picture(mask, 'mask') } : {}),
+    };
+  }
+
   /** `POST /images/edits` [spec] `CreateImageEditRequest`: multipart, `image` (1–16) and `prompt` required. */
-  private async editRule(fields: Record<string, unknown>, images: File[]): Promise<FakeReply | undefined> {
+  private async editRule(fields: Record<string, unknown>, seen: SeenEdit): Promise<FakeReply | undefined> {
     const known = Object.keys((SPEC.components.schemas['CreateImageEditRequest'] as { properties: object }).properties);
     const unknown = Object.keys(fields).find((k) => !known.includes(k));
-    if (unknown) return error(400, `Unknown parameter: '${unknown}'.`, 'unknown_parameter', unknown);
-    if (images.length === 0) return error(400, "Missing required parameter: 'image'.", 'missing_required_parameter', 'image');
-    if (images.length > 16) return error(400, 'At most 16 images.', 'invalid_value', 'image'); // [spec] maxItems 16
-    for (const img of images) {
-      const bytes = Buffer.from(await img.arrayBuffer());
-      const meta = await sharp(bytes).metadata().catch(() => undefined);
-      // [spec][sdk] GPT image models: png, webp or jpg, each under 50MB
-      if (!meta || !['png', 'webp', 'jpeg'].includes(meta.format ?? '') || bytes.length >= 50 * 1024 * 1024) return error(400, 'Invalid image file: use png, webp or jpg under 50MB.', 'invalid_image', 'image');
+    if (unknown) return error(400, `Unknown parameter: '${unknown}'.`, 'unknown_parameter', unknown); // [spec] closed set; [sdk] ImageEditParamsBase has the same set
+    const model = String(fields.model ?? 'gpt-image-1.5'); // [spec][sdk] edits default to gpt-image-1.5
+    const images = seen.images;
+    if (images.length === 0) return error(400, "Missing required parameter: 'image'.", 'missing_required_parameter', 'image'); // [spec] required; [sdk] `image` not optional
+    if (typeof fields.prompt !== 'string' || !fields.prompt) return error(400, "Missing required parameter: 'prompt'.", 'missing_required_parameter', 'prompt'); // [spec] required; [sdk] `prompt` not optional
+    if (isGpt(model)) {
+      if (images.length > 16) return error(400, `Too many images: ${images.length}. You can provide up to 16 images.`, 'invalid_value', 'image'); // [spec] maxItems 16, "up to 16 images"; [sdk] the same sentence
+      for (const img of images) {
+        // [spec][sdk] "each image should be a png, webp, or jpg file less than 50MB"
+        if (!['png', 'webp', 'jpeg'].includes(img.format ?? '') || img.bytes >= 50 * 1024 * 1024) return error(400, `Invalid image file or mode for image ${images.indexOf(img) + 1}, please check your image file.`, 'invalid_image_file', 'image');
+      }
+    } else if (model === 'dall-e-2') {
+      // [spec][sdk] "For dall-e-2, you can only provide one image, and it should be a square png file less than 4MB."
+      const [img] = images;
+      if (images.length > 1 || img!.format !== 'png' || img!.width !== img!.height || img!.bytes >= 4 * 1024 * 1024) return error(400, 'dall-e-2 edits take one square PNG under 4MB.', 'invalid_image_file', 'image');
+    } else {
+      return error(400, `Invalid model '${model}': edits take dall-e-2 or a GPT image model.`, 'invalid_value', 'model'); // [spec][sdk] "One of dall-e-2 or a GPT image model"
+    }
+    if (seen.mask) {
+      const m = seen.mask;
+      const first = images[0]!;
+      // [spec][sdk] "Must be a valid PNG file, less than 4MB, and have the same dimensions as `image`"; "if there are
+      // multiple images provided, the mask will be applied on the first image".
+      if (m.format !== 'png' || m.bytes >= 4 * 1024 * 1024) return error(400, 'Invalid mask: it must be a PNG file under 4MB.', 'invalid_image_file', 'mask');
+      if (m.width !== first.width || m.height !== first.height) return error(400, `Invalid mask: its size (${m.width}x${m.height}) must match the image's (${first.width}x${first.height}).`, 'invalid_mask_image_size', 'mask');
+      // OpenAI's image-generation guide ("the mask image must also contain an alpha channel"), and a second reader of
+      // it (docs.apiyi.com's gpt-image-2 mask guide: a mask without alpha "will fail with invalid_image_file").
+      if (!m.hasAlpha) return error(400, 'Invalid mask: it must have an alpha channel (transparent where to edit).', 'invalid_image_file', 'mask');
+    }
+    if (fields.input_fidelity !== undefined) {
+      // [spec][sdk] "only supported for gpt-image-1 and gpt-image-1.5 and later models, unsupported for gpt-image-1-mini".
+      // Users report gpt-image-2 refusing it (`invalid_input_fidelity_model`, vulca-org/vulca-visual-control-sdk#12):
+      // the sources disagree on gpt-image-2, and the fake follows the reports of the live API.
+      if (!['gpt-image-1', 'gpt-image-1.5'].includes(model)) return error(400, `The model '${model}' does not support the 'input_fidelity' parameter.`, 'invalid_input_fidelity_model', 'input_fidelity', 'image_generation_user_error');
     }
     const typed: Record<string, unknown> = { ...fields };
     for (const k of ['n', 'output_compression', 'partial_images']) if (typed[k] !== undefined) typed[k] = Number(typed[k]);
     if (typed.stream !== undefined) typed.stream = typed.stream === 'true';
-    delete typed.mask;
-    const schema = checkSchema('CreateImageEditRequest', { ...typed, image: 'binary' });
+    const schema = checkSchema('CreateImageEditRequest', { ...typed, image: 'binary', ...(seen.mask ? { mask: 'binary' } : {}) });
     if (schema.length) return error(400, `Invalid request: ${schema.join('; ')}`, 'invalid_value');
-    return this.commonRules({ model: 'gpt-image-1.5', ...typed }); // [spec] edits default model gpt-image-1.5
+    return this.commonRules({ model: 'gpt-image-1.5', ...typed });
   }
 
   private async png(color: string, size: string): Promise<Buffer> {
