@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../../core/errors.ts';
-import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderRunContext } from '../../core/provider.ts';
+import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderResult, ProviderRunContext, SourceImage } from '../../core/provider.ts';
+import type { GenerationRequest } from '../../core/request.ts';
 import { createOnce, refuseBlindResume, unknownOutcome } from '../create-once.ts';
 import type { ImageDownloader } from '../download.ts';
 import type { HttpClient } from '../http.ts';
 import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { asyncAnswerSchema, checkSchema, modelsSchema, statusSchema, type HordeCheck } from './api.ts';
-import { ANONYMOUS_KEY, buildHordeBody, HORDE_FIELDS, HORDE_MAX_COUNT } from './body.ts';
+import { ANONYMOUS_KEY, buildHordeBody, denoiseForWeight, HORDE_FIELDS, HORDE_MAX_COUNT, hordeShape, hordeSize, INPAINTING_MODELS, PAINT_LONG_SIDE, VARY_DENOISE, type HordeBody } from './body.ts';
+import { img2imgSource, paintSource } from './pictures.ts';
 
 export interface HordeOptions extends PollTiming {
   http: HttpClient;
@@ -40,10 +42,24 @@ export function createHordeProvider(o: HordeOptions): ImageProvider {
     aspectRatios: 'any',
     maxCount: HORDE_MAX_COUNT,
     upscale: false,
-    variations: false,
+    // V, Vary (Subtle) and Vary (Strong): img2img of the chosen image at a denoising strength each.
+    variations: true,
+    varyStrength: true,
     progressPercent: true,
     previews: false,
     webhooks: false,
+    // One picture, as img2img (`source_image`), --iw as its denoising strength. No /blend: several pictures are
+    // `extra_source_images`, which the Horde takes only for Stable Cascade "remix", and more than one only from
+    // trusted users (horde/apis/v2/stable.py, base.py). No --sref / --cref: img2img has no roles.
+    imageInput: { maxImages: 1, roles: ['prompt'], weight: true },
+    // Zoom, pan, square and Vary (Region): `source_processing` outpainting / inpainting with a mask, on the Horde's
+    // inpainting models, when a worker serves one (checked before sending).
+    outpaint: true,
+    inpaint: true,
+    notes: [
+      'A picture (img2img) costs 1.3× the kudos of the same request without one.',
+      `Zoom, pan, Make Square and Vary (Region) are painted by the Horde's Stable Diffusion 1.5 inpainting models (${INPAINTING_MODELS.join(', ')}) at up to ${PAINT_LONG_SIDE} px, whichever model the job used.`,
+    ],
   };
 
   /** The image models workers serve now (`/v2/status/models?type=image`), cached: a model no worker has never finishes. */
@@ -101,37 +117,87 @@ export function createHordeProvider(o: HordeOptions): ImageProvider {
     }
   }
 
+  /** One billable create, recorded before it is sent (pictures by size only), then followed to the images. */
+  async function submit(body: HordeBody, ctx: ProviderRunContext, operation: 'generate' | 'vary', note?: string): Promise<ProviderResult> {
+    ctx.progress({ stage: `sending to ${NAME}` });
+    const id = await createOnce(
+      ctx,
+      { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation, body: withoutPictures(body) },
+      async () => {
+        const answer = asyncAnswerSchema.safeParse(await o.http.call({ method: 'POST', path: '/v2/generate/async', json: body, idempotent: false, signal: ctx.signal }));
+        if (!answer.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${NAME} accepted the request without an id.`, NAME, { phase: 'answered', unreadable: true });
+        return answer.data.id;
+      },
+      async (err) => {
+        throw unknownOutcome(NAME, 'this request', err);
+      },
+    );
+    const r = await finish(await follow(id, ctx), id);
+    return note ? { ...r, note: r.note ? `${r.note}; ${note}` : note } : r;
+  }
+
+  function finish(r: { images: ProviderImage[]; note?: string }, id: string): ProviderResult {
+    if (!r.images.length && r.note) throw new UserError('MODERATION', `${NAME}: every image was ${r.note.replace(/^.*withheld: /, '')}. Rephrase the prompt, or ask a moderator about this channel's NSFW setting.`, { blockedBy: NAME });
+    return { ...r, providerJobId: id, ...(r.images[0]?.seed !== undefined ? { seed: r.images[0].seed } : {}) };
+  }
+
+  /** Zoom, pan, square, Vary (Region): outpainting / inpainting on the inpainting models workers serve now. */
+  async function paint(req: GenerationRequest, ctx: ProviderRunContext): Promise<ProviderResult> {
+    const edit = req.edit!;
+    const served = await knownModels(ctx.signal);
+    const models = INPAINTING_MODELS.filter((m) => served.has(m));
+    if (!models.length) {
+      throw new UserError('UNSUPPORTED', `No ${NAME} worker serves an inpainting model now (${INPAINTING_MODELS.join(', ')}), which zoom, pan and Vary (Region) need. Try again later.`, { retryable: true });
+    }
+    const source = await ctx.readImage!(edit.imageId);
+    const canvas = await paintSource(source.bytes, edit, source);
+    // The job's own model cannot paint masks; the picture on the canvas carries its look.
+    const { model: _model, ...request } = req;
+    const body = buildHordeBody(request, ctx.allowNsfw);
+    Object.assign(body.params, { width: canvas.width, height: canvas.height, denoising_strength: 1 });
+    body.models = [...models];
+    body.source_image = canvas.image;
+    body.source_mask = canvas.mask;
+    body.source_processing = edit.kind === 'outpaint' ? 'outpainting' : 'inpainting';
+    return submit(body, ctx, 'generate', req.model ? `painted by ${NAME}'s inpainting models, not ${req.model}` : undefined);
+  }
+
   return {
     id: 'horde',
     displayName: anonymous ? 'AI Horde (anonymous)' : 'AI Horde',
     capabilities,
     async generate(req, ctx) {
-      // The Horde keeps the request by id, so a restart after the create follows it instead of paying again.
-      let id = ctx.resume?.providerJobId;
-      if (!id) {
-        refuseBlindResume(NAME, ctx, 'this request');
-        if (req.model && !(await knownModels(ctx.signal)).has(req.model)) {
-          const some = [...(await knownModels(ctx.signal))].slice(0, 8).join(', ');
-          throw new UserError('UNSUPPORTED', `No ${NAME} worker serves the model "${req.model}" now.${some ? ` Some that do: ${some}.` : ''}`);
-        }
-        const body = buildHordeBody(req, ctx.allowNsfw);
-        ctx.progress({ stage: `sending to ${NAME}` });
-        id = await createOnce(
-          ctx,
-          { key: `${ctx.jobId}-${randomUUID().slice(0, 8)}`, operation: 'generate', body },
-          async () => {
-            const answer = asyncAnswerSchema.safeParse(await o.http.call({ method: 'POST', path: '/v2/generate/async', json: body, idempotent: false, signal: ctx.signal }));
-            if (!answer.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${NAME} accepted the request without an id.`, NAME, { phase: 'answered', unreadable: true });
-            return answer.data.id;
-          },
-          async (err) => {
-            throw unknownOutcome(NAME, 'this request', err);
-          },
-        );
+      // A restart after the create follows the request by id; the pictures are not read or sent again.
+      if (ctx.resume?.providerJobId) return finish(await follow(ctx.resume.providerJobId, ctx), ctx.resume.providerJobId);
+      refuseBlindResume(NAME, ctx, 'this request');
+      if (req.edit) return paint(req, ctx);
+      if (req.model && !(await knownModels(ctx.signal)).has(req.model)) {
+        const some = [...(await knownModels(ctx.signal))].slice(0, 8).join(', ');
+        throw new UserError('UNSUPPORTED', `No ${NAME} worker serves the model "${req.model}" now.${some ? ` Some that do: ${some}.` : ''}`);
       }
-      const r = await follow(id, ctx);
-      if (!r.images.length && r.note) throw new UserError('MODERATION', `${NAME}: every image was ${r.note.replace(/^.*withheld: /, '')}. Rephrase the prompt, or ask a moderator about this channel's NSFW setting.`, { blockedBy: NAME });
-      return { ...r, providerJobId: id, ...(r.images[0]?.seed !== undefined ? { seed: r.images[0].seed } : {}) };
+      const body = buildHordeBody(req, ctx.allowNsfw);
+      const picture = req.images?.[0];
+      if (picture) {
+        const p = await ctx.readImage!(picture.imageId);
+        // Without --ar the picture keeps its own shape.
+        const size = req.aspectRatio ? hordeSize(req.aspectRatio) : hordeShape(p.width, p.height);
+        Object.assign(body.params, size, { denoising_strength: denoiseForWeight(req.imageWeight) });
+        body.source_image = await img2imgSource(p.bytes, size);
+        body.source_processing = 'img2img';
+      }
+      return submit(body, ctx, 'generate');
+    },
+    async vary(source: SourceImage, ctx) {
+      if (ctx.resume?.providerJobId) return finish(await follow(ctx.resume.providerJobId, ctx), ctx.resume.providerJobId);
+      refuseBlindResume(NAME, ctx, 'this variation');
+      // A new picture near the chosen one: its prompt and model, not its seed.
+      const { seed: _seed, ...request } = source.request;
+      const body = buildHordeBody(request, ctx.allowNsfw);
+      const size = hordeShape(source.width, source.height);
+      Object.assign(body.params, size, { denoising_strength: VARY_DENOISE[source.strength ?? 'plain'] });
+      body.source_image = await img2imgSource(source.bytes, size);
+      body.source_processing = 'img2img';
+      return submit(body, ctx, 'vary');
     },
     async check(signal) {
       if (anonymous) {
@@ -142,6 +208,12 @@ export function createHordeProvider(o: HordeOptions): ImageProvider {
       return { ok: true, detail: `key accepted: ${user?.username ?? 'unknown user'}, ${Math.round(user?.kudos ?? 0)} kudos` };
     },
   };
+}
+
+/** The body as recorded with the job: the pictures by their size, not their bytes. */
+function withoutPictures(body: HordeBody): unknown {
+  const size = (b64: string | undefined) => (b64 === undefined ? undefined : `<webp, ${Math.round((b64.length * 3) / 4)} bytes>`);
+  return { ...body, source_image: size(body.source_image), source_mask: size(body.source_mask) };
 }
 
 async function fromBase64(b64: string): Promise<{ bytes: Uint8Array; mime: string; width: number; height: number }> {

