@@ -118,6 +118,13 @@ export function buttonRows(job: Job, caps: ProviderCapabilities, imageCount: num
   const rows: ButtonSpec[][] = [];
   const n = Math.min(imageCount, 8);
   if (job.action.kind === 'upscale' && n === 1) return [...toolboxRows(job, caps), afterUpscaleTools(job)];
+  // A provider without U (OpenAI, AI Horde) has no upscaled picture to carry the toolbox: one picture is already
+  // the chosen one, so it gets the toolbox, with its V first.
+  if (!caps.upscale && n === 1 && (caps.outpaint || caps.inpaint || caps.varyStrength)) {
+    const [first = [], ...rest] = toolboxRows(job, caps);
+    const v = caps.variations ? [button('vary', job.id, 'V1', 'secondary', { index: 1 })] : [];
+    return [[...v, ...first], ...rest, afterUpscaleTools(job)].filter((r) => r.length > 0).slice(0, 5);
+  }
   // An upscale's result is one image; U / V on it would repeat the same picture.
   if (job.action.kind !== 'upscale' && n > 0) {
     if (caps.upscale) {
