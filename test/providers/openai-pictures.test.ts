@@ -179,6 +179,14 @@ describe('OpenAI pictures', () => {
     expect(lastEdit().fields).not.toHaveProperty('moderation');
   });
 
+  it('the upload is bounded: a picture of 50 MB or more is refused before anything is sent', async () => {
+    const openai = await setup();
+    const huge = { bytes: new Uint8Array(50 * 1024 * 1024), mime: 'image/png', width: 64, height: 64 };
+    const err = await caught(() => openai.generate(req({ prompt: 'x', images: [{ imageId: 'a' }] }), ctxWith({ a: huge })));
+    expect(err).toMatchObject({ code: 'INVALID_IMAGE', message: expect.stringMatching(/under 50 MB/) });
+    expect(fake.server.requests.filter((r) => r.path === '/images/edits')).toHaveLength(0);
+  });
+
   it('the fake refuses what OpenAI would: a mask of another size, without alpha or not PNG; 17 images; a GIF; no prompt; no image; two images for dall-e-2', async () => {
     await setup();
     const png64 = (await solid(64, 64, '#000')).bytes;

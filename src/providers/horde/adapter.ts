@@ -149,6 +149,7 @@ export function createHordeProvider(o: HordeOptions): ImageProvider {
     if (!models.length) {
       throw new UserError('UNSUPPORTED', `No ${NAME} worker serves an inpainting model now (${INPAINTING_MODELS.join(', ')}), which zoom, pan and Vary (Region) need. Try again later.`, { retryable: true });
     }
+    // The Horde takes one source picture: the canvas. A job's own image prompt shaped the picture on it already.
     const source = await ctx.readImage!(edit.imageId);
     const canvas = await paintSource(source.bytes, edit, source);
     // The job's own model cannot paint masks; the picture on the canvas carries its look.

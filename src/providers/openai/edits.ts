@@ -52,7 +52,7 @@ async function taken(p: { bytes: Uint8Array; mime: string }, name: string): Prom
 export function editSize(model: string, w: number, h: number): { width: number; height: number } {
   if (isFlexibleModel(model)) {
     if (w / h > 3 || h / w > 3) {
-      throw new UserError('UNSUPPORTED', `OpenAI's ${model} draws from 1:3 to 3:1, and this would make a ${w}×${h} picture. Upscale another image, or pan the other way.`);
+      throw new UserError('UNSUPPORTED', `OpenAI's ${model} draws from 1:3 to 3:1, and this edit needs a ${w}×${h} picture. Pan the other way, or zoom out first.`);
     }
     const r16 = (v: number) => Math.max(16, Math.round(v / 16) * 16);
     return w >= h ? { width: FLEX_LONG, height: r16((FLEX_LONG * h) / w) } : { width: r16((FLEX_LONG * w) / h), height: FLEX_LONG };
