@@ -23,7 +23,9 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
 const ANON = '0000000000';
 const SAMPLERS = ['k_lms', 'k_heun', 'k_euler', 'k_euler_a', 'k_dpm_2', 'k_dpm_2_a', 'k_dpm_fast', 'k_dpm_adaptive', 'k_dpmpp_2s_a', 'k_dpmpp_2m', 'dpmsolver', 'k_dpmpp_sde', 'DDIM']; // [horde]
 const TOP = ['prompt', 'params', 'nsfw', 'trusted_workers', 'validated_backends', 'slow_workers', 'extra_slow_workers', 'censor_nsfw', 'workers', 'worker_blacklist', 'models', 'source_image', 'source_processing', 'source_mask', 'extra_source_images', 'r2', 'shared', 'replacement_filter', 'dry_run', 'proxied_account', 'disable_batching', 'allow_downgrade', 'webhook', 'style']; // [zf]
-const PROCESSING = ['img2img', 'inpainting', 'outpainting', 'remix']; // [horde] enum; [zf] SourceImageProcessingTypes; [sdk] KNOWN_IMAGE_SOURCE_PROCESSING
+// [horde] enum; [zf] SourceImageProcessingTypes; [sdk] KNOWN_IMAGE_SOURCE_PROCESSING (which aliases outpainting to
+// "inpainting": [worker] treats both alike, features.PAINTING).
+const PROCESSING = ['img2img', 'inpainting', 'outpainting', 'remix'];
 /** [ref] the models with `"inpainting": true`; a painting request goes only to a worker serving one ([horde] worker.can_generate). */
 const INPAINTING = ['Realistic Vision Inpainting', 'Deliberate Inpainting', 'DreamShaper Inpainting'];
 const PARAMS = ['sampler_name', 'cfg_scale', 'denoising_strength', 'hires_fix_denoising_strength', 'seed', 'height', 'width', 'seed_variation', 'karras', 'post_processing', 'tiling', 'hires_fix', 'clip_skip', 'control_type', 'image_is_control', 'return_control_map', 'facefixer_strength', 'loras', 'tis', 'special', 'extra_texts', 'workflow', 'transparent', 'steps', 'n']; // [zf][horde]
