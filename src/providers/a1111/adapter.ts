@@ -4,14 +4,28 @@ import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/ports.ts';
 import { silentLogger } from '../../core/ports.ts';
 import type { GenerationRequest } from '../../core/request.ts';
-import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderRunContext } from '../../core/provider.ts';
+import type { ImageProvider, ProviderCapabilities, ProviderImage, ProviderIntent, ProviderResult, ProviderRunContext, SourceImage } from '../../core/provider.ts';
 import type { HttpClient } from '../http.ts';
 import { sniffImage } from '../image-type.ts';
 import { Semaphore } from '../limiter.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { abortError, sleep } from '../timing.ts';
-import { imagesResponseSchema, infoSchema, progressSchema, samplersSchema, sdModelsSchema, taskProgressSchema } from './api.ts';
+import { extrasResponseSchema, imagesResponseSchema, infoSchema, progressSchema, samplersSchema, sdModelsSchema, taskProgressSchema, upscalersSchema } from './api.ts';
 import { A1111_FIELDS, buildTxt2ImgBody, type A1111Catalog, type Txt2ImgBody } from './body.ts';
+import {
+  A1111_SIZE,
+  checkPictures,
+  CREATIVE_DENOISE,
+  editFields,
+  fitSize,
+  imagePromptFields,
+  pickUpscaler,
+  redrawFields,
+  RENDER_SIDE,
+  upscaleFactor,
+  varyDenoise,
+  type Img2ImgFields,
+} from './pictures.ts';
 
 export const A1111_NAME = 'AUTOMATIC1111';
 /** Bounds for answers that carry base64 images: up to eight full-size results, or one preview. */
@@ -47,6 +61,7 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
   // The webui runs one task at a time for everyone; we send one at a time so we always know which is ours.
   const serial = new Semaphore(1);
   let catalog: { at: number; value: A1111Catalog } | undefined;
+  let upscalers: { at: number; names: string[] } | undefined;
   /** Whether the server has /internal/progress (A1111 ≥ 1.6, Forge, SD.Next); without it we never interrupt. */
   let taskLookup = true;
 
@@ -55,11 +70,22 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
     fields: A1111_FIELDS,
     aspectRatios: 'any',
     maxCount: 8,
-    upscale: false,
-    variations: false,
+    upscale: true,
+    variations: true,
     progressPercent: true,
     previews: true,
     webhooks: false,
+    size: A1111_SIZE,
+    // img2img starts from one picture; several init images are a batch of separate starts, not a blend (processing.py).
+    imageInput: { maxImages: 1, roles: ['prompt'], weight: true },
+    outpaint: true,
+    inpaint: true,
+    varyStrength: true,
+    upscaleModes: ['subtle', 'creative'],
+    notes: [
+      'An image prompt is img2img from the picture: --iw 1 is denoising strength 0.75, each unit of --iw keeps a fifth more of the picture.',
+      'U and Upscale (Subtle) double the picture with the best upscaler the webui lists (R-ESRGAN 4x+ when installed, else Lanczos); Upscale (Creative) re-renders it at twice the size.',
+    ],
   };
 
   async function readCatalog(signal: AbortSignal, fresh = false): Promise<A1111Catalog> {
@@ -75,6 +101,14 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
     }
     catalog = { at: Date.now(), value };
     return value;
+  }
+
+  async function readUpscalers(signal: AbortSignal): Promise<string[]> {
+    if (upscalers && Date.now() - upscalers.at < (o.catalogTtlMs ?? 5 * 60_000)) return upscalers.names;
+    const parsed = upscalersSchema.safeParse(await o.http.call({ method: 'GET', path: '/sdapi/v1/upscalers', idempotent: true, signal }));
+    if (!parsed.success) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} sent an unreadable upscaler list.`, name, { phase: 'answered' });
+    upscalers = { at: Date.now(), names: parsed.data.map((u) => u.name) };
+    return upscalers.names;
   }
 
   async function taskState(taskId: string, signal: AbortSignal): Promise<TaskState> {
@@ -191,7 +225,7 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
    * One blocking render, ours alone on the server. The intent is recorded with the task id we force on the
    * server, so after a restart or a lost answer we can ask whether the server ever saw it.
    */
-  async function render(path: '/sdapi/v1/txt2img' | '/sdapi/v1/img2img', body: Txt2ImgBody & Record<string, unknown>, ctx: ProviderRunContext) {
+  async function render(path: '/sdapi/v1/txt2img' | '/sdapi/v1/img2img', body: Txt2ImgBody & Record<string, unknown>, ctx: ProviderRunContext, operation: ProviderIntent['operation'] = 'generate') {
     if (ctx.resume?.providerJobId) {
       throw new UserError('UNKNOWN_OUTCOME', `${name} finished this job, but Atelier restarted before saving the images and ${name} cannot send them again. Press 🔄 to try again.`, { retryable: true });
     }
@@ -209,7 +243,7 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
         if (!taskLookup) throw new UserError('UNKNOWN_OUTCOME', `${name} may have started this job before Atelier restarted, and this server cannot be asked. Press 🔄 to try again.`, { retryable: true });
       }
       const wire = { ...body, force_task_id: taskId };
-      await ctx.recordIntent({ key: taskId, operation: 'generate', body: wire });
+      await ctx.recordIntent({ key: taskId, operation, body: withoutPictures(wire) });
       ctx.progress({ stage: `sent to ${name}` });
       const stopWatching = watchProgress(taskId, ctx);
       let raw: unknown;
@@ -250,13 +284,80 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
     }
   }
 
+  /** POST /sdapi/v1/extra-single-image: the upscaler alone, no sampling, so no task id and no progress to read. */
+  async function extras(source: SourceImage, factor: number, ctx: ProviderRunContext): Promise<ProviderResult> {
+    const names = await readUpscalers(ctx.signal);
+    const upscaler = pickUpscaler(names);
+    if (!upscaler) throw new UserError('NOT_CONFIGURED', `${name} lists no upscaler (not even Lanczos), so it cannot upscale. Check the webui's upscaler settings.`);
+    const release = await serial.acquire(ctx.signal);
+    try {
+      const wire = { image: Buffer.from(source.bytes).toString('base64'), resize_mode: 0, upscaling_resize: round2(factor), upscaler_1: upscaler, upscaler_2: 'None', show_extras_results: true };
+      const key = `atelier-${ctx.jobId}-upscale`;
+      await ctx.recordIntent({ key, operation: 'upscale', body: withoutPictures(wire) });
+      ctx.progress({ stage: `upscaling on ${name} (${upscaler})` });
+      // An extras run is free and gives the same picture again, so an answer lost on the way may be asked for twice.
+      const raw = await o.http.call({ method: 'POST', path: '/sdapi/v1/extra-single-image', json: wire, idempotent: true, signal: ctx.signal, headersTimeoutMs: o.generateTimeoutMs ?? 15 * 60_000, maxResponseBytes: IMAGES_RESPONSE_CAP });
+      const parsed = extrasResponseSchema.safeParse(raw);
+      const bytes = parsed.success && parsed.data.image ? decodeBase64Image(parsed.data.image) : undefined;
+      const mime = bytes && sniffImage(bytes);
+      if (!bytes || !mime) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} answered the upscale without an image.`, name, { phase: 'answered', unreadable: true });
+      const meta = await sharp(bytes, { limitInputPixels: 16384 * 16384 }).metadata().catch(() => undefined);
+      if (!meta?.width || !meta.height) throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${name} sent an upscaled image that could not be decoded.`, name, { phase: 'answered' });
+      await ctx.recordSubmitted(key);
+      const image: ProviderImage = { bytes, mime, width: meta.width, height: meta.height, ...(source.seed !== undefined ? { seed: source.seed } : {}) };
+      return { images: [image], ...(source.seed !== undefined ? { seed: source.seed } : {}), providerJobId: key, note: `Upscaled with ${upscaler}.` };
+    } finally {
+      release();
+    }
+  }
+
+  /** A txt2img body of the request's words and settings; its pictures go into the img2img fields instead. */
+  async function baseBody(req: GenerationRequest, signal: AbortSignal): Promise<Txt2ImgBody & Record<string, unknown>> {
+    const { images: _images, imageWeight: _weight, blend: _blend, edit: _edit, ...plain } = req;
+    return buildTxt2ImgBody(plain, { model: o.model, sampler: o.sampler, catalog: await readCatalog(signal), name }) as Txt2ImgBody & Record<string, unknown>;
+  }
+
+  const img2imgOf = (body: Txt2ImgBody & Record<string, unknown>, fields: Img2ImgFields, ctx: ProviderRunContext, operation: ProviderIntent['operation']) =>
+    render('/sdapi/v1/img2img', { ...body, ...fields }, ctx, operation);
+
+  function readPicture(ctx: ProviderRunContext, imageId: string) {
+    if (!ctx.readImage) throw new UserError('UNSUPPORTED', `${name} needs the picture's bytes, and this job has none to give.`);
+    return ctx.readImage(imageId);
+  }
+
   return {
     id: 'a1111',
     displayName: name,
     capabilities,
     async generate(req, ctx) {
-      const body = buildTxt2ImgBody(req, { model: o.model, sampler: o.sampler, catalog: await readCatalog(ctx.signal), name });
-      return render('/sdapi/v1/txt2img', body as Txt2ImgBody & Record<string, unknown>, ctx);
+      if (req.edit) {
+        // An edit paints on its source's canvas: the request's own shape and image prompts do not apply.
+        const source = await readPicture(ctx, req.edit.imageId);
+        return img2imgOf(await baseBody(req, ctx.signal), await editFields(source.bytes, req.edit), ctx, 'generate');
+      }
+      if (req.images?.length) {
+        checkPictures(req, name);
+        const picture = await readPicture(ctx, req.images[0]!.imageId);
+        const body = await baseBody(req, ctx.signal);
+        const shaped = req.aspectRatio || req.width !== undefined ? { width: body.width, height: body.height } : undefined;
+        return img2imgOf(body, imagePromptFields(picture, req, shaped), ctx, 'generate');
+      }
+      return render('/sdapi/v1/txt2img', await baseBody(req, ctx.signal), ctx);
+    },
+    async vary(source, ctx) {
+      const body = await baseBody(source.request, ctx.signal);
+      return img2imgOf(body, redrawFields(source.bytes, fitSize(source.width, source.height, RENDER_SIDE), varyDenoise(source.strength)), ctx, 'vary');
+    },
+    async upscale(source, ctx) {
+      const factor = upscaleFactor(source, source.upscaleMode);
+      if (!factor) {
+        const ceiling = source.upscaleMode === 'creative' ? A1111_SIZE.max : 4096;
+        throw new UserError('INVALID_OPTIONS', `That picture is ${source.width}×${source.height}; ${name} upscales up to ${ceiling} pixels a side, so it cannot grow further.`);
+      }
+      if (source.upscaleMode !== 'creative') return extras(source, factor, ctx);
+      const body = { ...(await baseBody(source.request, ctx.signal)), batch_size: 1, n_iter: 1, ...(source.seed !== undefined ? { seed: source.seed } : {}) };
+      const size = fitSize(source.width * factor, source.height * factor, A1111_SIZE.max);
+      return img2imgOf(body, redrawFields(source.bytes, size, CREATIVE_DENOISE), ctx, 'upscale');
     },
     async img2img(req, init, ctx) {
       const body = buildTxt2ImgBody(req, { model: o.model, sampler: o.sampler, catalog: await readCatalog(ctx.signal), name });
@@ -277,6 +378,17 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
       return problems.length ? { ok: false, detail: `${detail}; but ${problems.join('; ')}` } : { ok: true, detail };
     },
   };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** A body as recorded with the job: the pictures (megabytes of base64) replaced by their size, the rest as sent. */
+function withoutPictures(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body };
+  const size = (v: unknown) => (typeof v === 'string' ? `<picture, ${v.length} base64 characters>` : v);
+  if (Array.isArray(out.init_images)) out.init_images = out.init_images.map(size);
+  for (const k of ['mask', 'image']) if (k in out) out[k] = size(out[k]);
+  return out;
 }
 
 /** Base64 image, with or without a `data:image/...;base64,` prefix (both appear in the webui's answers). */

@@ -23,6 +23,12 @@ export const taskProgressSchema = z.object({ active: z.boolean(), queued: z.bool
 
 /** GET /sdapi/v1/sd-models (`models.py` SDModelItem) and /samplers (SamplerItem). */
 export const sdModelsSchema = z.array(z.object({ title: z.string(), model_name: z.string(), filename: z.string().optional(), hash: z.string().nullish() }).passthrough());
+/** GET /sdapi/v1/upscalers (`models.py` UpscalerItem): every upscaler by the name extras and img2img take. */
+export const upscalersSchema = z.array(z.object({ name: z.string(), scale: z.number().nullish() }).passthrough());
+
+/** POST /sdapi/v1/extra-single-image → ExtrasSingleImageResponse `{ html_info, image }` (image base64). */
+export const extrasResponseSchema = z.object({ image: z.string().nullish(), html_info: z.string().nullish() }).passthrough();
+
 export const samplersSchema = z.array(z.object({ name: z.string(), aliases: z.array(z.string()).optional() }).passthrough());
 
 /**
