@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { editFor } from '../../src/core/edits.ts';
 import type { ProviderRunContext, SourceImage } from '../../src/core/provider.ts';
 import type { A1111Provider } from '../../src/providers/a1111/adapter.ts';
-import { denoiseForWeight } from '../../src/providers/a1111/pictures.ts';
+import { denoiseForWeight } from '../../src/providers/strengths.ts';
 import { A1111Fake } from '../fakes/providers/a1111-fake.ts';
 import { makePng } from '../fakes/providers/images.ts';
 import { caught, makeCtx, providersFor, req } from './helpers.ts';

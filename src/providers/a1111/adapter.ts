@@ -12,20 +12,8 @@ import { ProviderHttpError } from '../provider-error.ts';
 import { abortError, sleep } from '../timing.ts';
 import { extrasResponseSchema, imagesResponseSchema, infoSchema, progressSchema, samplersSchema, sdModelsSchema, taskProgressSchema, upscalersSchema } from './api.ts';
 import { A1111_FIELDS, buildTxt2ImgBody, type A1111Catalog, type Txt2ImgBody } from './body.ts';
-import {
-  A1111_SIZE,
-  checkPictures,
-  CREATIVE_DENOISE,
-  editFields,
-  fitSize,
-  imagePromptFields,
-  pickUpscaler,
-  redrawFields,
-  RENDER_SIDE,
-  upscaleFactor,
-  varyDenoise,
-  type Img2ImgFields,
-} from './pictures.ts';
+import { CREATIVE_DENOISE, RENDER_SIDE, varyDenoise } from '../strengths.ts';
+import { A1111_SIZE, checkPictures, editFields, fitSize, imagePromptFields, MAX_UPSCALED_SIDE, pickUpscaler, redrawFields, upscaleFactor, type Img2ImgFields } from './pictures.ts';
 
 export const A1111_NAME = 'AUTOMATIC1111';
 /** Bounds for answers that carry base64 images: up to eight full-size results, or one preview. */
@@ -351,7 +339,7 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
     async upscale(source, ctx) {
       const factor = upscaleFactor(source, source.upscaleMode);
       if (!factor) {
-        const ceiling = source.upscaleMode === 'creative' ? A1111_SIZE.max : 4096;
+        const ceiling = source.upscaleMode === 'creative' ? A1111_SIZE.max : MAX_UPSCALED_SIDE;
         throw new UserError('INVALID_OPTIONS', `That picture is ${source.width}×${source.height}; ${name} upscales up to ${ceiling} pixels a side, so it cannot grow further.`);
       }
       if (source.upscaleMode !== 'creative') return extras(source, factor, ctx);

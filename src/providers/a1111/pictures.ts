@@ -1,8 +1,9 @@
 import sharp from 'sharp';
 import { UserError } from '../../core/errors.ts';
-import type { UpscaleMode, VaryStrength } from '../../core/job.ts';
+import type { UpscaleMode } from '../../core/job.ts';
 import type { GenerationRequest, ImageEdit } from '../../core/request.ts';
 import { editCanvas } from '../../images/canvas.ts';
+import { denoiseForWeight, INPAINT_DENOISE, OUTPAINT_DENOISE, RENDER_SIDE } from '../strengths.ts';
 
 /**
  * How the webui's img2img takes pictures (fields of `StableDiffusionProcessingImg2Img` in `modules/processing.py`,
@@ -11,29 +12,8 @@ import { editCanvas } from '../../images/canvas.ts';
 
 /** The webui's own size bounds: its width / height sliders run 64-2048 in steps of 8, the latent grid. */
 export const A1111_SIZE = { min: 64, max: 2048, multipleOf: 8 } as const;
-/** Pictures are painted at this long side, the size txt2img uses by default (an SDXL checkpoint's native size). */
-export const RENDER_SIDE = 1024;
 /** Plain upscales stop here, as the local renderer's do: a 4096 picture is already 16 megapixels. */
 export const MAX_UPSCALED_SIDE = 4096;
-
-/**
- * --iw as denoising_strength: a higher weight keeps more of the picture, so it denoises less. --iw 1 (the default)
- * is 0.75, the webui's own default strength; each unit of weight keeps a fifth more; the ends stay usable (0.35-0.95).
- */
-export function denoiseForWeight(weight: number | undefined): number {
-  return round2(Math.min(0.95, Math.max(0.35, 0.95 - 0.2 * (weight ?? 1))));
-}
-
-/** Vary (Subtle / Strong) as denoising strength; a plain V sits between them. */
-export const VARY_DENOISE: Record<VaryStrength | 'plain', number> = { subtle: 0.3, plain: 0.55, strong: 0.7 };
-/** Upscale (Creative): img2img at twice the size, re-rendered lightly so details are new but the picture is the same. */
-export const CREATIVE_DENOISE = 0.35;
-/**
- * Zoom / pan / square: the new area starts from the source's edge colours stretched outward (editCanvas `filled`) and
- * is almost fully repainted. Vary (Region): the region is repainted from what was there, a little less strongly.
- */
-export const OUTPAINT_DENOISE = 0.9;
-export const INPAINT_DENOISE = 0.75;
 
 /** `inpainting_fill`: 0 fill, 1 original, 2 latent noise, 3 latent nothing (`processing.py` init). */
 const FILL_ORIGINAL = 1;
@@ -56,7 +36,6 @@ export interface Img2ImgFields {
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** `width × height` scaled so the long side is `side` (down only unless `grow`), each side a multiple of 8 and at least 64. */
 export function fitSize(width: number, height: number, side: number, grow = false): { width: number; height: number } {
@@ -84,8 +63,6 @@ export function imagePromptFields(picture: { bytes: Uint8Array; width: number; h
 export function redrawFields(bytes: Uint8Array, size: { width: number; height: number }, denoise: number): Img2ImgFields {
   return { init_images: [b64(bytes)], denoising_strength: denoise, resize_mode: 0, ...size };
 }
-
-export const varyDenoise = (strength: VaryStrength | undefined) => VARY_DENOISE[strength ?? 'plain'];
 
 /**
  * Zoom, pan, square (outpaint) and Vary (Region) (inpaint): the canvas with the source where it stays and its
