@@ -128,13 +128,20 @@ export interface InputLimits {
 }
 export type WorkflowLimits = Partial<Record<MapKey, InputLimits>>;
 
+/** The choices of a combo input spec: `[[choices...], {...}]`, or in newer servers `["COMBO", { options: [...] }]`. */
+export function comboChoices(spec: unknown): string[] | undefined {
+  if (!Array.isArray(spec)) return undefined;
+  const [type, options] = spec as [unknown, Record<string, unknown> | undefined];
+  const choices = Array.isArray(type) ? type : type === 'COMBO' && Array.isArray(options?.options) ? (options.options as unknown[]) : undefined;
+  return choices?.map(String);
+}
+
 /**
- * Checks a workflow and its mapping against the server's node definitions, with errors that name the node:
- * every node class must exist, every required input be present, every mapped input have the right type.
+ * Checks each node of a workflow against the server's node definitions: its class exists and it has every
+ * required input (`execution.py` validate_prompt refuses both). Names the node in each problem.
  */
-export function checkAgainstObjectInfo(workflow: ApiWorkflow, map: WorkflowMap, info: ObjectInfo): { problems: string[]; limits: WorkflowLimits } {
+export function checkNodes(workflow: ApiWorkflow, info: ObjectInfo): string[] {
   const problems: string[] = [];
-  const limits: WorkflowLimits = {};
   let outputs = 0;
   for (const [id, node] of Object.entries(workflow)) {
     const def = info[node.class_type];
@@ -148,6 +155,12 @@ export function checkAgainstObjectInfo(workflow: ApiWorkflow, map: WorkflowMap, 
     }
   }
   if (outputs === 0 && problems.length === 0) problems.push('the workflow has no output node (such as SaveImage), so ComfyUI would refuse it');
+  return problems;
+}
+
+export function checkAgainstObjectInfo(workflow: ApiWorkflow, map: WorkflowMap, info: ObjectInfo): { problems: string[]; limits: WorkflowLimits } {
+  const problems = checkNodes(workflow, info);
+  const limits: WorkflowLimits = {};
   for (const key of MAP_KEYS) {
     const ref = map[key];
     if (!ref) continue;
@@ -161,9 +174,8 @@ export function checkAgainstObjectInfo(workflow: ApiWorkflow, map: WorkflowMap, 
     }
     const [type, options] = spec as [unknown, Record<string, unknown> | undefined];
     const want = MAP_TYPES[key];
-    // Combo inputs come as `[[choices...], {...}]`, or in newer servers as `["COMBO", { options: [...] }]`.
-    const comboChoices = Array.isArray(type) ? type : type === 'COMBO' && Array.isArray(options?.options) ? (options.options as unknown[]) : undefined;
-    const actual = comboChoices ? 'LIST' : String(type);
+    const choices = comboChoices(spec);
+    const actual = choices ? 'LIST' : String(type);
     if (actual !== want) {
       problems.push(`"${key}" maps to input "${ref.input}" of node "${ref.node}" (${node.class_type}), which takes ${actual === 'LIST' ? 'a choice' : actual}, not ${want === 'LIST' ? 'a choice' : want}`);
       continue;
@@ -171,7 +183,7 @@ export function checkAgainstObjectInfo(workflow: ApiWorkflow, map: WorkflowMap, 
     const l: InputLimits = {};
     if (typeof options?.min === 'number') l.min = options.min;
     if (typeof options?.max === 'number') l.max = options.max;
-    if (comboChoices) l.choices = comboChoices.map(String);
+    if (choices) l.choices = choices;
     limits[key] = l;
   }
   return { problems, limits };

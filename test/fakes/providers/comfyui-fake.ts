@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import sharp from 'sharp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { makeJpeg, makePng } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
@@ -33,8 +34,29 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
  *   Previews are binary: 4-byte big-endian event 1 (PREVIEW_IMAGE), 4-byte image type (1 JPEG, 2 PNG), then the
  *   image (`send_image`/`encode_bytes`). The SDK reads the event type the same way (it misreads the image type
  *   at offset 0, so the server source decides that detail).
+ *
+ * Pictures (issue 12), each node from Comfy-Org/ComfyUI `nodes.py` and `comfy_extras/nodes_upscale_model.py`, with
+ * second witnesses: the SDK's example workflows (tctien342/comfyui-sdk `examples/example-img2img-workflow.json`:
+ * LoadImage → VAEEncode `{ pixels, vae }` → KSampler `latent_image` with denoise < 1;
+ * `examples/example-txt2img-upscaled-workflow.json`: UpscaleModelLoader `{ model_name }` → ImageUpscaleWithModel
+ * `{ upscale_model, image }`) and nodetool-ai/nodetool-comfy `comfy_nodes_metadata.json` (a parse of the node
+ * definitions by a third party: the same input names, types and ranges for every node below).
+ * - LoadImage `{ image }` → IMAGE, MASK. Its `image` list is the input folder, but LoadImage has VALIDATE_INPUTS, so
+ *   `execution.py` validate_inputs skips the list check and reports a file that is not there as
+ *   `custom_validation_failed` "Custom validation failed for node", details "image - Invalid image file: <name>".
+ *   (The older fake, and older servers' reading of combos, said `value_not_in_list`; the source decides.)
+ * - ImageScale `{ image, upscale_method [nearest-exact, bilinear, area, bicubic, lanczos], width 0-MAX, height 0-MAX,
+ *   crop [disabled, center] }`, ImageScaleBy `{ image, upscale_method, scale_by 0.01-8 }` → IMAGE.
+ * - VAEEncode `{ pixels, vae }` → LATENT (crops to multiples of 8); SetLatentNoiseMask `{ samples, mask }` → LATENT;
+ *   RepeatLatentBatch `{ samples, amount 1-64 }`; LatentBlend `{ samples1, samples2, blend_factor 0-1 }` (samples2 is
+ *   resized to samples1); VAEEncodeForInpaint `{ pixels, vae, mask, grow_mask_by 0-64 }`.
+ * - UpscaleModelLoader `{ model_name }` is a v3 node: its list comes as `["COMBO", { options }]` → UPSCALE_MODEL;
+ *   ImageUpscaleWithModel → IMAGE at the model's scale (the fake's models are all 4x, as their names say).
+ * - A link's type is checked against the input's (`validate_node_input`): a MASK into `pixels` is
+ *   `return_type_mismatch`.
  */
 const MAX_RESOLUTION = 16384;
+const UPSCALE_METHODS = ['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'];
 /** KSampler declares max 0xffffffffffffffff; as a JSON number that is 2^64. */
 const U64 = 2 ** 64;
 export const CHECKPOINTS = ['sd_xl_base_1.0.safetensors', 'juggernautXL_v9.safetensors'];
@@ -42,6 +64,13 @@ const SAMPLERS = ['euler', 'euler_ancestral', 'dpmpp_2m', 'dpmpp_2m_sde', 'ddim'
 const SCHEDULERS = ['normal', 'karras', 'exponential', 'simple'];
 
 type Spec = [unknown, Record<string, unknown>?];
+/** What each output node will save: how many images, at what size (worked out from the graph, as execution would). */
+type Plan = Record<string, { count: number; width: number; height: number }>;
+interface Shape {
+  count: number;
+  width: number;
+  height: number;
+}
 interface Def {
   input: { required: Record<string, Spec>; optional?: Record<string, Spec> };
   output: string[];
@@ -53,14 +82,16 @@ export class ComfyFake {
   readonly server: FakeServer;
   readonly defs: Record<string, Def>;
   readonly history = new Map<string, { prompt: unknown[]; outputs: Record<string, { images: { filename: string; subfolder: string; type: string }[] }>; status: Record<string, unknown> }>();
-  readonly pending: { number: number; id: string; prompt: Record<string, any>; clientId?: string }[] = [];
-  running: { number: number; id: string; prompt: Record<string, any>; clientId?: string; step: number; steps: number; interrupted?: boolean } | undefined;
+  readonly pending: { number: number; id: string; prompt: Record<string, any>; clientId?: string; plan: Plan }[] = [];
+  running: { number: number; id: string; prompt: Record<string, any>; clientId?: string; plan: Plan; step: number; steps: number; interrupted?: boolean } | undefined;
   readonly files = new Map<string, Uint8Array>();
   readonly uploads: { name: string; type: string; subfolder: string; bytes: number }[] = [];
   /** auto: runs and finishes on its own; hold: starts, reports one step and waits for `release()`; paused: nothing starts. */
   mode: 'auto' | 'hold' | 'paused' = 'auto';
   /** Makes the next run fail at KSampler with this exception message. */
   failWith: string | undefined;
+  /** The files in `models/upscale_models` (UpscaleModelLoader's list); a test empties it. */
+  upscaleModels = ['4x-UltraSharp.pth'];
   /** Refuse websocket upgrades (a proxy without websocket support). */
   refuseSockets = false;
   readonly sockets = new Map<string, WebSocket>();
@@ -102,6 +133,24 @@ export class ComfyFake {
       SaveImage: def({ images: ['IMAGE'], filename_prefix: ['STRING', { default: 'ComfyUI' }] }, [], true),
       PreviewImage: def({ images: ['IMAGE'] }, [], true),
       LoadImage: def({ image: [[] as string[], { image_upload: true }] }, ['IMAGE', 'MASK']),
+      VAEEncode: def({ pixels: ['IMAGE'], vae: ['VAE'] }, ['LATENT']),
+      VAEEncodeForInpaint: def({ pixels: ['IMAGE'], vae: ['VAE'], mask: ['MASK'], grow_mask_by: ['INT', { default: 6, min: 0, max: 64, step: 1 }] }, ['LATENT']),
+      SetLatentNoiseMask: def({ samples: ['LATENT'], mask: ['MASK'] }, ['LATENT']),
+      RepeatLatentBatch: def({ samples: ['LATENT'], amount: ['INT', { default: 1, min: 1, max: 64 }] }, ['LATENT']),
+      LatentBlend: def({ samples1: ['LATENT'], samples2: ['LATENT'], blend_factor: ['FLOAT', { default: 0.5, min: 0, max: 1, step: 0.01 }] }, ['LATENT']),
+      ImageScale: def(
+        {
+          image: ['IMAGE'],
+          upscale_method: [UPSCALE_METHODS],
+          width: ['INT', { default: 512, min: 0, max: MAX_RESOLUTION, step: 1 }],
+          height: ['INT', { default: 512, min: 0, max: MAX_RESOLUTION, step: 1 }],
+          crop: [['disabled', 'center']],
+        },
+        ['IMAGE'],
+      ),
+      ImageScaleBy: def({ image: ['IMAGE'], upscale_method: [UPSCALE_METHODS], scale_by: ['FLOAT', { default: 1.0, min: 0.01, max: 8.0, step: 0.01 }] }, ['IMAGE']),
+      UpscaleModelLoader: def({ model_name: ['COMBO', { options: [] }] }, ['UPSCALE_MODEL']),
+      ImageUpscaleWithModel: def({ upscale_model: ['UPSCALE_MODEL'], image: ['IMAGE'] }, ['IMAGE']),
     };
     this.server = new FakeServer((req) => this.route(req));
   }
@@ -233,7 +282,12 @@ export class ComfyFake {
   objectInfo(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [name, d] of Object.entries(this.defs)) {
-      const input = name === 'LoadImage' ? { required: { image: [this.uploads.map((u) => u.name), { image_upload: true }] } } : d.input;
+      const input =
+        name === 'LoadImage'
+          ? { required: { image: [this.uploads.map((u) => u.name), { image_upload: true }] } }
+          : name === 'UpscaleModelLoader'
+            ? { required: { model_name: ['COMBO', { options: this.upscaleModels }] } }
+            : d.input;
       out[name] = { input, input_order: { required: Object.keys(d.input.required) }, output: d.output, output_is_list: d.output.map(() => false), output_name: d.output, name, display_name: name, description: '', python_module: 'nodes', category: 'sd', output_node: d.output_node };
     }
     return out;
@@ -294,7 +348,14 @@ export class ComfyFake {
             continue;
           }
         }
-        const choices = Array.isArray(type) ? (type as string[]) : node.class_type === 'LoadImage' ? this.uploads.map((u) => u.name) : undefined;
+        if (node.class_type === 'LoadImage' && name === 'image') {
+          // VALIDATE_INPUTS(image) takes the place of the list check.
+          if (!this.uploads.some((u) => (u.subfolder ? `${u.subfolder}/${u.name}` : u.name) === val)) {
+            errors.push(bad('custom_validation_failed', 'Custom validation failed for node', `image - Invalid image file: ${String(val)}`, { input_name: 'image' }));
+          }
+          continue;
+        }
+        const choices = Array.isArray(type) ? (type as string[]) : type === 'COMBO' ? (node.class_type === 'UpscaleModelLoader' ? this.upscaleModels : ((opts?.options as string[] | undefined) ?? [])) : undefined;
         if (choices && !choices.includes(val)) {
           errors.push(bad('value_not_in_list', 'Value not in list', `${name}: '${String(val)}' not in ${choices.length > 20 ? `(list of length ${choices.length})` : JSON.stringify(choices)}`, { input_name: name, received_value: val }));
         }
@@ -310,16 +371,24 @@ export class ComfyFake {
     return { error: bad('prompt_outputs_failed_validation', 'Prompt outputs failed validation', details), node_errors };
   }
 
-  private queuePrompt(req: SeenRequest): FakeReply {
+  private async queuePrompt(req: SeenRequest): Promise<FakeReply> {
     const b = req.body as Record<string, any> | undefined;
     if (!b || isInvalidJson(b) || typeof b !== 'object') return { status: 400, body: { error: 'invalid json', node_errors: [] } };
     if (!('prompt' in b)) return this.err(400, 'no prompt', []);
     if (!b.prompt || typeof b.prompt !== 'object' || Array.isArray(b.prompt)) return this.err(400, { type: 'invalid_prompt', message: 'Invalid prompt', details: 'prompt must be an object', extra_info: {} });
     const invalid = this.validate(b.prompt);
     if (invalid) return this.err(400, invalid.error, invalid.node_errors);
+    const plan = await this.plan(b.prompt);
     const id = randomUUID();
+    // Graphs that start from a picture save images of the size the graph makes (an upscale doubles); text-to-image
+    // keeps answering with the small stock PNG, so the suites that share this fake stay light.
+    const fromPicture = Object.values(b.prompt).some((n: any) => n?.class_type === 'LoadImage');
+    for (const [node, shape] of Object.entries(plan)) {
+      const bytes = fromPicture ? await sharp({ create: { width: shape.width, height: shape.height, channels: 3, background: { r: 90, g: 60, b: 160 } } }).png().toBuffer() : this.png!;
+      this.rendered.set(`${id}/${node}`, new Uint8Array(bytes));
+    }
     const number = this.number++;
-    this.pending.push({ number, id, prompt: b.prompt, clientId: typeof b.client_id === 'string' ? b.client_id : undefined });
+    this.pending.push({ number, id, prompt: b.prompt, clientId: typeof b.client_id === 'string' ? b.client_id : undefined, plan });
     setImmediate(() => this.tick());
     return { status: 200, body: { prompt_id: id, number, node_errors: {} } };
   }
@@ -345,7 +414,8 @@ export class ComfyFake {
       this.send(next.clientId, 'execution_cached', { nodes: [], prompt_id: next.id, timestamp: Date.now() });
     }
     const r = this.running;
-    const samplerId = Object.keys(r.prompt).find((id) => r.prompt[id].class_type === 'KSampler');
+    // The node that reports progress: the sampler, or in an upscale-only graph the upscaler (its tiles), or the save.
+    const samplerId = ['KSampler', 'ImageUpscaleWithModel', 'SaveImage'].map((c) => Object.keys(r.prompt).find((id) => r.prompt[id].class_type === c)).find(Boolean);
     if (r.interrupted) return this.finish(r, 'interrupted', samplerId);
     if (this.failWith) {
       const message = this.failWith;
@@ -372,12 +442,11 @@ export class ComfyFake {
     if (how === 'success') {
       for (const [id, node] of Object.entries(r.prompt)) {
         if (node.class_type !== 'SaveImage' && node.class_type !== 'PreviewImage') continue;
-        const latent = Object.values(r.prompt).find((n: any) => n.class_type === 'EmptyLatentImage') as any;
-        const count = Number(latent?.inputs.batch_size ?? 1);
+        const { count, bytes } = r.plan[id] ? { count: r.plan[id].count, bytes: this.rendered.get(`${r.id}/${id}`)! } : { count: 1, bytes: this.png! };
         const type = node.class_type === 'SaveImage' ? 'output' : 'temp';
         const images = Array.from({ length: count }, (_, i) => {
           const filename = `${String(node.inputs.filename_prefix ?? 'ComfyUI')}_${String(r.number).padStart(5, '0')}_${i}_.png`;
-          this.files.set(`${type}//${filename}`, this.png!);
+          this.files.set(`${type}//${filename}`, bytes);
           return { filename, subfolder: '', type };
         });
         outputs[id] = { images };
@@ -398,6 +467,78 @@ export class ComfyFake {
     }
     this.history.set(r.id, { prompt: promptTuple, outputs, status: { status_str: how === 'success' ? 'success' : 'error', completed: how === 'success', messages } });
     this.tick();
+  }
+
+  /** The PNG each planned output saves, made when the prompt is queued (keyed by prompt id and node id). */
+  private readonly rendered = new Map<string, Uint8Array>();
+
+  /**
+   * How many images each output saves and at what size, walking the graph as execution would: sizes come from
+   * EmptyLatentImage, LoadImage's file, ImageScale / ImageScaleBy, an upscale model (4x); batches from
+   * EmptyLatentImage and RepeatLatentBatch. Other nodes pass on the shape of their first linked input.
+   */
+  private async plan(prompt: Record<string, any>): Promise<Plan> {
+    const memo = new Map<string, Promise<Shape>>();
+    const shapeOf = (id: string): Promise<Shape> => {
+      if (!memo.has(id)) memo.set(id, this.shape(prompt, id, shapeOf));
+      return memo.get(id)!;
+    };
+    const plan: Plan = {};
+    for (const [id, node] of Object.entries(prompt)) {
+      if (node.class_type !== 'SaveImage' && node.class_type !== 'PreviewImage') continue;
+      plan[id] = await shapeOf(id);
+    }
+    return plan;
+  }
+
+  private async shape(prompt: Record<string, any>, id: string, shapeOf: (id: string) => Promise<Shape>): Promise<Shape> {
+    const n = prompt[id];
+    const input = (name: string) => {
+      const v = n.inputs[name];
+      return Array.isArray(v) ? shapeOf(String(v[0])) : undefined;
+    };
+    const firstLink = () => {
+      const link = Object.values(n.inputs).find((v) => Array.isArray(v)) as [string, number] | undefined;
+      return link ? shapeOf(String(link[0])) : Promise.resolve({ count: 1, width: 64, height: 64 });
+    };
+    switch (n.class_type) {
+      case 'EmptyLatentImage':
+        return { count: Number(n.inputs.batch_size), width: Number(n.inputs.width), height: Number(n.inputs.height) };
+      case 'LoadImage': {
+        const u = this.uploads.find((f) => (f.subfolder ? `${f.subfolder}/${f.name}` : f.name) === n.inputs.image);
+        const meta = u ? await sharp(this.files.get(`${u.type}/${u.subfolder}/${u.name}`)!).metadata() : undefined;
+        return { count: 1, width: meta?.width ?? 64, height: meta?.height ?? 64 };
+      }
+      case 'ImageScale': {
+        const s = (await input('image'))!;
+        const w = Number(n.inputs.width);
+        const h = Number(n.inputs.height);
+        return { count: s.count, width: w || Math.round((s.width * h) / s.height), height: h || Math.round((s.height * w) / s.width) };
+      }
+      case 'ImageScaleBy': {
+        const s = (await input('image'))!;
+        return { count: s.count, width: Math.round(s.width * Number(n.inputs.scale_by)), height: Math.round(s.height * Number(n.inputs.scale_by)) };
+      }
+      case 'ImageUpscaleWithModel': {
+        const s = (await input('image'))!;
+        return { ...s, width: s.width * 4, height: s.height * 4 };
+      }
+      case 'VAEEncode':
+      case 'VAEEncodeForInpaint': {
+        const s = (await input('pixels'))!;
+        return { ...s, width: Math.floor(s.width / 8) * 8, height: Math.floor(s.height / 8) * 8 };
+      }
+      case 'RepeatLatentBatch': {
+        const s = (await input('samples'))!;
+        return { ...s, count: s.count * Number(n.inputs.amount) };
+      }
+      case 'LatentBlend':
+        return (await input('samples1'))!;
+      case 'KSampler':
+        return (await input('latent_image'))!;
+      default:
+        return firstLink();
+    }
   }
 
   private view(req: SeenRequest): FakeReply {
