@@ -109,8 +109,11 @@ export function upscaleWorkflow(o: { file: string; width: number; height: number
 
 /** The canvas with the mask as its alpha: what LoadImage reads as IMAGE (the colours) and MASK (1 − alpha). */
 export async function canvasWithMaskAlpha(filled: Uint8Array, mask: Uint8Array): Promise<Uint8Array> {
-  const alpha = await sharp(mask).greyscale().negate().toColourspace('b-w').png().toBuffer();
-  return new Uint8Array(await sharp(filled).removeAlpha().joinChannel(alpha).png().toBuffer());
+  // Raw buffers on both sides: sharp applies removeAlpha after joins, so the channels are settled first.
+  const rgb = await sharp(filled).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const keep = await sharp(mask).removeAlpha().greyscale().negate({ alpha: false }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const joined = sharp(rgb.data, { raw: { width: rgb.info.width, height: rgb.info.height, channels: rgb.info.channels } }).joinChannel(keep.data, { raw: { width: keep.info.width, height: keep.info.height, channels: 1 } });
+  return new Uint8Array(await joined.png().toBuffer());
 }
 
 /** A file name ComfyUI's LoadImage takes for an upload: `subfolder/name`, or the name alone. */
