@@ -333,7 +333,9 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
       return render('/sdapi/v1/txt2img', await baseBody(req, ctx.signal), ctx);
     },
     async vary(source, ctx) {
-      const body = await baseBody(source.request, ctx.signal);
+      // New noise for each variation, as on /imagine: the parent's seed would make V1 and V2 alike.
+      const { seed: _seed, ...request } = source.request;
+      const body = await baseBody(request, ctx.signal);
       return img2imgOf(body, redrawFields(source.bytes, fitSize(source.width, source.height, RENDER_SIDE), varyDenoise(source.strength)), ctx, 'vary');
     },
     async upscale(source, ctx) {
