@@ -553,6 +553,11 @@ export function createComfyUiProvider(o: ComfyUiOptions): ComfyUiProvider {
     async prepare(signal) {
       try {
         await limits(signal, true);
+        // Text-to-image still works on a server that lacks a picture node, so that is a warning, not a refusal to start;
+        // a picture job is then refused naming the node.
+        const info = graph ? await nodeInfo(PICTURE_NODES, signal) : {};
+        const missing = graph ? PICTURE_NODES.filter((c) => !info[c]) : [];
+        if (missing.length) log.warn({ missing }, 'this ComfyUI server lacks nodes the picture workflows use; image prompts, zoom, pan and vary will be refused');
       } catch (err) {
         if (err instanceof UserError && err.code === 'NOT_CONFIGURED') throw err;
         // Unreachable now is not misconfigured: the workflow is checked again before the first job.
