@@ -36,6 +36,8 @@ export interface RouteLimits {
   maxBodyBytes?: number;
   /** A reason to refuse from the headers alone (e.g. missing signature headers), or undefined to read the body. */
   precheck?: (headers: IncomingMessage['headers']) => string | undefined;
+  /** What a person reads when the body is over the cap (an upload page shows it); without it, a terse error for machines. */
+  tooLarge?: string;
 }
 
 export interface HttpServer {
@@ -100,7 +102,8 @@ export function createServer(options: ServerOptions): HttpServer {
     const refused = limits.precheck?.(req.headers);
     if (refused) return refuse(req, res, 401, refused);
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBody) return refuse(req, res, 413, 'request too large');
+    const tooLarge = limits.tooLarge ? { error: { code: 'TOO_LARGE', message: limits.tooLarge } } : 'request too large';
+    if (declared > maxBody) return refuse(req, res, 413, tooLarge);
     const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && bodiesInFlight >= maxBodiesInFlight) return refuse(req, res, 503, 'busy, try again', { 'retry-after': '1' });
     let body: Buffer | undefined;
@@ -110,7 +113,7 @@ export function createServer(options: ServerOptions): HttpServer {
     } finally {
       if (hasBody) bodiesInFlight--;
     }
-    if (!body) return refuse(req, res, 413, 'request too large');
+    if (!body) return refuse(req, res, 413, tooLarge);
     const out = await handler({ method, path: parsed.pathname, query: parsed.searchParams, headers: req.headers, body, raw: { req, res } });
     if (out) send(res, out);
   }
@@ -191,8 +194,8 @@ const LINGER_MS = 1_000;
  * sends is discarded for a moment rather than left unread: closing a socket with unread data resets it,
  * and a reset can destroy the answer before the client has read it.
  */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
-  send(res, { status, headers, body: { error } });
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string | { error: unknown }, headers: Record<string, string> = {}): void {
+  send(res, { status, headers, body: typeof error === 'string' ? { error } : error });
   res.once('finish', () => {
     const socket = req.socket;
     socket.end();

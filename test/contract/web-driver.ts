@@ -1,4 +1,5 @@
-import type { Ack, ContractDriver, TestUser, ViewButton, ViewMessage } from './driver.ts';
+import type { Ack, ContractDriver, TestImage, TestUser, ViewButton, ViewMessage } from './driver.ts';
+import { parseRegionPercent } from '../../src/core/edits.ts';
 import { alice, bob, mod } from './driver.ts';
 import { contractProviders } from './providers.ts';
 import { SelfHostedFakes } from './self-hosted.ts';
@@ -62,7 +63,7 @@ export function createWebDriver(): ContractDriver {
     if (versions.get(m.id) !== m.version) return;
     views.set(m.id, {
       id: m.id,
-      text: [m.attribution, m.prompt, m.status, m.footer, ...(m.error ? [m.error] : []), ...m.notes].filter(Boolean).join('\n'),
+      text: [m.attribution, m.prompt, m.inputsText, m.status, m.footer, ...(m.error ? [m.error] : []), ...m.notes].filter(Boolean).join('\n'),
       files,
       buttons: m.buttons.flat().map((b) => ({ label: b.label, ...(b.emoji ? { emoji: b.emoji } : {}), id: b.id })),
       ephemeral: m.private,
@@ -142,10 +143,28 @@ export function createWebDriver(): ContractDriver {
       case 'text':
         return { kind: 'message', message: data.ephemeral ? ephemeral(user, data.text) : { id: 'public', text: data.text, files: [], buttons: [], ephemeral: false, pings: [] } };
       case 'remix':
-        return { kind: 'modal', modalId: data.jobId, fields: { prompt: data.prompt } };
+        return { kind: 'modal', modalId: `remix:${data.jobId}`, fields: { prompt: data.prompt } };
+      // The page's forms: the factor and an optional new prompt; the region drawn on the picture (as percent here).
+      case 'zoom':
+        return { kind: 'modal', modalId: `zoom:${data.index}:${data.jobId}`, fields: { zoom: '2', prompt: '' } };
+      case 'region':
+        return { kind: 'modal', modalId: `region:${data.index}:${data.jobId}`, fields: { region: '', prompt: '' } };
       case 'ok':
         return { kind: 'update' };
     }
+  }
+
+  /** Each picture as the page uploads it: its bytes as the body, its type and name; the ids for the command. */
+  async function uploadAll(user: TestUser, images: TestImage[]): Promise<string[] | { rejected: Ack }> {
+    const ids: string[] = [];
+    for (const img of images) {
+      const res = await fetch(url(`/api/uploads?name=${encodeURIComponent(img.name)}`), { method: 'POST', headers: { 'content-type': img.contentType, cookie: session(user).cookie }, body: new Uint8Array(img.bytes) });
+      const data = (await res.json()) as { upload?: { id: string }; error?: { message: string } };
+      if (res.status === 401) return { rejected: { kind: 'rejected', status: res.status } };
+      if (!data.upload) return { rejected: { kind: 'message', message: ephemeral(user, data.error?.message ?? `upload answered ${res.status}`) } };
+      ids.push(data.upload.id);
+    }
+    return ids;
   }
 
   /** Options as the composer takes them: the positional prompt first, then `--name value`. */
@@ -181,17 +200,38 @@ export function createWebDriver(): ContractDriver {
       return ackOf(user, status, data);
     },
 
-    // Replaced by the platform's image-input work: until then the pictures scenarios fail here, loudly.
-    imagineWithImages: () => Promise.reject(new Error('imagineWithImages: not built for this driver yet')),
-    blend: () => Promise.reject(new Error('blend: not built for this driver yet')),
+    // As the page does: each picture uploaded as its own body, then the command naming them.
+    async imagineWithImages(user, prompt, images, options = {}) {
+      const uploads = await uploadAll(user, images);
+      if ('rejected' in uploads) return uploads.rejected;
+      const { status, data } = await post(user, '/api/command', { user: webUser(user), text: commandText('imagine', { prompt, ...options }), uploads });
+      return ackOf(user, status, data);
+    },
+
+    async blend(user, images, options = {}) {
+      const uploads = await uploadAll(user, images);
+      if ('rejected' in uploads) return uploads.rejected;
+      const { status, data } = await post(user, '/api/command', { user: webUser(user), text: commandText('blend', options), uploads });
+      return ackOf(user, status, data);
+    },
+
     async press(user, _message, button: ViewButton) {
       const { status, data } = await post(user, '/api/press', { user: webUser(user), id: button.id });
       return ackOf(user, status, data);
     },
 
     async submitModal(user, modal, values) {
-      const { status, data } = await post(user, '/api/remix', { user: webUser(user), jobId: modal.modalId, prompt: values.prompt ?? Object.values(values)[0] });
-      return ackOf(user, status, data);
+      const [form, ...rest] = modal.modalId.split(':');
+      const fields = { ...modal.fields, ...values };
+      let sent;
+      if (form === 'remix') sent = await post(user, '/api/remix', { user: webUser(user), jobId: rest.join(':'), prompt: fields.prompt });
+      else {
+        const [index, ...id] = rest;
+        const common = { user: webUser(user), jobId: id.join(':'), index: Number(index), prompt: fields.prompt ?? '' };
+        // The page sends the rectangle drawn on the picture as fractions; a test gives it in percent, as the other platforms' forms take it.
+        sent = form === 'zoom' ? await post(user, '/api/zoom', { ...common, factor: fields.zoom }) : await post(user, '/api/region', { ...common, region: parseRegionPercent(fields.region ?? '') });
+      }
+      return ackOf(user, sent.status, sent.data);
     },
 
     messages: () => [...views.values()],

@@ -52,7 +52,7 @@ function hostHeaderIsLoopback(host: string | undefined): boolean {
  * Without a token only this machine is trusted: a web page elsewhere could otherwise spend providers by
  * posting here (cross-site), or by pointing its own host name at 127.0.0.1 (DNS rebinding).
  */
-export function refusal(req: RawRequest, tokenRequired: boolean): { status: number; message: string } | undefined {
+export function refusal(req: RawRequest, tokenRequired: boolean, accepts: 'json' | 'picture' = 'json'): { status: number; message: string } | undefined {
   if (!tokenRequired && !hostHeaderIsLoopback(req.headers.host)) {
     return { status: 403, message: 'Open the playground as http://localhost or http://127.0.0.1, or set PLAYGROUND_TOKEN.' };
   }
@@ -66,9 +66,14 @@ export function refusal(req: RawRequest, tokenRequired: boolean): { status: numb
     }
     if (originHost !== req.headers.host) return { status: 403, message: 'Requests from other sites are refused.' };
   }
-  // A JSON content type cannot be sent cross-site without a CORS preflight, which this server never grants.
-  if (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+  // A JSON or picture content type cannot be sent cross-site without a CORS preflight, which this server never
+  // grants; form encodings and text/plain can (the Fetch standard's CORS-safelisted types), so they are refused.
+  const type = req.headers['content-type'] ?? '';
+  if (req.method === 'POST' && accepts === 'json' && !/^application\/json\b/i.test(type)) {
     return { status: 415, message: 'Send JSON (content-type: application/json).' };
+  }
+  if (req.method === 'POST' && accepts === 'picture' && !/^(image\/[\w.+-]+|application\/octet-stream)\s*(;|$)/i.test(type)) {
+    return { status: 415, message: 'Send the picture itself as the body, with its type (content-type: image/png, image/jpeg, image/webp or image/gif).' };
   }
   return undefined;
 }

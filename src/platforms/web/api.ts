@@ -5,6 +5,7 @@ import type { Actor, Job, Where } from '../../core/job.ts';
 import type { Logger } from '../../core/ports.ts';
 import { UserError, classifyError } from '../../core/errors.ts';
 import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
+import { checkRegion, parseZoomFactor } from '../../core/edits.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 import { maySee } from '../../core/visibility.ts';
 import type { RawRequest, RawResponse } from '../../server.ts';
@@ -13,8 +14,11 @@ import { describeCommand } from './command-schema.ts';
 import type { ChannelFeed, TextMessage } from './feed.ts';
 import { actorOf } from './identity.ts';
 import { parseCommand } from './parse-command.ts';
-import { renderJob, type JobMessage } from './render.ts';
+import { imageUrl, renderJob, type JobMessage } from './render.ts';
+import { MAX_INPUT_IMAGES } from '../../core/request.ts';
 import { PROMPT_FLAGS } from './prompt-flags.ts';
+import { ATTACHED_OPTIONS } from './blend-command.ts';
+import { UploadShelf } from './uploads.ts';
 
 /** The playground's one shared channel. */
 export const PLAYGROUND: Where = { platform: 'web', channelId: 'playground' };
@@ -27,6 +31,10 @@ export type ApiAnswer =
   | { type: 'job'; message: JobMessage }
   | { type: 'text'; text: string; ephemeral: boolean }
   | { type: 'remix'; jobId: string; prompt: string }
+  /** Custom Zoom: ask for the factor (and optionally a new prompt) of image `index`. */
+  | { type: 'zoom'; jobId: string; index: number; prompt: string }
+  /** Vary (Region): let the person draw the region on image `index` (at `imageUrl`), optionally with a new prompt. */
+  | { type: 'region'; jobId: string; index: number; prompt: string; imageUrl: string }
   | { type: 'ok' };
 
 export interface ApiDeps {
@@ -36,6 +44,10 @@ export interface ApiDeps {
   logger: Logger;
   /** Recent public text messages, replayed to pages that open later. */
   texts: TextMessage[];
+  /** Pictures pages uploaded for the command they are sending. */
+  uploads: UploadShelf;
+  /** The largest picture accepted, as the upload route's body cap says: the page checks before sending. */
+  maxPictureBytes: number;
 }
 
 const MAX_TEXTS = 50;
@@ -93,8 +105,14 @@ export function createApi(deps: ApiDeps) {
         const body = json(req);
         const actor = actorOf(userId, body.user);
         const text = typeof body.text === 'string' ? body.text : '';
+        const ids = Array.isArray(body.uploads) ? body.uploads.filter((id): id is string => typeof id === 'string') : [];
+        // Taken before parsing, so a command that fails leaves nothing waiting: the page sends them again.
+        const pictures = ids.length ? deps.uploads.take(userId, ids) : [];
         const { command, input } = parseCommand(text, deps.commands);
-        const result = await command.run(input, { atelier, actor, where: PLAYGROUND });
+        if (pictures.length && !command.options.shape.images) {
+          throw new UserError('INVALID_OPTIONS', `/${command.name} takes no pictures: attach them to /imagine or /blend, or remove them.`);
+        }
+        const result = await command.run(pictures.length ? { ...input, images: pictures } : input, { atelier, actor, where: PLAYGROUND });
         return present(result, actor, `/${command.name}`);
       }),
 
@@ -108,6 +126,14 @@ export function createApi(deps: ApiDeps) {
         if (kind === 'remix') {
           const job = await playgroundJob(jobId, actor, { kind: 'remix', prompt: '' });
           return { type: 'remix', jobId: job.id, prompt: formatPrompt(job.request) };
+        }
+        if (kind === 'zoomcustom' || kind === 'region') {
+          const check = kind === 'region' ? ({ kind, index, region: { x: 0, y: 0, width: 1, height: 1 } } as const) : ({ kind: 'zoom', index, factor: 2 } as const);
+          const job = await playgroundJob(jobId, actor, check);
+          const imageId = job.result?.imageIds[index - 1];
+          if (job.state !== 'succeeded' || !imageId) throw new UserError('INVALID_OPTIONS', 'That job has no such image.');
+          if (kind === 'zoomcustom') return { type: 'zoom', jobId: job.id, index, prompt: job.request.prompt };
+          return { type: 'region', jobId: job.id, index, prompt: job.request.prompt, imageUrl: imageUrl(imageId) };
         }
         if (kind === 'details') {
           const job = await playgroundJob(jobId, actor, { kind: 'details' });
@@ -136,10 +162,40 @@ export function createApi(deps: ApiDeps) {
         return { type: 'job', message: render(await atelier.act(jobId, action, actor, PLAYGROUND)) };
       }),
 
+    /** Custom Zoom's form: a factor from 1.1 to 2 ("1.8", "1.8x") and, optionally, a new prompt. */
+    zoom: (req: RawRequest, userId: string) =>
+      answer(async () => {
+        const body = json(req);
+        const actor = actorOf(userId, body.user);
+        const factor = parseZoomFactor(typeof body.factor === 'number' || typeof body.factor === 'string' ? String(body.factor) : '');
+        const action = { kind: 'zoom' as const, index: indexOf(body), factor, ...promptOf(body) };
+        return { type: 'job', message: render(await atelier.act(jobIdOf(body), action, actor, PLAYGROUND)) };
+      }),
+
+    /** Vary (Region)'s form: the rectangle drawn on the picture, in fractions of its sides, and optionally a new prompt. */
+    region: (req: RawRequest, userId: string) =>
+      answer(async () => {
+        const body = json(req);
+        const actor = actorOf(userId, body.user);
+        const r = (body.region ?? {}) as Record<string, unknown>;
+        const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
+        const region = checkRegion({ x: num(r.x), y: num(r.y), width: num(r.width), height: num(r.height) });
+        const action = { kind: 'region' as const, index: indexOf(body), region, ...promptOf(body) };
+        return { type: 'job', message: render(await atelier.act(jobIdOf(body), action, actor, PLAYGROUND)) };
+      }),
+
     commands: (): RawResponse => ({
       status: 200,
-      // Commands whose values depend on the provider offer what the configured providers declare.
-      body: { commands: deps.commands.map((d) => describeCommand(d, d.autocomplete ? capabilityChoices(atelier.providers.all()) : undefined)), promptFlags: PROMPT_FLAGS },
+      // Commands whose values depend on the provider offer what the configured providers declare. Pictures are
+      // attached, not typed, so their option is not offered.
+      body: {
+        commands: deps.commands.map((d) => {
+          const info = describeCommand(d, d.autocomplete ? capabilityChoices(atelier.providers.all()) : undefined);
+          return { ...info, options: info.options.filter((o) => !ATTACHED_OPTIONS.has(o.name)), pictures: Boolean(d.options.shape.images) };
+        }),
+        promptFlags: PROMPT_FLAGS,
+        uploads: { maxBytes: deps.maxPictureBytes, maxFiles: MAX_INPUT_IMAGES },
+      },
     }),
 
     /** The channel so far, oldest first, as this person may see it (others' private jobs left out). */
@@ -160,6 +216,20 @@ export function createApi(deps: ApiDeps) {
 }
 
 export type Api = ReturnType<typeof createApi>;
+
+const jobIdOf = (body: Record<string, unknown>): string => (typeof body.jobId === 'string' ? body.jobId : '');
+
+function indexOf(body: Record<string, unknown>): number {
+  const n = body.index;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 8) throw new UserError('INVALID_OPTIONS', 'Which image? Press the button on the picture again.');
+  return n;
+}
+
+/** The optional new prompt of a Custom Zoom or Vary (Region): empty keeps the job's own. */
+function promptOf(body: Record<string, unknown>): { prompt?: string } {
+  const p = typeof body.prompt === 'string' ? body.prompt.trim() : '';
+  return p ? { prompt: p } : {};
+}
 
 function json(req: RawRequest): Record<string, unknown> {
   try {

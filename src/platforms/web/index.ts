@@ -9,6 +9,9 @@ import { maySee } from '../../core/visibility.ts';
 import type { Actor } from '../../core/job.ts';
 import { newSession, readSession, sessionCookie, type Session } from './session.ts';
 import { clientKey } from './client-key.ts';
+import { blendCommand } from './blend-command.ts';
+import { cleanName, UploadShelf } from './uploads.ts';
+import { DEFAULT_IMAGE_INPUT_LIMITS } from '../../core/image-input.ts';
 
 export { PLAYGROUND } from './api.ts';
 export { isLoopback, PlaygroundAccessError } from './access.ts';
@@ -25,7 +28,11 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   const assets = await loadAssets();
   const feed = new ChannelFeed();
   const texts: TextMessage[] = [];
-  const api = createApi({ atelier, commands: ctx.commands, feed, logger: log, texts });
+  // /blend is the playground's own until the shared commands carry one.
+  const commands = ctx.commands.some((c) => c.name === blendCommand.name) ? ctx.commands : [...ctx.commands, blendCommand];
+  const maxPictureBytes = DEFAULT_IMAGE_INPUT_LIMITS.maxBytes;
+  const uploads = new UploadShelf();
+  const api = createApi({ atelier, commands, feed, logger: log, texts, uploads, maxPictureBytes });
   let stopped = false;
 
   const coalescer = new JobCoalescer((job) => feed.send({ type: 'job', message: api.render(job) }, job.private ? job.owner.userId : undefined));
@@ -42,22 +49,22 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
 
   /** Every API route passes here: after stop nothing answers, and a token when one is needed. */
   const guard =
-    (handler: RouteHandler): RouteHandler =>
+    (handler: RouteHandler, accepts: 'json' | 'picture' = 'json'): RouteHandler =>
     (req) => {
       if (stopped) return stoppedAnswer;
       if (token && !hasToken(req, token)) return { status: 401, body: { error: { code: 'NOT_ALLOWED', message: 'Missing or wrong playground token.' } } };
-      const refused = refusal(req, Boolean(token));
+      const refused = refusal(req, Boolean(token), accepts);
       if (refused) return { status: refused.status, body: { error: { code: 'NOT_ALLOWED', message: refused.message } } };
       return handler(req);
     };
 
   /** What acts on someone's behalf needs their session: identity is the server's, never the page's say. */
-  const withSession = (handler: (req: RawRequest, session: Session) => ReturnType<RouteHandler>): RouteHandler =>
+  const withSession = (handler: (req: RawRequest, session: Session) => ReturnType<RouteHandler>, accepts: 'json' | 'picture' = 'json'): RouteHandler =>
     guard((req) => {
       const session = readSession(req);
       if (!session) return { status: 401, body: { error: { code: 'NO_SESSION', message: 'This page has no playground session (cookies off, or it expired): reload the page.' } } };
       return handler(req, session);
-    });
+    }, accepts);
 
   /** The person behind a request that only reads; without a session they see only what is public. */
   const viewer = (req: RawRequest): Actor => ({ platform: PLAYGROUND.platform, userId: readSession(req)?.userId ?? '', displayName: '' });
@@ -89,6 +96,22 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   server.route('POST', '/api/command', withSession((req, s) => api.command(req, s.userId)));
   server.route('POST', '/api/press', withSession((req, s) => api.press(req, s.userId)));
   server.route('POST', '/api/remix', withSession((req, s) => api.remix(req, s.userId)));
+  server.route('POST', '/api/zoom', withSession((req, s) => api.zoom(req, s.userId)));
+  server.route('POST', '/api/region', withSession((req, s) => api.region(req, s.userId)));
+
+  // One picture per request, its bytes as the body, capped before a byte is kept; the command then names them.
+  server.route(
+    'POST',
+    '/api/uploads',
+    withSession((req, s) => {
+      const name = cleanName(req.query.get('name'), 1);
+      if (req.body.byteLength === 0) return { status: 400, body: { error: { code: 'INVALID_IMAGE', message: `${name} is empty. Add the picture again.` } } };
+      const kept = uploads.put(s.userId, name, new Uint8Array(req.body));
+      if ('busy' in kept) return { status: 503, headers: { 'retry-after': '30' }, body: { error: { code: 'BUSY', message: kept.busy } } };
+      return { status: 200, body: { upload: { id: kept.id, name, size: req.body.byteLength } } };
+    }, 'picture'),
+    { maxBodyBytes: maxPictureBytes, tooLarge: `That picture is larger than ${maxPictureBytes / 1024 / 1024} MiB, the most Atelier takes: send a smaller one.` },
+  );
 
   server.route(
     'GET',
@@ -107,7 +130,10 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   server.routePrefix('GET', '/api/images/', guard((req) => image(req)));
   server.routePrefix('GET', '/api/previews/', guard((req) => preview(req)));
 
-  /** A stored image at full size; `?download=1` saves it. Private jobs' images only for their owner's session. */
+  /**
+   * A stored image at full size, a result or a picture the job started from (kind 'input'); `?download=1` saves
+   * it. Private jobs' images, their inputs included, only for their owner's session.
+   */
   async function image(req: RawRequest): Promise<RawResponse> {
     const id = decodePart(req.path.slice('/api/images/'.length));
     const meta = await atelier.store.getImage(id);
@@ -118,7 +144,8 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
     const headers: Record<string, string> = { 'content-type': meta.mime, 'cache-control': 'private, max-age=86400', 'x-content-type-options': 'nosniff' };
     if (req.query.get('download') === '1') {
       const ext = meta.mime.split('/')[1]?.replace('jpeg', 'jpg') ?? 'bin';
-      headers['content-disposition'] = `attachment; filename="atelier-${job.id}-${meta.kind === 'grid' ? 'grid' : meta.index}.${ext}"`;
+      const which = meta.kind === 'grid' ? 'grid' : meta.kind === 'input' ? `input-${meta.index}` : meta.index;
+      headers['content-disposition'] = `attachment; filename="atelier-${job.id}-${which}.${ext}"`;
     }
     return { status: 200, headers, body: bytes };
   }

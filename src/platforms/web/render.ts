@@ -1,7 +1,7 @@
 import type { Job } from '../../core/job.ts';
 import { isFinal } from '../../core/job.ts';
 import type { ProviderCapabilities } from '../../core/provider.ts';
-import { actionText, buttonRows, statusText, type ButtonSpec } from '../../core/present.ts';
+import { actionText, buttonRows, inputsText, statusText, type ButtonSpec } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 
 /** One job's message in the playground channel, as the page draws it. Plain data: it goes over SSE. */
@@ -26,6 +26,10 @@ export interface JobMessage {
   previewUrl?: string;
   gridUrl?: string;
   images: { id: string; index: number; url: string; downloadUrl: string }[];
+  /** The pictures the job started from (the user's, or the one a zoom or region edit works on), for thumbnails. */
+  inputs: { id: string; name: string; url: string }[];
+  /** "Started from 2 pictures: harbour.png, sunset.png", or empty. */
+  inputsText: string;
   buttons: ButtonSpec[][];
   error?: string;
   notes: string[];
@@ -67,6 +71,8 @@ export function renderJob(job: Job, caps: ProviderCapabilities): JobMessage {
     ...(job.state === 'running' && job.progress.previewKey ? { previewUrl: `/api/previews/${encodeURIComponent(job.id)}?v=${job.version}` } : {}),
     ...(job.result?.gridImageId ? { gridUrl: imageUrl(job.result.gridImageId) } : {}),
     images,
+    inputs: (job.inputs ?? []).map((i) => ({ id: i.imageId, name: i.source, url: imageUrl(i.imageId) })),
+    inputsText: inputsText(job),
     buttons: rows,
     ...(job.error ? { error: job.error.message } : {}),
     notes: [...job.notes, ...(job.result?.note ? [job.result.note] : [])],
