@@ -1,5 +1,6 @@
-// The playground page: a channel fed by the server's event stream, a composer with completion,
-// the job buttons, the remix dialog and the full-size viewer.
+// The playground page: a channel fed by the server's event stream, a composer with completion and
+// pictures (drop, paste, 📎), the job buttons, the remix / Custom Zoom / Vary (Region) dialogs and the
+// full-size viewer.
 
 import { ApiError, api, loadUser, saveUser, withAuth } from './client.js';
 import { suggest } from './complete.js';
@@ -28,7 +29,7 @@ nameInput.addEventListener('input', () => {
 
 /** id -> { data, el }: what the channel shows now. Ephemeral entries exist only in this page. */
 const shown = new Map();
-let catalog = { commands: [], promptFlags: [] };
+let catalog = { commands: [], promptFlags: [], uploads: { maxBytes: 20 * 1024 * 1024, maxFiles: 5 } };
 
 // ---- the channel ---------------------------------------------------------------------------------
 
@@ -117,6 +118,8 @@ async function press(button, _message, el) {
     if (out.type === 'job') showJob(out.message);
     else if (out.type === 'text') showEphemeral(out.text);
     else if (out.type === 'remix') openRemix(out.jobId, out.prompt);
+    else if (out.type === 'zoom') openZoom(out);
+    else if (out.type === 'region') openRegion(out);
   } catch (err) {
     showEphemeral(err instanceof ApiError ? err.message : String(err), true);
   } finally {
@@ -153,6 +156,128 @@ $('remix-form').addEventListener('submit', async (e) => {
   } finally {
     submit.disabled = false;
   }
+});
+
+// Custom Zoom: a factor from 1.1 to 2 and, optionally, a new prompt. The server reads the factor.
+const zoomDialog = $('zoom');
+let zoomFor;
+
+function openZoom(form) {
+  zoomFor = form;
+  $('zoom-factor').value = '2';
+  $('zoom-prompt').value = '';
+  $('zoom-prompt').placeholder = form.prompt;
+  $('zoom-error').hidden = true;
+  zoomDialog.showModal();
+  $('zoom-factor').focus();
+  $('zoom-factor').select();
+}
+
+$('zoom-cancel').addEventListener('click', () => zoomDialog.close());
+$('zoom-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  submitForm(zoomDialog, $('zoom-submit'), $('zoom-error'), () => api.zoom(user, zoomFor.jobId, zoomFor.index, $('zoom-factor').value, $('zoom-prompt').value));
+});
+
+async function submitForm(dialog, submit, error, send) {
+  submit.disabled = true;
+  try {
+    const out = await send();
+    dialog.close();
+    if (out.type === 'job') showJob(out.message);
+  } catch (err) {
+    error.textContent = err instanceof ApiError ? err.message : String(err);
+    error.hidden = false;
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+// Vary (Region): the person drags a rectangle over the picture, or types it in percent; both stay in step.
+// The server gets fractions of the picture's sides.
+const regionDialog = $('region');
+const stage = $('region-stage');
+const regionBox = $('region-box');
+const regionFields = { x: $('region-x'), y: $('region-y'), width: $('region-w'), height: $('region-h') };
+let regionFor;
+/** { x, y, width, height } in fractions, or undefined before anything is marked. */
+let area;
+let drag;
+let dragged = false;
+
+function openRegion(form) {
+  regionFor = form;
+  area = undefined;
+  drawArea();
+  $('region-image').src = withAuth(form.imageUrl);
+  $('region-image').alt = `Image ${form.index} for “${form.prompt}”: drag over it to mark the area`;
+  $('region-prompt').value = '';
+  $('region-prompt').placeholder = form.prompt;
+  $('region-error').hidden = true;
+  regionDialog.showModal();
+  regionFields.x.focus();
+}
+
+const clamp01 = (n) => Math.max(0, Math.min(1, n));
+const round = (n) => Math.round(n * 1000) / 1000;
+
+/** `typing`: the field being typed in keeps what the person typed. */
+function drawArea(typing) {
+  regionBox.hidden = !area;
+  for (const [k, input] of Object.entries(regionFields)) if (input !== typing) input.value = area ? String(Math.round(area[k] * 1000) / 10) : '';
+  if (!area) return;
+  // CSSOM, not a style attribute: the page's content security policy allows no inline styles.
+  regionBox.style.left = `${area.x * 100}%`;
+  regionBox.style.top = `${area.y * 100}%`;
+  regionBox.style.width = `${area.width * 100}%`;
+  regionBox.style.height = `${area.height * 100}%`;
+}
+
+function pointAt(e) {
+  const r = $('region-image').getBoundingClientRect();
+  return { x: clamp01((e.clientX - r.left) / r.width), y: clamp01((e.clientY - r.top) / r.height) };
+}
+
+stage.addEventListener('pointerdown', (e) => {
+  if (e.button !== 0) return;
+  e.preventDefault();
+  stage.setPointerCapture(e.pointerId);
+  drag = pointAt(e);
+  dragged = true;
+});
+stage.addEventListener('pointermove', (e) => {
+  if (!drag) return;
+  const p = pointAt(e);
+  area = { x: round(Math.min(drag.x, p.x)), y: round(Math.min(drag.y, p.y)), width: round(Math.abs(p.x - drag.x)), height: round(Math.abs(p.y - drag.y)) };
+  drawArea();
+});
+const endDrag = () => {
+  drag = undefined;
+  // The click that ends a drag outside the picture lands on the dialog: it must not read as a backdrop click.
+  setTimeout(() => (dragged = false), 0);
+};
+stage.addEventListener('pointerup', endDrag);
+stage.addEventListener('pointercancel', endDrag);
+
+for (const input of Object.values(regionFields)) {
+  input.addEventListener('input', () => {
+    const v = Object.fromEntries(Object.entries(regionFields).map(([k, el]) => [k, Number(el.value) / 100]));
+    if (Object.values(regionFields).every((el) => el.value !== '') && Object.values(v).every(Number.isFinite)) {
+      area = v;
+      drawArea(input);
+    }
+  });
+}
+
+$('region-cancel').addEventListener('click', () => regionDialog.close());
+$('region-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (!area) {
+    $('region-error').textContent = 'Drag over the picture to mark the area to repaint, or type it in percent.';
+    $('region-error').hidden = false;
+    return;
+  }
+  submitForm(regionDialog, $('region-submit'), $('region-error'), () => api.region(user, regionFor.jobId, regionFor.index, area, $('region-prompt').value));
 });
 
 const viewer = $('viewer');
@@ -192,7 +317,7 @@ viewer.addEventListener('keydown', (e) => {
   else if (e.key === 'ArrowRight') step(1);
 });
 // A click on the backdrop (the dialog itself, outside its content) closes it.
-for (const d of [viewer, remixDialog]) d.addEventListener('click', (e) => e.target === d && d.close());
+for (const d of [viewer, remixDialog, zoomDialog, regionDialog]) d.addEventListener('click', (e) => e.target === d && !dragged && d.close());
 
 // ---- composer --------------------------------------------------------------------------------------
 
@@ -282,6 +407,102 @@ input.addEventListener('keydown', (e) => {
   }
 });
 
+// ---- pictures in the composer -----------------------------------------------------------------------
+// Dropped anywhere on the page, pasted, or chosen with 📎: shown as thumbnails until sent, each removable.
+// They are uploaded only when the message is sent, one body each, and the command names them.
+
+const ACCEPTED = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
+const tray = $('attachments');
+const fileInput = $('file-input');
+/** [{ file, url }]: url is an object URL for the thumbnail, revoked when the picture goes. */
+let pictures = [];
+const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+function addPictures(files) {
+  const problems = [];
+  for (const file of files) {
+    const name = file.name || 'pasted picture';
+    if (!ACCEPTED.has(file.type)) problems.push(`${name} is not a PNG, JPEG, WebP or GIF picture.`);
+    else if (file.size > catalog.uploads.maxBytes) problems.push(`${name} is ${mib(file.size)}; pictures may be at most ${mib(catalog.uploads.maxBytes)}.`);
+    else if (pictures.length >= catalog.uploads.maxFiles) problems.push(`At most ${catalog.uploads.maxFiles} pictures at a time: ${name} was left out.`);
+    else pictures.push({ file, name, url: window.URL.createObjectURL(file) });
+  }
+  drawTray();
+  if (problems.length) showError(problems.join('\n'));
+  else errorBox.hidden = true;
+}
+
+function removePicture(i) {
+  const [gone] = pictures.splice(i, 1);
+  if (gone) window.URL.revokeObjectURL(gone.url);
+  drawTray();
+  // Focus stays in the tray while there is something left to remove, else goes back to the message.
+  const next = tray.querySelectorAll('.remove')[Math.min(i, pictures.length - 1)];
+  (next ?? input).focus();
+}
+
+function clearPictures() {
+  for (const p of pictures) window.URL.revokeObjectURL(p.url);
+  pictures = [];
+  drawTray();
+}
+
+function drawTray() {
+  tray.replaceChildren(
+    ...pictures.map((p, i) =>
+      h(
+        'li',
+        { class: 'attachment' },
+        h('img', { src: p.url, alt: `Picture ${i + 1} to send: ${p.name}` }),
+        h('span', { class: 'attachment-name' }, p.name),
+        h('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${p.name}`, title: `Remove ${p.name}`, on: { click: () => removePicture(i) } }, '✕'),
+      ),
+    ),
+  );
+  tray.hidden = pictures.length === 0;
+}
+
+$('attach').addEventListener('click', () => fileInput.click());
+fileInput.addEventListener('change', () => {
+  addPictures([...fileInput.files]);
+  fileInput.value = '';
+  input.focus();
+});
+
+const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+let dragDepth = 0;
+// The whole page takes a drop: a picture dropped beside the box must not replace the page with the file.
+document.addEventListener('dragenter', (e) => {
+  if (!hasFiles(e)) return;
+  dragDepth++;
+  $('composer').classList.add('dropping');
+});
+document.addEventListener('dragleave', (e) => {
+  if (!hasFiles(e)) return;
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (!dragDepth) $('composer').classList.remove('dropping');
+});
+document.addEventListener('dragover', (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  e.dataTransfer.dropEffect = 'copy';
+});
+document.addEventListener('drop', (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  dragDepth = 0;
+  $('composer').classList.remove('dropping');
+  addPictures([...e.dataTransfer.files]);
+  input.focus();
+});
+// A pasted picture (a screenshot, "copy image") joins the message; pasted text is left to the box.
+document.addEventListener('paste', (e) => {
+  const files = [...(e.clipboardData?.items ?? [])].filter((i) => i.kind === 'file').map((i) => i.getAsFile()).filter(Boolean);
+  if (!files.length || document.querySelector('dialog[open]')) return;
+  e.preventDefault();
+  addPictures(files);
+});
+
 $('composer').addEventListener('submit', async (e) => {
   e.preventDefault();
   const text = input.value.trim();
@@ -289,7 +510,10 @@ $('composer').addEventListener('submit', async (e) => {
   const send = $('composer').querySelector('.send');
   send.disabled = true;
   try {
-    const out = await api.command(user, text);
+    const uploads = [];
+    for (const p of pictures) uploads.push((await api.upload(p.file, p.name)).upload.id);
+    const out = await api.command(user, text, uploads);
+    clearPictures();
     input.value = '';
     errorBox.hidden = true;
     // Whoever just sent something wants to see what it did.

@@ -37,13 +37,16 @@ export class ApiError extends Error {
   }
 }
 
+/** `body` goes as JSON; a File or Blob goes as it is, with its own type (a picture upload). */
 async function call(method, path, body) {
   const headers = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const raw = body instanceof window.Blob;
+  if (raw) headers['content-type'] = body.type || 'application/octet-stream';
+  else if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, body: body === undefined || raw ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError('Atelier is not reachable: is it still running?', 0, 'NETWORK');
   }
@@ -58,8 +61,13 @@ export const api = {
   /** Makes sure this browser has a session (the page load normally gave it one). */
   session: () => call('POST', '/api/session', {}),
   commands: () => call('GET', '/api/commands'),
-  command: (user, text) => call('POST', '/api/command', { user, text }),
+  /** `uploads`: ids of pictures sent just before with `upload`, for /imagine and /blend. */
+  command: (user, text, uploads = []) => call('POST', '/api/command', { user, text, ...(uploads.length ? { uploads } : {}) }),
+  /** One picture, its bytes as the body; answers { upload: { id, name, size } }. */
+  upload: (file, name) => call('POST', `/api/uploads?name=${encodeURIComponent(name)}`, file),
   press: (user, id) => call('POST', '/api/press', { user, id }),
   remix: (user, jobId, prompt) => call('POST', '/api/remix', { user, jobId, prompt }),
+  zoom: (user, jobId, index, factor, prompt) => call('POST', '/api/zoom', { user, jobId, index, factor, prompt }),
+  region: (user, jobId, index, region, prompt) => call('POST', '/api/region', { user, jobId, index, region, prompt }),
   feedUrl: () => withAuth('/api/events'),
 };

@@ -44,6 +44,27 @@ export function jobMessage(m, actions) {
       m.private ? h('span', { class: 'private-note' }, ' · only you can see this') : undefined,
     ),
   );
+  if (m.inputs?.length) {
+    // What the job was given: the line every platform shows, and the pictures themselves, small.
+    body.append(
+      h(
+        'div',
+        { class: 'inputs' },
+        h('p', { class: 'inputs-text' }, m.inputsText),
+        h(
+          'ul',
+          { class: 'input-thumbs', 'aria-label': 'Pictures it started from' },
+          m.inputs.map((p, i) =>
+            h(
+              'li',
+              {},
+              h('a', { href: withAuth(p.url), target: '_blank', rel: 'noopener', 'aria-label': `Open picture ${i + 1} it started from: ${p.name}` }, h('img', { src: withAuth(p.url), alt: '', loading: 'lazy' })),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
   body.append(h('p', { class: `status state-${m.state}`, 'data-testid': 'status' }, m.status));
   if (m.state === 'running') {
     body.append(
