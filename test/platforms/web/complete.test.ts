@@ -23,7 +23,7 @@ describe('composer completion', () => {
     expect(all).toEqual(expect.arrayContaining(['--ar', '--no', '--seed', '--count', '--provider', '--private']));
     expect(all).not.toContain('--prompt');
     expect(labels('/imagine a fox --count 2 --co')).toBeUndefined();
-    expect(labels('/imagine a fox --count 2 --c')).toEqual(['--chaos', '--camera']);
+    expect(labels('/imagine a fox --count 2 --c')).toEqual(['--chaos', '--cref', '--camera']);
     expect(labels('/settings --f')).toEqual(['--format', '--fallback']);
     expect(labels('/settings --')).not.toContain('--ar');
     const offer = suggest('/imagine a fox --a', 18, catalog)!;
