@@ -127,6 +127,13 @@ describe.skipIf(!hasChromium)('playground in the browser: pictures', () => {
     await dialog.waitFor();
     const img = dialog.locator('#region-image');
     await expect.poll(() => loaded(img)).toBe(true);
+    // Typed from the keyboard (focus starts in the first field), the area shows on the picture too.
+    expect(await dialog.locator('#region-box').isVisible()).toBe(false);
+    for (const v of ['10', '10', '30', '30']) {
+      await bob.keyboard.type(v);
+      await bob.keyboard.press('Tab');
+    }
+    expect(await dialog.locator('#region-box').isVisible()).toBe(true);
     const box = (await img.boundingBox())!;
     await bob.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.2);
     await bob.mouse.down();
