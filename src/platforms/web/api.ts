@@ -17,7 +17,6 @@ import { parseCommand } from './parse-command.ts';
 import { imageUrl, renderJob, type JobMessage } from './render.ts';
 import { MAX_INPUT_IMAGES } from '../../core/request.ts';
 import { PROMPT_FLAGS } from './prompt-flags.ts';
-import { ATTACHED_OPTIONS } from './blend-command.ts';
 import { UploadShelf } from './uploads.ts';
 
 /** The playground's one shared channel. */
@@ -109,10 +108,13 @@ export function createApi(deps: ApiDeps) {
         // Taken before parsing, so a command that fails leaves nothing waiting: the page sends them again.
         const pictures = ids.length ? deps.uploads.take(userId, ids) : [];
         const { command, input } = parseCommand(text, deps.commands);
-        if (pictures.length && !command.options.shape.images) {
-          throw new UserError('INVALID_OPTIONS', `/${command.name} takes no pictures: attach them to /imagine or /blend, or remove them.`);
+        if (pictures.length && !command.pictures) {
+          const takers = deps.commands.filter((c) => c.pictures).map((c) => `/${c.name}`);
+          throw new UserError('INVALID_OPTIONS', `/${command.name} takes no pictures: attach them to ${takers.join(' or ')}, or remove them.`);
         }
-        const result = await command.run(pictures.length ? { ...input, images: pictures } : input, { atelier, actor, where: PLAYGROUND });
+        const most = command.pictures?.names.length ?? 0;
+        if (pictures.length > most) throw new UserError('INVALID_OPTIONS', `/${command.name} takes at most ${most} pictures, and ${pictures.length} are attached: remove ${pictures.length - most}.`);
+        const result = await command.run(input, { atelier, actor, where: PLAYGROUND }, pictures);
         return present(result, actor, `/${command.name}`);
       }),
 
@@ -186,13 +188,13 @@ export function createApi(deps: ApiDeps) {
 
     commands: (): RawResponse => ({
       status: 200,
-      // Commands whose values depend on the provider offer what the configured providers declare. Pictures are
-      // attached, not typed, so their option is not offered.
+      // Commands whose values depend on the provider offer what the configured providers declare; those that take
+      // pictures say how many, so the page can tell before uploading.
       body: {
-        commands: deps.commands.map((d) => {
-          const info = describeCommand(d, d.autocomplete ? capabilityChoices(atelier.providers.all()) : undefined);
-          return { ...info, options: info.options.filter((o) => !ATTACHED_OPTIONS.has(o.name)), pictures: Boolean(d.options.shape.images) };
-        }),
+        commands: deps.commands.map((d) => ({
+          ...describeCommand(d, d.autocomplete ? capabilityChoices(atelier.providers.all()) : undefined),
+          ...(d.pictures ? { pictures: { most: d.pictures.names.length, least: d.pictures.required } } : {}),
+        })),
         promptFlags: PROMPT_FLAGS,
         uploads: { maxBytes: deps.maxPictureBytes, maxFiles: MAX_INPUT_IMAGES },
       },

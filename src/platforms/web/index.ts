@@ -9,7 +9,6 @@ import { maySee } from '../../core/visibility.ts';
 import type { Actor } from '../../core/job.ts';
 import { newSession, readSession, sessionCookie, type Session } from './session.ts';
 import { clientKey } from './client-key.ts';
-import { blendCommand } from './blend-command.ts';
 import { cleanName, UploadShelf } from './uploads.ts';
 import { DEFAULT_IMAGE_INPUT_LIMITS } from '../../core/image-input.ts';
 
@@ -28,11 +27,9 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   const assets = await loadAssets();
   const feed = new ChannelFeed();
   const texts: TextMessage[] = [];
-  // /blend is the playground's own until the shared commands carry one.
-  const commands = ctx.commands.some((c) => c.name === blendCommand.name) ? ctx.commands : [...ctx.commands, blendCommand];
   const maxPictureBytes = DEFAULT_IMAGE_INPUT_LIMITS.maxBytes;
   const uploads = new UploadShelf();
-  const api = createApi({ atelier, commands, feed, logger: log, texts, uploads, maxPictureBytes });
+  const api = createApi({ atelier, commands: ctx.commands, feed, logger: log, texts, uploads, maxPictureBytes });
   let stopped = false;
 
   const coalescer = new JobCoalescer((job) => feed.send({ type: 'job', message: api.render(job) }, job.private ? job.owner.userId : undefined));

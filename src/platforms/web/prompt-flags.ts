@@ -17,7 +17,6 @@ export const PROMPT_FLAGS: readonly PromptFlagInfo[] = [
   { name: 'tile', description: 'Seamless tiling pattern' },
   { name: 'v', description: 'Midjourney model version (advanced mode)' },
   { name: 'style', description: 'Midjourney style, e.g. raw (advanced mode)' },
-  { name: 'iw', description: 'Image weight 0-3: how much your pictures count against the words' },
   { name: 'sref', description: 'Style reference: picture URLs whose style to take' },
   { name: 'cref', description: 'Character reference: picture URLs whose character to keep' },
 ];

@@ -507,6 +507,13 @@ $('composer').addEventListener('submit', async (e) => {
   e.preventDefault();
   const text = input.value.trim();
   if (!text || !identityOk()) return;
+  // Said before anything is uploaded; the server checks the same again.
+  const name = /^\/(\S+)/.exec(text)?.[1]?.toLowerCase();
+  const takes = catalog.commands.find((c) => c.name === name)?.pictures;
+  if (pictures.length && takes && pictures.length > takes.most) {
+    showError(`/${name} takes at most ${takes.most} pictures, and ${pictures.length} are attached: remove ${pictures.length - takes.most}.`);
+    return;
+  }
   const send = $('composer').querySelector('.send');
   send.disabled = true;
   try {
