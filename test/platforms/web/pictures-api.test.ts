@@ -224,6 +224,25 @@ describe('playground pictures: jobs', () => {
   });
 });
 
+describe('playground pictures behind a token', () => {
+  let guarded: Playground;
+  beforeAll(async () => {
+    guarded = await startPlayground({ HOST: '0.0.0.0', PLAYGROUND_TOKEN: 'correct-horse-battery' });
+  });
+  afterAll(() => guarded?.stop());
+
+  it('an upload needs the token like every other request, and works with it', async () => {
+    const base = guarded.url.replace('0.0.0.0', '127.0.0.1');
+    const auth = { authorization: 'Bearer correct-horse-battery' };
+    const session = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{}' });
+    const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
+    const send = (headers: Record<string, string>) => fetch(`${base}/api/uploads?name=h.png`, { method: 'POST', headers: { 'content-type': 'image/png', cookie, ...headers }, body: new Uint8Array(harbour) });
+    expect((await send({})).status).toBe(401);
+    expect((await send({ authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await send(auth)).status).toBe(200);
+  });
+});
+
 describe('the upload shelf', () => {
   it('keeps each session its own, the newest few per session, within the total, for a while', () => {
     let t = 0;
