@@ -10,7 +10,6 @@ import type { Actor } from '../../core/job.ts';
 import { newSession, readSession, sessionCookie, type Session } from './session.ts';
 import { clientKey } from './client-key.ts';
 import { cleanName, UploadShelf } from './uploads.ts';
-import { DEFAULT_IMAGE_INPUT_LIMITS } from '../../core/image-input.ts';
 
 export { PLAYGROUND } from './api.ts';
 export { isLoopback, PlaygroundAccessError } from './access.ts';
@@ -27,7 +26,8 @@ export async function startWeb(ctx: PlatformContext): Promise<RunningPlatform> {
   const assets = await loadAssets();
   const feed = new ChannelFeed();
   const texts: TextMessage[] = [];
-  const maxPictureBytes = DEFAULT_IMAGE_INPUT_LIMITS.maxBytes;
+  // The same cap the core holds pictures to (IMAGE_INPUT_MAX_MB), applied as the upload route's body cap.
+  const maxPictureBytes = ctx.config.IMAGE_INPUT_MAX_MB * 1024 * 1024;
   const uploads = new UploadShelf();
   const api = createApi({ atelier, commands: ctx.commands, feed, logger: log, texts, uploads, maxPictureBytes });
   let stopped = false;

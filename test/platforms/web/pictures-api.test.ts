@@ -243,6 +243,26 @@ describe('playground pictures behind a token', () => {
   });
 });
 
+describe('playground pictures with IMAGE_INPUT_MAX_MB set', () => {
+  let small: Playground;
+  beforeAll(async () => {
+    small = await startPlayground({ IMAGE_INPUT_MAX_MB: '1' });
+  });
+  afterAll(() => small?.stop());
+
+  it('the upload cap and what the page is told follow the setting', async () => {
+    const session = await fetch(`${small.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
+    const send = (n: number) => fetch(`${small.url}/api/uploads?name=big.png`, { method: 'POST', headers: { 'content-type': 'image/png', cookie }, body: new Uint8Array(n) });
+    const refused = await send(1024 * 1024 + 1);
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as Answer).error?.message).toMatch(/larger than 1 MiB/);
+    expect((await send(1024 * 1024)).status).toBe(200);
+    const catalog = (await (await fetch(`${small.url}/api/commands`)).json()) as { uploads: { maxBytes: number } };
+    expect(catalog.uploads.maxBytes).toBe(1024 * 1024);
+  });
+});
+
 describe('the upload shelf', () => {
   it('keeps each session its own, the newest few per session, within the total, for a while', () => {
     let t = 0;
