@@ -72,9 +72,13 @@ describe.skipIf(!hasChromium)('playground in the browser: pictures', () => {
     expect(await thumbs.count()).toBe(2);
     await ann.screenshot({ path: `${ARTIFACTS}playground-pictures-tray.png` });
 
+    expect(await ann.getByRole('status').filter({ hasText: 'to send' }).textContent()).toBe('2 pictures to send: harbour.png, image.png');
     await ann.getByRole('button', { name: 'Remove image.png' }).focus();
     await ann.keyboard.press('Enter');
     await expect.poll(() => thumbs.count()).toBe(1);
+    expect(await ann.getByRole('status').filter({ hasText: 'to send' }).textContent()).toBe('1 picture to send: harbour.png');
+    // Focus stays in the tray, on what is left to remove.
+    expect(await ann.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Remove harbour.png');
 
     const prompt = 'a watercolour of this harbour';
     const input = ann.getByRole('combobox', { name: 'Message #playground' });

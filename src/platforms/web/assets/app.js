@@ -460,6 +460,8 @@ function drawTray() {
     ),
   );
   tray.hidden = pictures.length === 0;
+  // Said to screen readers: the tray itself changes silently.
+  $('attachments-status').textContent = pictures.length ? `${pictures.length} picture${pictures.length === 1 ? '' : 's'} to send: ${pictures.map((p) => p.name).join(', ')}` : '';
 }
 
 $('attach').addEventListener('click', () => fileInput.click());
