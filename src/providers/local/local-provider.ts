@@ -121,7 +121,8 @@ export function createLocalProvider(options: LocalProviderOptions = {}): ImagePr
         const scale = Math.min(1, longSide / Math.max(shape.width, shape.height));
         const drawn = await render(request, { width: Math.max(32, Math.round(shape.width * scale)), height: Math.max(32, Math.round(shape.height * scale)) }, chains, seed, ctx, previewSide);
         const images = [];
-        for (const d of drawn) images.push(await applyEdit(d, request, ctx, Math.max(longSide, source.width, source.height)));
+        // At most the renderer's own size: four 2048² composites of an upscaled source cost seconds for no gain here.
+        for (const d of drawn) images.push(await applyEdit(d, request, ctx, longSide));
         return { images, seed };
       }
       const images = await applyPictures(await render(request, sizeFor(request, longSide), chains, seed, ctx, previewSide), request, ctx);
