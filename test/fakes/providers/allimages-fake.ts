@@ -33,6 +33,14 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
  *   `malformedUrls` makes this fake answer that form on its own host.
  * - error bodies `{ statusCode, error, message: string[] }` [ref errors]; webhooks subscribe/unsubscribe and
  *   the `print.*` events [ref api-keys-webhook; corsair webhooks; wp validate_api_key].
+ * - pictures: `fromImageUrl` is an ApiPrintParam name [ref doc-json; corsair]; its value must be an absolute
+ *   http(s) URL (read from its name: no source describes the value, and all-images.ai fetches it itself).
+ *   Advanced mode is a raw Midjourney prompt [guide], read as Midjourney reads one [mj] (docs.midjourney.com
+ *   "Image Prompts", "Style Reference", "Image Weight"; a second witness, imaginepro.ai "Imagine", documents
+ *   the same prompt form for its gateway): image URLs lead; one image URL alone, without text, is refused ("two
+ *   or more images, or an image and text"); `--iw` 0–3 (V7); `--sref` takes URLs. Midjourney refuses such a prompt
+ *   after the create, so the fake ends that generation in status 4 (Error: "description not accepted").
+ *   `pictureUrls` records every picture URL the fake would fetch.
  */
 export const PARAM_NAMES = ['sujetMode', 'templatePrompt', 'angle', 'photographe', 'time', 'weather', 'format', 'camera', 'interdiction', 'version', 'chaos', 'stylize', 'fromImageUrl'];
 const FORMATS = ['1:1', '3:2', '2:3', '4:7', '7:4', '5:4', '4:5', '16:9', '9:16'];
@@ -77,6 +85,8 @@ export class AllImagesFake {
   /** Answer image URLs with the slash before `v1` missing, as the real API sometimes does. */
   malformedUrls = false;
   readonly bought = new Set<string>();
+  /** Picture URLs given in creates (fromImageUrl, image prompts, --sref), which all-images.ai would fetch. */
+  readonly pictureUrls: string[] = [];
   /** Where image URLs point; tests aim it elsewhere to attack the downloader. */
   imageUrl: (kind: 'preview' | 'full' | 'upscale', id: string) => string = (kind, id) => `${this.server.url}${this.malformedUrls ? '' : '/'}v1/images/${kind}/${id}.jpg`;
   private preview: Uint8Array | undefined;
@@ -242,6 +252,9 @@ export class AllImagesFake {
     const b = req.body as Record<string, unknown>;
     const script = { auto: [1, 2, 2, 2, 3], instant: [3], manual: [], error: [1, 2, 4], never: [], 'unknown-status': [1, 5, 2, 3], 'stuck-unknown': [1, ...Array<number>(50).fill(5)] }[this.lifecycle];
     if (String(b.prompt).toLowerCase().includes(REFUSED_WORD)) script.splice(0, script.length, 1, 4);
+    const pictures = b.mode === 'advanced' ? midjourneyPictures(String(b.prompt)) : { urls: [], problems: [] };
+    if (pictures.problems.length) script.splice(0, script.length, 1, 4);
+    this.pictureUrls.push(...pictures.urls, ...((b.params as { name: string; value: string }[] | undefined) ?? []).filter((x) => x.name === 'fromImageUrl').map((x) => x.value));
     const g: FakeGeneration = {
       id: randomUUID(),
       name: b.name as string,
@@ -283,6 +296,26 @@ export class AllImagesFake {
   }
 }
 
+/** [mj] A Midjourney prompt's pictures: leading image URLs and --sref URLs, and what Midjourney refuses. */
+export function midjourneyPictures(prompt: string): { urls: string[]; problems: string[] } {
+  const tokens = prompt.trim().split(/\s+/);
+  const urls: string[] = [];
+  const problems: string[] = [];
+  let i = 0;
+  while (i < tokens.length && /^https?:\/\//i.test(tokens[i]!)) urls.push(tokens[i++]!);
+  const text = tokens.slice(i).join(' ').replace(/(^|\s)--\S.*$/, '').trim();
+  if (urls.length === 1 && !text) problems.push('an image prompt needs text or a second image');
+  const iw = /(?:^|\s)--iw\s+(\S+)/.exec(prompt);
+  if (iw) {
+    const n = Number(iw[1]);
+    if (!urls.length) problems.push('--iw needs an image prompt');
+    if (!(n >= 0 && n <= 3)) problems.push('--iw must be between 0 and 3');
+  }
+  const sref = /(?:^|\s)--sref((?:\s+(?!--)\S+)+)/.exec(prompt);
+  if (sref) urls.push(...sref[1]!.trim().split(/\s+/).filter((t) => /^https?:\/\//i.test(t)));
+  return { urls, problems };
+}
+
 function validateParam(param: { name?: unknown; value?: unknown }): string[] {
   if (!param || typeof param !== 'object') return ['each value in params must be an object'];
   const name = String(param.name);
@@ -304,6 +337,8 @@ function validateParam(param: { name?: unknown; value?: unknown }): string[] {
       return intIn(0, 100);
     case 'stylize':
       return intIn(0, 1000);
+    case 'fromImageUrl':
+      return /^https?:\/\/\S+$/.test(v) && URL.canParse(v) ? [] : [`params ${name}: value must be a URL address`];
     default:
       return v ? [] : [`params ${name}: value should not be empty`];
   }
