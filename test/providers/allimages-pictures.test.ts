@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ImageProvider } from '../../src/core/provider.ts';
 import { checkImageInput } from '../../src/core/image-input.ts';
-import { AllImagesFake, midjourneyPictures } from '../fakes/providers/allimages-fake.ts';
+import { AllImagesFake } from '../fakes/providers/allimages-fake.ts';
+import { midjourneyPictures } from '../fakes/providers/midjourney-prompt.ts';
 import { caught, makeCtx, providersFor, req } from './helpers.ts';
 
 /**

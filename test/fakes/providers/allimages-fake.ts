@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { makeJpeg } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
+import { midjourneyPictures } from './midjourney-prompt.ts';
 
 /**
  * A loopback all-images.ai. Each rule names its sources: [ref] the API reference at developer.all-images.ai
@@ -35,7 +36,7 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
  *   the `print.*` events [ref api-keys-webhook; corsair webhooks; wp validate_api_key].
  * - pictures: `fromImageUrl` is an ApiPrintParam name [ref doc-json; corsair]; its value must be an absolute
  *   http(s) URL (read from its name: no source describes the value, and all-images.ai fetches it itself).
- *   Advanced mode is a raw Midjourney prompt [guide], read as Midjourney reads one [mj] (docs.midjourney.com
+ *   Advanced mode is a raw Midjourney prompt [guide], read as Midjourney reads one (midjourney-prompt.ts: docs.midjourney.com
  *   "Image Prompts", "Style Reference", "Image Weight"; a second witness, imaginepro.ai "Imagine", documents
  *   the same prompt form for its gateway): image URLs lead; one image URL alone, without text, is refused ("two
  *   or more images, or an image and text"); `--iw` 0–3 (V7); `--sref` takes URLs. Midjourney refuses such a prompt
@@ -294,26 +295,6 @@ export class AllImagesFake {
     const all = [...this.generations.values()].filter((g) => (!name || g.name.includes(name)) && (!tag || g.tags.includes(tag)));
     return { status: 200, body: { filteredResults: all.length, prints: all.slice(offset, offset + limit).map((g) => this.view(g)) } };
   }
-}
-
-/** [mj] A Midjourney prompt's pictures: leading image URLs and --sref URLs, and what Midjourney refuses. */
-export function midjourneyPictures(prompt: string): { urls: string[]; problems: string[] } {
-  const tokens = prompt.trim().split(/\s+/);
-  const urls: string[] = [];
-  const problems: string[] = [];
-  let i = 0;
-  while (i < tokens.length && /^https?:\/\//i.test(tokens[i]!)) urls.push(tokens[i++]!);
-  const text = tokens.slice(i).join(' ').replace(/(^|\s)--\S.*$/, '').trim();
-  if (urls.length === 1 && !text) problems.push('an image prompt needs text or a second image');
-  const iw = /(?:^|\s)--iw\s+(\S+)/.exec(prompt);
-  if (iw) {
-    const n = Number(iw[1]);
-    if (!urls.length) problems.push('--iw needs an image prompt');
-    if (!(n >= 0 && n <= 3)) problems.push('--iw must be between 0 and 3');
-  }
-  const sref = /(?:^|\s)--sref((?:\s+(?!--)\S+)+)/.exec(prompt);
-  if (sref) urls.push(...sref[1]!.trim().split(/\s+/).filter((t) => /^https?:\/\//i.test(t)));
-  return { urls, problems };
 }
 
 function validateParam(param: { name?: unknown; value?: unknown }): string[] {
