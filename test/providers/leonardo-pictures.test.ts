@@ -93,6 +93,15 @@ describe('Leonardo pictures: image prompt, style and character references, --iw'
     expect(creates()[0]!.init_image_id).toBeUndefined();
   });
 
+  it('a GIF (which users may give) is uploaded as the PNG of its first frame, as the upload takes png, jpg or webp', async () => {
+    const gif = new Uint8Array(await sharp({ create: { width: 16, height: 16, channels: 3, background: '#0a0' } }).gif().toBuffer());
+    stored.set('g', { bytes: gif, mime: 'image/gif', width: 16, height: 16 });
+    await leo.generate(withImages({ model: 'kino-xl', images: [{ imageId: 'g', role: 'prompt' }] }), pictureCtx());
+    expect(fake.server.requests.find((r) => r.path === `${BASE_PATH}/init-image`)!.body).toEqual({ extension: 'png' });
+    const [upload] = [...fake.initImages.values()];
+    expect((await sharp(upload!.uploaded!.bytes).metadata()).format).toBe('png');
+  });
+
   it('refuses, before uploading anything, a use the model lacks or a second picture in one role', async () => {
     await picture('c');
     const onPhoenix = await caught(() => leo.generate(withImages({ images: [{ imageId: 'c', role: 'character' }] }), pictureCtx()));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/ports.ts';
@@ -115,7 +116,9 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     if (!o.uploader || !ctx.readImage) {
       throw new UserError('UNSUPPORTED', `${LEONARDO_NAME} can only start from images it made itself here: pick an image from a ${LEONARDO_NAME} result.`);
     }
-    const image = await ctx.readImage(imageId);
+    let image = await ctx.readImage(imageId);
+    // Users may give GIFs; Leonardo's upload takes png, jpg or webp, so its first frame goes as a PNG.
+    if (image.mime === 'image/gif') image = { ...image, bytes: new Uint8Array(await sharp(image.bytes).png().toBuffer()), mime: 'image/png' };
     const extension = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' }[image.mime];
     if (!extension) throw new UserError('INVALID_OPTIONS', `${LEONARDO_NAME} takes PNG, JPEG or WebP pictures, not ${image.mime}.`);
     const raw = await api({ method: 'POST', path: '/init-image', json: { extension }, idempotent: false, signal: ctx.signal });
