@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { makeJpeg } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
 import { midjourneyPictures } from './midjourney-prompt.ts';
+import { fetchPicture, type FetchedPicture } from './fetch-picture.ts';
 
 /**
  * A loopback all-images.ai. Each rule names its sources: [ref] the API reference at developer.all-images.ai
@@ -88,6 +89,9 @@ export class AllImagesFake {
   readonly bought = new Set<string>();
   /** Picture URLs given in creates (fromImageUrl, image prompts, --sref), which all-images.ai would fetch. */
   readonly pictureUrls: string[] = [];
+  /** When set, the fake fetches each picture URL as all-images.ai would; one it cannot read ends the generation in status 4. */
+  fetchPictures = false;
+  readonly fetched: FetchedPicture[] = [];
   /** Where image URLs point; tests aim it elsewhere to attack the downloader. */
   imageUrl: (kind: 'preview' | 'full' | 'upscale', id: string) => string = (kind, id) => `${this.server.url}${this.malformedUrls ? '' : '/'}v1/images/${kind}/${id}.jpg`;
   private preview: Uint8Array | undefined;
@@ -247,7 +251,7 @@ export class AllImagesFake {
     return p;
   }
 
-  private create(req: SeenRequest): FakeReply {
+  private async create(req: SeenRequest): Promise<FakeReply> {
     const problems = this.validateCreate(req.body);
     if (problems.length) return this.error(400, 'Bad Request', ...problems);
     const b = req.body as Record<string, unknown>;
@@ -255,7 +259,15 @@ export class AllImagesFake {
     if (String(b.prompt).toLowerCase().includes(REFUSED_WORD)) script.splice(0, script.length, 1, 4);
     const pictures = b.mode === 'advanced' ? midjourneyPictures(String(b.prompt)) : { urls: [], problems: [] };
     if (pictures.problems.length) script.splice(0, script.length, 1, 4);
-    this.pictureUrls.push(...pictures.urls, ...((b.params as { name: string; value: string }[] | undefined) ?? []).filter((x) => x.name === 'fromImageUrl').map((x) => x.value));
+    const urls = [...pictures.urls, ...((b.params as { name: string; value: string }[] | undefined) ?? []).filter((x) => x.name === 'fromImageUrl').map((x) => x.value)];
+    this.pictureUrls.push(...urls);
+    if (this.fetchPictures) {
+      for (const url of urls) {
+        const got = await fetchPicture(url);
+        this.fetched.push(got);
+        if (!got.ok) script.splice(0, script.length, 1, 4);
+      }
+    }
     const g: FakeGeneration = {
       id: randomUUID(),
       name: b.name as string,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { makePng } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
 import { midjourneyPictures } from './midjourney-prompt.ts';
+import { fetchPicture, type FetchedPicture } from './fetch-picture.ts';
 
 /**
  * A loopback Midjourney / Flux.1 gateway (pomeloapi.com). Each rule names its source page under
@@ -67,6 +68,9 @@ export class PomeloFake {
   private png: Uint8Array | undefined;
   /** Picture URLs in Midjourney prompts (image prompts and --sref), which Midjourney would fetch. */
   readonly pictureUrls: string[] = [];
+  /** When set, the fake fetches each picture URL as Midjourney would; one it cannot read refuses the request. */
+  fetchPictures = false;
+  readonly fetched: FetchedPicture[] = [];
 
   constructor(readonly apiKey = 'pk-test') {
     this.server = new FakeServer((req) => this.route(req));
@@ -131,7 +135,7 @@ export class PomeloFake {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-      const reply = generate();
+      const reply = await generate();
       if (reply.status === 200) this.monthlyQuota--;
       return { ...reply, headers: { ...reply.headers, ...this.windowHeaders() } };
     } finally {
@@ -192,7 +196,7 @@ export class PomeloFake {
     return undefined;
   }
 
-  private midjourney(body: unknown): FakeReply {
+  private async midjourney(body: unknown): Promise<FakeReply> {
     const p = this.validateMidjourney(body);
     if (p.length) return this.invalid(p);
     const b = body as Record<string, unknown>;
@@ -202,6 +206,13 @@ export class PomeloFake {
     const pictures = midjourneyPictures(String(b.prompt), Number.isFinite(version) ? version : 5);
     if (pictures.problems.length) return this.err(400, 'invalid_request_error', 'parameter_invalid', `Midjourney refused the prompt: ${pictures.problems.join('; ')}`, 'prompt');
     this.pictureUrls.push(...pictures.urls);
+    if (this.fetchPictures) {
+      for (const url of pictures.urls) {
+        const got = await fetchPicture(url);
+        this.fetched.push(got);
+        if (!got.ok) return this.err(400, 'invalid_request_error', 'parameter_invalid', `Midjourney could not read the image at ${url}`, 'prompt');
+      }
+    }
     const n = (b.num_outputs as number) ?? 1;
     const images = Array.from({ length: n }, () => {
       const id = randomUUID();
