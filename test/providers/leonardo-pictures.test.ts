@@ -7,6 +7,7 @@ import { strengthFromWeight } from '../../src/providers/leonardo/pictures.ts';
 import { BASE_PATH, KINO_XL_ID, LeonardoFake, PHOENIX_ID } from '../fakes/providers/leonardo-fake.ts';
 import { sdkCheckCreateGeneration } from '../fakes/providers/leonardo-sdk.ts';
 import { makePng } from '../fakes/providers/images.ts';
+import { alice, createHarness, here } from '../helpers/harness.ts';
 import { caught, makeCtx, providersFor, req } from './helpers.ts';
 
 /**
@@ -281,5 +282,38 @@ describe('Leonardo: what the capabilities declare is what runs', () => {
     for (const strength of ['subtle', 'strong'] as const) await leo.vary!({ ...source, strength }, makeCtx());
     for (const upscaleMode of c.upscaleModes!) await leo.upscale!({ ...source, upscaleMode }, makeCtx());
     expect(fake.server.requests.filter((r) => r.method === 'POST' && r.path.startsWith(BASE_PATH)).every((r) => r.path !== `${BASE_PATH}/variations/unzoom`)).toBe(true);
+  });
+});
+
+describe('Leonardo toolbox through the core: U, then zoom, Vary (Region), Vary (Strong) and Upscale (Creative) as child jobs', () => {
+  it('each button after U runs against the fake and makes pictures of the right size', async () => {
+    const h = await createHarness({ providers: [leo] });
+    try {
+      const grid = await h.atelier.imagine({ prompt: 'a lighthouse --ar 16:9', provider: 'leonardo', model: 'kino-xl', count: 2 }, alice, here);
+      expect((await h.settle(grid.id)).state).toBe('succeeded');
+      const up = await h.atelier.act(grid.id, { kind: 'upscale', index: 1 }, alice, here);
+      expect((await h.settle(up.id)).state).toBe('succeeded');
+      const [upImage] = await h.atelier.images(up.id);
+      const children = [
+        await h.atelier.act(up.id, { kind: 'zoom', index: 1, factor: 1.5 }, alice, here),
+        await h.atelier.act(up.id, { kind: 'region', index: 1, region: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 } }, alice, here),
+        await h.atelier.act(up.id, { kind: 'vary', index: 1, strength: 'strong' }, alice, here),
+        await h.atelier.act(up.id, { kind: 'upscale', index: 1, mode: 'creative' }, alice, here),
+      ];
+      for (const c of children) {
+        const done = await h.settle(c.id);
+        expect(done.state, `${c.action.kind}: ${done.error?.message ?? ''}`).toBe('succeeded');
+      }
+      const canvases = creates().filter((b) => b.canvasRequest);
+      expect(canvases.map((b) => b.modelId)).toEqual([KINO_XL_ID, KINO_XL_ID]);
+      const zoomInit = fake.initImages.get(canvases[0]!.canvasInitId)!.uploaded!;
+      // 1.5× around a 16:9 picture, scaled to at most 1024 px a side, sides in multiples of 8.
+      expect(zoomInit.width).toBe(1024);
+      expect(Math.abs(zoomInit.height / zoomInit.width - upImage!.meta.height / upImage!.meta.width)).toBeLessThan(0.02);
+      expect(creates().find((b) => b.init_strength === 0.3)).toMatchObject({ init_generation_image_id: upImage!.meta.providerImageId });
+      expect([...fake.upscalers.values()]).toEqual([expect.objectContaining({ creativityStrength: 8, generatedImageId: upImage!.meta.providerImageId })]);
+    } finally {
+      await h.close();
+    }
   });
 });
