@@ -30,7 +30,9 @@ export const mod: Actor = { platform: 'web', userId: 'mo', displayName: 'Mo', ca
 export const here: Where = { platform: 'web', channelId: 'general', serverId: 'srv' };
 
 /** The real core over a real SQLite file, the local renderer at 128 px and the in-process queue. */
-export async function createHarness(opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string; imageInput?: AtelierDeps['imageInput'] } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string; imageInput?: AtelierDeps['imageInput']; publicImageUrl?: RunnerDeps['publicImageUrl'] } = {},
+): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'atelier-core-'));
   const store = createSqliteStore(join(dir, 'atelier.db'));
   await store.migrate();
@@ -40,7 +42,17 @@ export async function createHarness(opts: { providers?: ImageProvider[]; schedul
   for (const p of opts.providers ?? []) providers.register(p);
   const events = new JobEvents();
   const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', limits: { maxQueuedPerUser: 10, maxQueuedTotal: 1000, dailyQuotaPerUser: 0, ...opts.limits }, ...(opts.imageInput ? { imageInput: opts.imageInput } : {}) });
-  const deps: RunnerDeps = { store, blobs, images, providers, events, logger: silentLogger, settingsFor: (j) => atelier.settingsFor(j.where), jobTimeoutMs: 30_000 };
+  const deps: RunnerDeps = {
+    store,
+    blobs,
+    images,
+    providers,
+    events,
+    logger: silentLogger,
+    settingsFor: (j) => atelier.settingsFor(j.where),
+    jobTimeoutMs: 30_000,
+    ...(opts.publicImageUrl ? { publicImageUrl: opts.publicImageUrl } : {}),
+  };
   const queue = createInProcessQueue({ store, events, run: (id, signal) => runJob(deps, id, signal), limits: { global: 2, perUser: 1, perChannel: 2, ...opts.scheduler } });
   atelier.attachQueue(queue);
   await queue.start();

@@ -78,12 +78,13 @@ describe('all-images.ai parameter names and extras', () => {
     expect(((await res.json()) as { message: string[] }).message.join()).toMatch(/params\.name must be one of/);
   });
 
-  it('simple mode: the model option is sent as `version`, a leading image URL as `fromImageUrl`', async () => {
-    await provider.generate(req({ prompt: 'https://example.org/cat.png a cat in a hat', model: '6.1' }), makeCtx());
+  it('simple mode: the model option is sent as `version`, one image prompt as `fromImageUrl` at its public URL', async () => {
+    const ctx = makeCtx({ publicImageUrl: async (id) => `https://example.org/p/${id}.png` });
+    await provider.generate(req({ prompt: 'a cat in a hat', model: '6.1', images: [{ imageId: 'cat', role: 'prompt' }] }), ctx);
     const body = fake.server.requests.find((r) => r.method === 'POST')!.body as { prompt: string; params: unknown };
     expect(body.prompt).toBe('a cat in a hat');
     expect(body.params).toEqual([
-      { name: 'fromImageUrl', value: 'https://example.org/cat.png' },
+      { name: 'fromImageUrl', value: 'https://example.org/p/cat.png' },
       { name: 'version', value: '6.1' },
     ]);
     expect(provider.capabilities.fields).toContain('model');

@@ -370,7 +370,7 @@ describe('Leonardo models, per-model rules and what users reach', () => {
     expect(c.models?.[0]).toMatchObject({ name: 'phoenix', id: PHOENIX_ID });
     expect(c.models?.map((m) => m.name)).toEqual(expect.arrayContaining(['lucid-origin', 'flux-dev', 'kino-xl']));
     expect(c.styles).toEqual(expect.arrayContaining(['Dynamic', 'Cinematic Close-Up', 'Pro B&W Photography']));
-    expect(c).toMatchObject({ steps: { min: 10, max: 60 }, guidance: { min: 1, max: 20 }, size: { min: 32, max: 1536, multipleOf: 8 }, largeSize: { overSide: 768, maxCount: 4 }, maxCount: 8, imageInput: { maxImages: 1, roles: ['prompt'], weight: true } });
+    expect(c).toMatchObject({ steps: { min: 10, max: 60 }, guidance: { min: 1, max: 20 }, size: { min: 32, max: 1536, multipleOf: 8 }, largeSize: { overSide: 768, maxCount: 4 }, maxCount: 8, imageInput: { maxImages: 3, roles: ['prompt', 'style', 'character'], weight: true }, outpaint: true, inpaint: true, varyStrength: true, upscaleModes: ['subtle', 'creative'] });
     expect(c.notes?.join(' ')).toMatch(/not reachable/);
   });
 });

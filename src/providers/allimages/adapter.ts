@@ -13,6 +13,7 @@ import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
 import { ProviderHttpError } from '../provider-error.ts';
 import { sleep } from '../timing.ts';
 import { ALLIMAGES_IMAGE_COUNT, buildAllImagesBody, SIMPLE_FIELDS, type AllImagesCreateBody } from './body.ts';
+import { MIDJOURNEY_PICTURE_ROLES, publicPictures } from '../midjourney-pictures.ts';
 import { boughtSchema, generationSchema, listSchema, repairImageUrl, STATUS, type Generation } from './api.ts';
 
 export const ALLIMAGES_NAME = 'all-images.ai';
@@ -46,6 +47,8 @@ const capabilities: ProviderCapabilities = {
   progressPercent: false,
   previews: false,
   webhooks: true,
+  // all-images.ai fetches pictures itself: one image prompt as `fromImageUrl`, the rest in a Midjourney prompt (body.ts).
+  imageInput: { maxImages: 5, roles: MIDJOURNEY_PICTURE_ROLES, weight: true, blend: true, needsPublicUrl: true },
 };
 
 /** all-images.ai: Midjourney-backed, asynchronous, four images per generation. */
@@ -148,7 +151,8 @@ export function createAllImagesProvider(o: AllImagesOptions): ImageProvider {
       return id;
     }
     const key = `${ctx.jobId}-${randomUUID().slice(0, 8)}`;
-    const body = buildAllImagesBody(req, { name: `atelier-${key}`, metaData: { atelierJobId: ctx.jobId, atelierKey: key } });
+    const pictures = await publicPictures(req, ctx, ALLIMAGES_NAME);
+    const body = buildAllImagesBody(req, { name: `atelier-${key}`, metaData: { atelierJobId: ctx.jobId, atelierKey: key } }, pictures);
     const intent: ProviderIntent = { key, operation: 'generate', body };
     await ctx.recordIntent(intent);
     const id = await create(body, key, ctx);

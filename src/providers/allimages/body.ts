@@ -1,6 +1,7 @@
 import { UserError } from '../../core/errors.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 import { FIELD_LABELS, FORMATS, PHOTO_TYPES, TIMES, WEATHERS, type GenerationRequest, type RequestField } from '../../core/request.ts';
+import { midjourneyVersion, promptWithPictures, type PictureUrl } from '../midjourney-pictures.ts';
 
 /** The create body as all-images.ai documents it (POST /v1/image-generations). */
 export interface AllImagesCreateBody {
@@ -23,8 +24,6 @@ export const ALLIMAGES_IMAGE_COUNT = 4;
  * server validates, so we send `time`.
  */
 export const TIME_PARAM = 'time';
-/** Midjourney's image-prompt form: image URLs lead the prompt. all-images.ai takes one as `fromImageUrl`. */
-const LEADING_IMAGE_URL = /^(https?:\/\/\S+)\s+(?=\S)/i;
 const VERSION = /^[\w.-]{1,16}$/;
 
 export const SIMPLE_FIELDS: readonly RequestField[] = ['aspectRatio', 'chaos', 'stylize', 'negativePrompt', 'photo', 'weather', 'timeOfDay', 'camera', 'optimize', 'processMode', 'count', 'model'];
@@ -34,10 +33,15 @@ const FLAG_FIELDS = new Set<RequestField>(['seed', 'tiling', 'midjourney']);
 
 const invalid = (msg: string) => new UserError('INVALID_OPTIONS', msg);
 
+/** The user's pictures are mapped by `buildAllImagesBody` itself (fromImageUrl, or a Midjourney prompt). */
+const PICTURE_FIELDS = new Set<RequestField>(['images', 'imageWeight', 'blend']);
+/** Simple-mode settings that have no Midjourney flag, so they cannot travel in a prompt with pictures. */
+const SIMPLE_ONLY: readonly RequestField[] = ['photo', 'weather', 'timeOfDay', 'camera', 'optimize'];
+
 function refuseUnsupported(req: GenerationRequest, allowed: readonly RequestField[]): void {
   for (const field of Object.keys(FIELD_LABELS) as RequestField[]) {
     const value = req[field];
-    if (value === undefined || allowed.includes(field)) continue;
+    if (value === undefined || allowed.includes(field) || PICTURE_FIELDS.has(field)) continue;
     if (field === 'midjourney' && Object.keys(value as object).length === 0) continue;
     const hint =
       req.mode === 'simple' && FLAG_FIELDS.has(field)
@@ -51,9 +55,11 @@ function refuseUnsupported(req: GenerationRequest, allowed: readonly RequestFiel
 
 /**
  * Checks every documented rule and builds the body. Throws a UserError naming the field before anything
- * is sent, so a bad request is never billed.
+ * is sent, so a bad request is never billed. `pictures` are the public URLs of `req.images`, in order:
+ * one image prompt in simple mode is the reference's own `fromImageUrl` param; anything more (style
+ * references, --iw, a blend, several pictures) only Midjourney's prompt can say, so it goes in advanced mode.
  */
-export function buildAllImagesBody(req: GenerationRequest, ids: { name: string; metaData: Record<string, string> }): AllImagesCreateBody {
+export function buildAllImagesBody(req: GenerationRequest, ids: { name: string; metaData: Record<string, string> }, pictures: readonly PictureUrl[] = []): AllImagesCreateBody {
   if (req.mode !== 'simple' && req.mode !== 'advanced') throw new UserError('UNSUPPORTED', `all-images.ai has simple and advanced modes, not "${String(req.mode)}".`);
   if (req.processMode !== undefined && req.processMode !== 'fast' && req.processMode !== 'relax') {
     throw invalid(`process mode (fast/relax) must be fast or relax, not "${String(req.processMode)}".`);
@@ -71,23 +77,38 @@ export function buildAllImagesBody(req: GenerationRequest, ids: { name: string; 
     ...(req.tags?.length ? { tags: [...req.tags] } : {}),
     metaData: { ...req.metadata, ...ids.metaData },
   };
-  if (req.mode === 'advanced') {
-    refuseUnsupported(req, ADVANCED_FIELDS);
+  if ((req.images?.length ?? 0) !== pictures.length) throw new Error('every picture needs its public URL');
+  const asPrompt = pictures.length > 0 && (req.mode === 'advanced' || pictures.length > 1 || pictures[0]!.role !== 'prompt' || req.imageWeight !== undefined || req.blend === true);
+  if (asPrompt && req.mode === 'simple') {
+    const simpleOnly = SIMPLE_ONLY.filter((f) => req[f] !== undefined);
+    if (simpleOnly.length) {
+      throw new UserError('UNSUPPORTED', `all-images.ai takes style references, --iw, blends and several pictures only as a Midjourney prompt, which has no ${simpleOnly.map((f) => FIELD_LABELS[f]).join(', ')}: remove it, or give a single image prompt.`);
+    }
+  }
+  if (req.mode === 'advanced' || asPrompt) {
+    refuseUnsupported(req, req.mode === 'advanced' ? ADVANCED_FIELDS : SIMPLE_FIELDS);
     // Advanced mode sends what the user typed, unknown flags included; typed options were appended as flags.
-    const prompt = req.rawPrompt ?? formatPrompt(req);
+    if (req.mode === 'simple') {
+      const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(req.prompt);
+      if (flag) throw invalid(`all-images.ai simple mode takes a plain description, without Midjourney parameters: remove "${flag[2]}" or switch to advanced mode.`);
+    }
+    let prompt = req.mode === 'advanced' ? (req.rawPrompt ?? formatPrompt(req)) : formatPrompt({ ...req, mode: 'advanced' });
+    if (req.mode === 'simple' && req.model !== undefined) {
+      if (!VERSION.test(req.model)) throw invalid(`model is the Midjourney version all-images.ai should use, such as "6.1", not "${req.model}".`);
+      prompt = `${prompt} --v ${req.model}`;
+    }
+    if (pictures.length) {
+      const version = midjourneyVersion(req.mode === 'simple' ? req.model : undefined, prompt);
+      prompt = promptWithPictures(prompt, pictures, { ...(req.imageWeight !== undefined ? { weight: req.imageWeight } : {}), blend: req.blend === true, ...(version !== undefined ? { version } : {}), provider: 'all-images.ai' });
+    }
     if (prompt.length > ALLIMAGES_PROMPT_MAX) throw invalid(`The prompt is ${prompt.length} characters; all-images.ai takes at most ${ALLIMAGES_PROMPT_MAX}. Shorten it.`);
     return { ...base, mode: 'advanced', prompt };
   }
 
   refuseUnsupported(req, SIMPLE_FIELDS);
-  let prompt = req.prompt.trim();
+  const prompt = req.prompt.trim();
   const params: { name: string; value: string }[] = [];
-  const image = LEADING_IMAGE_URL.exec(prompt);
-  if (image) {
-    if (!URL.canParse(image[1]!)) throw invalid(`"${image[1]}" is not a usable image URL: fix it or remove it from the start of the prompt.`);
-    params.push({ name: 'fromImageUrl', value: image[1]! });
-    prompt = prompt.slice(image[0].length).trim();
-  }
+  if (pictures[0]) params.push({ name: 'fromImageUrl', value: pictures[0].url });
   const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(prompt);
   if (flag) {
     throw invalid(`all-images.ai simple mode takes a plain description, without Midjourney parameters: remove "${flag[2]}" or switch to advanced mode.`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/ports.ts';
@@ -12,11 +13,14 @@ import { RateLimiter, Semaphore } from '../limiter.ts';
 import type { Notifier } from '../notifier.ts';
 import { pollTiming, pollUntil, type PollTiming } from '../poll.ts';
 import { ProviderHttpError } from '../provider-error.ts';
+import { editCanvas } from '../../images/canvas.ts';
 import {
+  canvasInitImageResponseSchema,
   createResponseSchema,
   generationResponseSchema,
   initImageResponseSchema,
   platformModelsSchema,
+  universalUpscalerResponseSchema,
   upscaleResponseSchema,
   variationResponseSchema,
   type LeonardoGeneration,
@@ -24,6 +28,8 @@ import {
 import { buildLeonardoBody, defaultModelId, LARGE, LEONARDO_FIELDS, MAX_COUNT, SIZE, type InitSource, type LeonardoExtras } from './body.ts';
 import { FAMILY_RULES, knownModel, LEONARDO_MODELS, type ModelFamily } from './models.ts';
 import { PlatformModels } from './platform-models.ts';
+import { buildCanvasBody, CANVAS_MAX_SIDE, canvasLeavesOut, canvasModel } from './canvas.ts';
+import { UPSCALER, VARY_INIT_STRENGTH } from './pictures.ts';
 import type { PresignedUploader } from './upload.ts';
 
 export const LEONARDO_NAME = 'Leonardo.Ai';
@@ -81,11 +87,23 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     guidance: { min: 1, max: 20 },
     size: SIZE,
     largeSize: LARGE,
-    ...(o.uploader ? { imageInput: { maxImages: 1, roles: ['prompt'] as const, weight: true } } : {}),
+    // The user's pictures and edits are uploaded to Leonardo first (presigned forms), so they need the uploader.
+    ...(o.uploader
+      ? { imageInput: { maxImages: 3, roles: ['prompt', 'style', 'character'] as const, weight: true }, outpaint: true, inpaint: true }
+      : {}),
+    varyStrength: true,
+    upscaleModes: ['subtle', 'creative'],
     notes: [
       `Default model: ${defaultModel.name}. Any platform model is reachable by its name (GET /platformModels) or id through POST /v1/generations.`,
       'Models the docs place only on /v2/generations (FLUX.2 Pro, FLUX.1 Kontext [pro], Nano Banana, GPT Image, Seedream, Ideogram) are not reachable here.',
       'U costs API tokens (Leonardo upscale); V is a new generation from the image and costs the same as one.',
+      ...(o.uploader
+        ? [
+            'Pictures: one image prompt (--iw 0–3 maps to init strength 0.1–0.9), one style reference (phoenix, SDXL models) and one character reference (SDXL models).',
+            'Zoom, pan, Make Square and Vary (Region) go through Leonardo Canvas Inpainting, painted by Leonardo Diffusion XL when the picture\'s model has no canvas (phoenix, lucid, flux, lightning-xl, anime-xl).',
+          ]
+        : []),
+      'Upscale (Subtle / Creative) is Leonardo\'s Universal Upscaler at 2×.',
     ],
   };
   const platformModels = new PlatformModels(async (signal) => {
@@ -98,19 +116,23 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     if (!o.uploader || !ctx.readImage) {
       throw new UserError('UNSUPPORTED', `${LEONARDO_NAME} can only start from images it made itself here: pick an image from a ${LEONARDO_NAME} result.`);
     }
-    const image = await ctx.readImage(imageId);
+    let image = await ctx.readImage(imageId);
+    // Users may give GIFs; Leonardo's upload takes png, jpg or webp, so its first frame goes as a PNG.
+    if (image.mime === 'image/gif') image = { ...image, bytes: new Uint8Array(await sharp(image.bytes).png().toBuffer()), mime: 'image/png' };
     const extension = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' }[image.mime];
     if (!extension) throw new UserError('INVALID_OPTIONS', `${LEONARDO_NAME} takes PNG, JPEG or WebP pictures, not ${image.mime}.`);
     const raw = await api({ method: 'POST', path: '/init-image', json: { extension }, idempotent: false, signal: ctx.signal });
     const answer = parse(initImageResponseSchema, raw, 'upload answer').uploadInitImage;
-    let fields: Record<string, string>;
+    await o.uploader.upload(answer.url, readFields(answer.fields), { bytes: image.bytes, mime: image.mime, name: `init.${extension}` }, ctx.signal);
+    return answer.id;
+  }
+
+  function readFields(json: string): Record<string, string> {
     try {
-      fields = z.record(z.string(), z.string()).parse(JSON.parse(answer.fields));
+      return z.record(z.string(), z.string()).parse(JSON.parse(json));
     } catch {
       throw new ProviderHttpError('PROVIDER_UNAVAILABLE', `${LEONARDO_NAME} sent an unreadable upload form.`, LEONARDO_NAME, { phase: 'answered' });
     }
-    await o.uploader.upload(answer.url, fields, { bytes: image.bytes, mime: image.mime, name: `init.${extension}` }, ctx.signal);
-    return answer.id;
   }
 
   async function api<T>(call: HttpCall, endpoint?: RateLimiter): Promise<T> {
@@ -191,21 +213,61 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
   }
 
   async function runGeneration(req: GenerationRequest, ctx: ProviderRunContext, operation: 'generate' | 'vary'): Promise<ProviderResult> {
-    let body: ReturnType<typeof buildLeonardoBody> | undefined;
+    if (req.edit) return runCanvas(req, ctx);
+    let body: object | undefined;
     if (!ctx.resume?.providerJobId) {
       const modelId = req.model ? await platformModels.resolve(req.model, ctx.signal) : undefined;
       // Checked before the upload, so a request the model refuses uploads nothing.
-      buildLeonardoBody(req, o.extras, modelId, req.init && !req.init.providerImageId ? { uploadedImageId: 'pending' } : undefined);
+      const pending = Object.fromEntries((req.images ?? []).map((i) => [i.imageId, 'pending']));
+      buildLeonardoBody(req, o.extras, modelId, req.init && !req.init.providerImageId ? { uploadedImageId: 'pending' } : undefined, pending);
       let init: InitSource | undefined;
       if (req.init && !req.init.providerImageId) init = { uploadedImageId: await uploadInit(req.init.imageId, ctx) };
-      body = buildLeonardoBody(req, o.extras, modelId, init);
+      const uploads: Record<string, string> = {};
+      for (const picture of req.images ?? []) uploads[picture.imageId] ??= await uploadInit(picture.imageId, ctx);
+      body = buildLeonardoBody(req, o.extras, modelId, init, uploads);
     }
+    return createAndCollect(ctx, operation, body);
+  }
+
+  async function createAndCollect(ctx: ProviderRunContext, operation: 'generate' | 'vary', body: object | undefined, note?: string): Promise<ProviderResult> {
     const id = await createOrResume(ctx, 'this generation', operation, () => body!, async (body) => {
       const raw = await api({ method: 'POST', path: '/generations', json: body, idempotent: false, signal: ctx.signal }, generationCreates);
       return parse(createResponseSchema, raw, 'create answer', true).sdGenerationJob.generationId;
     });
     ctx.progress({ stage: `rendering at ${LEONARDO_NAME}` });
-    return collect(await waitGeneration(id, ctx), ctx);
+    const result = await collect(await waitGeneration(id, ctx), ctx);
+    return note ? { ...result, note } : result;
+  }
+
+  /** Uploads a picture and its mask through POST /canvas-init-image; returns both ids. */
+  async function uploadCanvas(picture: Uint8Array, mask: Uint8Array, ctx: ProviderRunContext): Promise<{ init: string; mask: string }> {
+    if (!o.uploader) throw new UserError('UNSUPPORTED', `${LEONARDO_NAME} is set up without picture uploads here, so it cannot zoom, pan or repaint.`);
+    const raw = await api({ method: 'POST', path: '/canvas-init-image', json: { initExtension: 'png', maskExtension: 'png' }, idempotent: false, signal: ctx.signal });
+    const forms = parse(canvasInitImageResponseSchema, raw, 'canvas upload answer');
+    for (const [form, bytes, name] of [[forms.init, picture, 'init.png'], [forms.mask, mask, 'mask.png']] as const) {
+      await o.uploader.upload(form.url!, readFields(form.fields!), { bytes, mime: 'image/png', name }, ctx.signal);
+    }
+    return { init: forms.init.id, mask: forms.mask.id! };
+  }
+
+  /** Zoom, pan, square and Vary (Region): the edit's canvas and mask, inpainted by a model that has the canvas. */
+  async function runCanvas(req: GenerationRequest, ctx: ProviderRunContext): Promise<ProviderResult> {
+    const edit = req.edit!;
+    const model = canvasModel(req.model ? (knownModel(req.model)?.id ?? req.model) : defaultModel.id || undefined);
+    const left = canvasLeavesOut(req);
+    const said = [
+      ...(model.substituted ? [`painted by ${model.name}, as ${LEONARDO_NAME}'s canvas does not take ${req.model ?? defaultModel.name}`] : []),
+      ...(left.length ? [`${LEONARDO_NAME}'s canvas takes no ${left.join(', ')}`] : []),
+    ];
+    let body: object | undefined;
+    if (!ctx.resume?.providerJobId) {
+      if (!ctx.readImage) throw new UserError('UNSUPPORTED', `${LEONARDO_NAME} cannot read the picture to edit here.`);
+      const source = await ctx.readImage(edit.imageId);
+      const canvas = await editCanvas(source.bytes, edit, { maxSide: CANVAS_MAX_SIDE, multipleOf: 8 });
+      const ids = await uploadCanvas(canvas.filled, canvas.mask, ctx);
+      body = buildCanvasBody(req, model.id, ids, canvas);
+    }
+    return createAndCollect(ctx, 'generate', body, said.length ? `${said.join('; ')}.` : undefined);
   }
 
   async function withSlot<T>(ctx: ProviderRunContext, run: () => Promise<T>): Promise<T> {
@@ -227,17 +289,23 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
       const { seed: _seed, init: _init, ...rest } = source.request;
       const req: GenerationRequest = {
         ...rest,
-        init: { imageId: source.providerImageId, providerImageId: source.providerImageId, strength: o.variationStrength ?? 0.5 },
+        init: { imageId: source.providerImageId, providerImageId: source.providerImageId, strength: source.strength ? VARY_INIT_STRENGTH[source.strength] : (o.variationStrength ?? 0.5) },
       };
       return withSlot(ctx, () => runGeneration(req, ctx, 'vary'));
     },
     upscale(source: SourceImage, ctx) {
       return withSlot(ctx, async () => {
         if (!source.providerImageId) throw new UserError('UNSUPPORTED', `This image has no ${LEONARDO_NAME} id, so it cannot be upscaled there.`);
-        const id = await createOrResume(ctx, 'this upscale', 'upscale', () => ({ id: source.providerImageId }), async (body) => {
-          const raw = await api({ method: 'POST', path: '/variations/upscale', json: body, idempotent: false, signal: ctx.signal }, upscaleCreates);
-          return parse(upscaleResponseSchema, raw, 'upscale answer', true).sdUpscaleJob.id;
-        });
+        const mode = source.upscaleMode;
+        const id = mode
+          ? await createOrResume(ctx, 'this upscale', 'upscale', () => ({ generatedImageId: source.providerImageId, upscalerStyle: 'GENERAL', ...UPSCALER[mode] }), async (body) => {
+              const raw = await api({ method: 'POST', path: '/variations/universal-upscaler', json: body, idempotent: false, signal: ctx.signal }, upscaleCreates);
+              return parse(universalUpscalerResponseSchema, raw, 'upscale answer', true).universalUpscaler.id;
+            })
+          : await createOrResume(ctx, 'this upscale', 'upscale', () => ({ id: source.providerImageId }), async (body) => {
+              const raw = await api({ method: 'POST', path: '/variations/upscale', json: body, idempotent: false, signal: ctx.signal }, upscaleCreates);
+              return parse(upscaleResponseSchema, raw, 'upscale answer', true).sdUpscaleJob.id;
+            });
         ctx.progress({ stage: `upscaling at ${LEONARDO_NAME}` });
         const variationId = id;
         const done = await pollUntil({

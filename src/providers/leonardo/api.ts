@@ -44,6 +44,35 @@ export const initImageResponseSchema = z.object({
   uploadInitImage: z.object({ id: z.string().min(1), url: z.string().min(1), fields: z.string().min(2), key: z.string().nullish() }).passthrough(),
 });
 
+/** [sdk] createuniversalupscalerjob: the job id to poll with GET /variations/{id} (docs "Upscale with Universal Upscaler"). */
+export const universalUpscalerResponseSchema = z.object({ universalUpscaler: z.object({ id: z.string().min(1) }).passthrough() });
+
+/**
+ * POST /canvas-init-image answers two presigned forms, one for the picture and one for its mask. The SDK names
+ * them `mask*`; the docs recipe "Generate Images with Canvas Inpainting" reads `masks*`: either is taken.
+ */
+export const canvasInitImageResponseSchema = z
+  .object({
+    uploadCanvasInitImage: z
+      .object({
+        initImageId: z.string().min(1),
+        initUrl: z.string().min(1),
+        initFields: z.string().min(2),
+        maskImageId: z.string().nullish(),
+        maskUrl: z.string().nullish(),
+        maskFields: z.string().nullish(),
+        masksImageId: z.string().nullish(),
+        masksUrl: z.string().nullish(),
+        masksFields: z.string().nullish(),
+      })
+      .passthrough(),
+  })
+  .transform(({ uploadCanvasInitImage: u }) => ({
+    init: { id: u.initImageId, url: u.initUrl, fields: u.initFields },
+    mask: { id: u.maskImageId ?? u.masksImageId, url: u.maskUrl ?? u.masksUrl, fields: u.maskFields ?? u.masksFields },
+  }))
+  .refine((v) => Boolean(v.mask.id && v.mask.url && v.mask.fields));
+
 export const webhookSchema = z.object({
   type: z.string(),
   data: z.object({ object: z.object({ id: z.string().min(1) }).passthrough() }).passthrough(),

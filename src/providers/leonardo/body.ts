@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserError } from '../../core/errors.ts';
 import { dimensionsFor, FIELD_LABELS, type GenerationRequest, type RequestField } from '../../core/request.ts';
 import { DEFAULT_MODEL, FLUX_SEED_MAX, GUIDE_CONTRAST, knownModel, rulesFor, styleUuid } from './models.ts';
+import { pictureFields, strengthType, type Controlnet } from './pictures.ts';
 
 /** Leonardo settings with no GenerationRequest field: set per deployment with LEONARDO_OPTIONS (JSON). */
 export const leonardoExtrasSchema = z
@@ -52,7 +53,7 @@ export interface LeonardoCreateBody {
   init_generation_image_id?: string;
   init_image_id?: string;
   init_strength?: number;
-  controlnets?: { initImageId: string; initImageType: 'GENERATED' | 'UPLOADED'; preprocessorId: number; strengthType: 'Low' | 'Mid' | 'High' }[];
+  controlnets?: Controlnet[];
 }
 
 /** From the SDK's field documentation (creategeneration / sdgenerationstyle). */
@@ -83,12 +84,13 @@ export type InitSource = { generatedImageId: string } | { uploadedImageId: strin
  * Builds the create body for a resolved model id, then checks every documented rule. `init` is the
  * source image once known (the adapter uploads the user's own picture first).
  */
-export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras = {}, chosenModelId?: string, init?: InitSource): LeonardoCreateBody {
+export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras = {}, chosenModelId?: string, init?: InitSource, uploads: Readonly<Record<string, string>> = {}): LeonardoCreateBody {
   const modelId = chosenModelId ?? defaultModelId(extras);
   if (req.mode !== 'simple') throw new UserError('UNSUPPORTED', 'Leonardo.Ai has no advanced (raw Midjourney prompt) mode: switch to simple mode.');
   for (const field of Object.keys(FIELD_LABELS) as RequestField[]) {
     const v = req[field];
-    if (v === undefined || FIELDS.includes(field)) continue;
+    // The user's pictures and --iw are mapped below (pictures.ts); an edit goes through the canvas instead.
+    if (v === undefined || FIELDS.includes(field) || field === 'images' || field === 'imageWeight') continue;
     if (field === 'midjourney' && Object.keys(v as object).length === 0) continue;
     throw new UserError('UNSUPPORTED', `Leonardo.Ai cannot use ${FIELD_LABELS[field]}: remove it or pick another provider.`);
   }
@@ -150,6 +152,17 @@ export function buildLeonardoBody(req: GenerationRequest, extras: LeonardoExtras
     if (!source) throw new UserError('UNSUPPORTED', 'Leonardo.Ai can only start from images it made itself, or from a picture uploaded to it: pick an image from a Leonardo.Ai result.');
     addInit(body, source, req.init.strength, rules.model?.contentReference, rules.contrast !== undefined, modelName);
   }
+  if (req.images?.length) {
+    if (req.init) throw new UserError('CONFLICT', 'Leonardo.Ai starts from one picture: give either a variation source or your own pictures, not both.');
+    const p = pictureFields(req, uploads, { family: rules.model?.family ?? 'sdxl', name: modelName, ...(rules.model?.contentReference !== undefined ? { contentReference: rules.model.contentReference } : {}) });
+    if (p.init_image_id) {
+      body.init_image_id = p.init_image_id;
+      body.init_strength = p.init_strength;
+    }
+    if (p.controlnets.length) body.controlnets = [...(body.controlnets ?? []), ...p.controlnets];
+  } else if (req.imageWeight !== undefined) {
+    throw invalid('--iw weighs image prompts, and this prompt has none: add a picture or remove --iw.');
+  }
   validateLeonardoBody(body);
   return body;
 }
@@ -179,7 +192,7 @@ function addInit(body: LeonardoCreateBody, source: InitSource, strength: number,
         initImageId: generated ? source.generatedImageId : source.uploadedImageId,
         initImageType: generated ? 'GENERATED' : 'UPLOADED',
         preprocessorId: contentReference,
-        strengthType: strength <= 0.35 ? 'Low' : strength <= 0.65 ? 'Mid' : 'High',
+        strengthType: strengthType(strength),
       },
     ];
     return;

@@ -8,6 +8,7 @@ import { ProviderHttpError } from '../provider-error.ts';
 import { fluxResponseSchema, midjourneyResponseSchema } from './api.ts';
 import { buildFluxBody, buildFluxTaskBody, buildMidjourneyBody, FLUX_FIELDS, isFluxTaskModel, MIDJOURNEY_FIELDS, MJ_MAX_OUTPUTS } from './body.ts';
 import type { GatewayGate } from './gate.ts';
+import { MIDJOURNEY_PICTURE_ROLES, publicPictures } from '../midjourney-pictures.ts';
 
 export interface PomeloOptions {
   http: HttpClient;
@@ -70,14 +71,23 @@ async function generateOnce<T>(
 
 export function createMidjourneyProvider(o: PomeloOptions): ImageProvider {
   const name = 'Midjourney (gateway)';
-  const capabilities: ProviderCapabilities = { ...base, modes: ['simple', 'advanced'], fields: MIDJOURNEY_FIELDS, aspectRatios: 'any', maxCount: MJ_MAX_OUTPUTS };
+  const capabilities: ProviderCapabilities = {
+    ...base,
+    modes: ['simple', 'advanced'],
+    fields: MIDJOURNEY_FIELDS,
+    aspectRatios: 'any',
+    maxCount: MJ_MAX_OUTPUTS,
+    // Pictures go into Midjourney's prompt as public URLs it fetches; the gateway documents no buttons (zoom, pan, vary).
+    imageInput: { maxImages: 5, roles: MIDJOURNEY_PICTURE_ROLES, weight: true, blend: true, needsPublicUrl: true },
+    notes: ['Style references (--sref) need Midjourney 6 or later: the gateway runs version 5 unless the model option says otherwise.'],
+  };
   return {
     id: 'midjourney',
     displayName: name,
     capabilities,
     async generate(req, ctx) {
       guardResume(name, ctx);
-      const body = buildMidjourneyBody(req);
+      const body = buildMidjourneyBody(req, await publicPictures(req, ctx, name));
       const answer = await generateOnce(name, o, ctx, '/api/v1/midjourney/generate', body, midjourneyResponseSchema, (a) => a.images[0]?.id);
       const images: ProviderImage[] = [];
       for (const img of answer.images) {

@@ -1,6 +1,7 @@
 import { UserError } from '../../core/errors.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 import { dimensionsFor, FIELD_LABELS, type GenerationRequest, type RequestField } from '../../core/request.ts';
+import { midjourneyVersion, promptWithPictures, type PictureUrl } from '../midjourney-pictures.ts';
 
 /** Body of POST /api/v1/midjourney/generate as the gateway documents it. */
 export interface MidjourneyBody {
@@ -39,6 +40,8 @@ export interface FluxTaskBody {
 }
 
 export const MJ_MAX_OUTPUTS = 4;
+/** The gateway's documented default `model` ("default: \"5\"" [img]). */
+export const MJ_DEFAULT_VERSION = 5;
 export const FLUX_MAX_STEPS = 50;
 
 export const MIDJOURNEY_FIELDS: readonly RequestField[] = ['style', 'width', 'height', 'aspectRatio', 'model', 'count'];
@@ -50,28 +53,38 @@ const FLUX_TASK_FIELDS: readonly RequestField[] = ['seed', 'steps', 'aspectRatio
 
 const invalid = (msg: string) => new UserError('INVALID_OPTIONS', msg);
 
-function refuseOthers(req: GenerationRequest, allowed: readonly RequestField[], provider: string, hint: string): void {
+function refuseOthers(req: GenerationRequest, allowed: readonly RequestField[], provider: string, hint: string, pictures = false): void {
   for (const field of Object.keys(FIELD_LABELS) as RequestField[]) {
     const v = req[field];
     if (v === undefined || allowed.includes(field)) continue;
+    if (pictures && (field === 'images' || field === 'imageWeight' || field === 'blend')) continue;
     if (field === 'midjourney' && Object.keys(v as object).length === 0) continue;
     throw new UserError('UNSUPPORTED', `${provider} cannot use ${FIELD_LABELS[field]}.${hint}`);
   }
 }
 
-export function buildMidjourneyBody(req: GenerationRequest): MidjourneyBody {
+/**
+ * The gateway's only input is Midjourney's prompt, so the user's pictures (public URLs of `req.images`, in
+ * order) go where Midjourney reads them: image prompts first, --sref and --iw after (midjourney-pictures.ts).
+ */
+export function buildMidjourneyBody(req: GenerationRequest, pictures: readonly PictureUrl[] = []): MidjourneyBody {
   const name = 'The Midjourney gateway';
+  if ((req.images?.length ?? 0) !== pictures.length) throw new Error('every picture needs its public URL');
   let prompt: string;
   if (req.mode === 'advanced') {
-    refuseOthers(req, MIDJOURNEY_ADVANCED_FIELDS, name, ' Remove it.');
+    refuseOthers(req, MIDJOURNEY_ADVANCED_FIELDS, name, ' Remove it.', true);
     prompt = req.rawPrompt ?? formatPrompt(req);
   } else {
-    refuseOthers(req, MIDJOURNEY_FIELDS, name, ' Switch to advanced mode to send Midjourney parameters, or remove it.');
+    refuseOthers(req, MIDJOURNEY_FIELDS, name, ' Switch to advanced mode to send Midjourney parameters, or remove it.', true);
     prompt = req.prompt.trim();
     const flag = /(^|\s)(--[a-zA-Z][\w-]*)/.exec(prompt);
     if (flag) throw invalid(`Simple mode sends a plain description: remove "${flag[2]}" or switch to advanced mode.`);
   }
   if (!prompt.trim()) throw invalid('prompt is empty: describe what to draw.');
+  if (pictures.length) {
+    const version = midjourneyVersion(req.model, req.mode === 'advanced' ? prompt : undefined) ?? MJ_DEFAULT_VERSION;
+    prompt = promptWithPictures(prompt, pictures, { ...(req.imageWeight !== undefined ? { weight: req.imageWeight } : {}), blend: req.blend === true, version, provider: name });
+  }
   const body: MidjourneyBody = { prompt };
   if (req.style !== undefined) {
     const style = req.style.trim();

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { makeJpeg } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
+import { midjourneyPictures } from './midjourney-prompt.ts';
+import { fetchPicture, type FetchedPicture } from './fetch-picture.ts';
 
 /**
  * A loopback all-images.ai. Each rule names its sources: [ref] the API reference at developer.all-images.ai
@@ -33,6 +35,14 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
  *   `malformedUrls` makes this fake answer that form on its own host.
  * - error bodies `{ statusCode, error, message: string[] }` [ref errors]; webhooks subscribe/unsubscribe and
  *   the `print.*` events [ref api-keys-webhook; corsair webhooks; wp validate_api_key].
+ * - pictures: `fromImageUrl` is an ApiPrintParam name [ref doc-json; corsair]; its value must be an absolute
+ *   http(s) URL (read from its name: no source describes the value, and all-images.ai fetches it itself).
+ *   Advanced mode is a raw Midjourney prompt [guide], read as Midjourney reads one (midjourney-prompt.ts: docs.midjourney.com
+ *   "Image Prompts", "Style Reference", "Image Weight"; a second witness, imaginepro.ai "Imagine", documents
+ *   the same prompt form for its gateway): image URLs lead; one image URL alone, without text, is refused ("two
+ *   or more images, or an image and text"); `--iw` 0–3 (V7); `--sref` takes URLs. Midjourney refuses such a prompt
+ *   after the create, so the fake ends that generation in status 4 (Error: "description not accepted").
+ *   `pictureUrls` records every picture URL the fake would fetch.
  */
 export const PARAM_NAMES = ['sujetMode', 'templatePrompt', 'angle', 'photographe', 'time', 'weather', 'format', 'camera', 'interdiction', 'version', 'chaos', 'stylize', 'fromImageUrl'];
 const FORMATS = ['1:1', '3:2', '2:3', '4:7', '7:4', '5:4', '4:5', '16:9', '9:16'];
@@ -77,6 +87,11 @@ export class AllImagesFake {
   /** Answer image URLs with the slash before `v1` missing, as the real API sometimes does. */
   malformedUrls = false;
   readonly bought = new Set<string>();
+  /** Picture URLs given in creates (fromImageUrl, image prompts, --sref), which all-images.ai would fetch. */
+  readonly pictureUrls: string[] = [];
+  /** When set, the fake fetches each picture URL as all-images.ai would; one it cannot read ends the generation in status 4. */
+  fetchPictures = false;
+  readonly fetched: FetchedPicture[] = [];
   /** Where image URLs point; tests aim it elsewhere to attack the downloader. */
   imageUrl: (kind: 'preview' | 'full' | 'upscale', id: string) => string = (kind, id) => `${this.server.url}${this.malformedUrls ? '' : '/'}v1/images/${kind}/${id}.jpg`;
   private preview: Uint8Array | undefined;
@@ -236,12 +251,23 @@ export class AllImagesFake {
     return p;
   }
 
-  private create(req: SeenRequest): FakeReply {
+  private async create(req: SeenRequest): Promise<FakeReply> {
     const problems = this.validateCreate(req.body);
     if (problems.length) return this.error(400, 'Bad Request', ...problems);
     const b = req.body as Record<string, unknown>;
     const script = { auto: [1, 2, 2, 2, 3], instant: [3], manual: [], error: [1, 2, 4], never: [], 'unknown-status': [1, 5, 2, 3], 'stuck-unknown': [1, ...Array<number>(50).fill(5)] }[this.lifecycle];
     if (String(b.prompt).toLowerCase().includes(REFUSED_WORD)) script.splice(0, script.length, 1, 4);
+    const pictures = b.mode === 'advanced' ? midjourneyPictures(String(b.prompt)) : { urls: [], problems: [] };
+    if (pictures.problems.length) script.splice(0, script.length, 1, 4);
+    const urls = [...pictures.urls, ...((b.params as { name: string; value: string }[] | undefined) ?? []).filter((x) => x.name === 'fromImageUrl').map((x) => x.value)];
+    this.pictureUrls.push(...urls);
+    if (this.fetchPictures) {
+      for (const url of urls) {
+        const got = await fetchPicture(url);
+        this.fetched.push(got);
+        if (!got.ok) script.splice(0, script.length, 1, 4);
+      }
+    }
     const g: FakeGeneration = {
       id: randomUUID(),
       name: b.name as string,
@@ -304,6 +330,8 @@ function validateParam(param: { name?: unknown; value?: unknown }): string[] {
       return intIn(0, 100);
     case 'stylize':
       return intIn(0, 1000);
+    case 'fromImageUrl':
+      return /^https?:\/\/\S+$/.test(v) && URL.canParse(v) ? [] : [`params ${name}: value must be a URL address`];
     default:
       return v ? [] : [`params ${name}: value should not be empty`];
   }

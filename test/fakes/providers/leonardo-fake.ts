@@ -1,7 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import { makePng } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
-import { sdkCheckCreateGeneration, sdkCheckInitImage, sdkCheckUpscale, sdkResponses } from './leonardo-sdk.ts';
+import { sdkCheckCanvasInit, sdkCheckCreateGeneration, sdkCheckInitImage, sdkCheckUniversalUpscaler, sdkCheckUpscale, sdkResponses } from './leonardo-sdk.ts';
 
 /**
  * A loopback Leonardo.Ai REST API (PROVIDERS.md §2). Each rule and where it comes from:
@@ -29,6 +30,24 @@ import { sdkCheckCreateGeneration, sdkCheckInitImage, sdkCheckUpscale, sdkRespon
  *   uploads using POST"): every policy field must be present and unchanged, `file` must be the last
  *   field, the policy must not have expired, content-length-range and Content-Type must hold; success is
  *   204 with no body, a refusal is an XML `<Error><Code>`. An init image is usable once uploaded.
+ * - Reference controlnets, from [guide] docs "Generate Images Using Image Guidance" and [sdk] ControlnetInput:
+ *   preprocessorId by base model (SDXL: Style 67, Character 133, Content 100, Edge 19, Depth 20, Pose 21, Text
+ *   22; Phoenix: Style 166 — and Content 364 from the Phoenix guide, where the table says "x"); strengthType
+ *   Low|Mid|High|Ultra|Max ([sdk] enum), only for Style / Character / Content Reference, and Low–High only for
+ *   Character and Content ([guide]); the image must exist (GENERATED) or have been uploaded (UPLOADED).
+ * - Canvas, from [canvas] docs "Generate Images Using Canvas Inpainting" + its recipe, and [sdk]
+ *   uploadcanvasinitimage / canvasRequestType: `POST /canvas-init-image { initExtension, maskExtension }` answers
+ *   two presigned forms (`canvasNames`: the SDK's `mask*` names, or the recipe's `masks*`; the sources disagree);
+ *   a canvas create takes only prompt, canvasRequest, canvasRequestType, canvasInitId, canvasMaskId,
+ *   init_strength, num_images, guidance_scale, modelId ("parameters other than those listed are not
+ *   compatible"); both pictures uploaded, the same size, sides multiples of 8, at most 1536; every model but
+ *   Lightning XL, Anime XL and Phoenix; num_images per the guide's table; init_strength at most 0.8 (the guide's
+ *   "Max Inpaint strength is init_strength:0.8", read with its own samples 0.13 and 0.15) and at least the SDK's 0.1.
+ *   The images come out the canvas's size.
+ * - Universal Upscaler, from [sdk] createuniversalupscalerjob and docs "Upscale with Universal Upscaler":
+ *   creativityStrength 1–10, upscaleMultiplier 1.0–2.0, upscalerStyle and ultraUpscaleStyle exclusive,
+ *   detailContrast / similarity only with ultraUpscaleStyle, a source image that exists; polled as a variation.
+ *   The output size is not documented: the fake makes the source times the multiplier.
  * - Poll answers: [sdk] marks a generation's status and a variation's id/status optional or nullable; the
  *   fake can leave them out (`statusless`) to show the adapter waits.
  */
@@ -66,10 +85,11 @@ interface GuideModel {
   alchemy: boolean;
   styles: string[];
   contentReference?: number;
+  styleReference?: number;
 }
 const GUIDE_MODELS: Record<string, GuideModel> = {
-  [PHOENIX_ID]: { name: 'Phoenix 1.0', alchemy: true, styles: PHOENIX_STYLE_IDS, contentReference: 364 },
-  '6b645e3a-d64f-4341-a6d8-7a3690fbf042': { name: 'Phoenix 0.9', alchemy: true, styles: PHOENIX_STYLE_IDS, contentReference: 364 },
+  [PHOENIX_ID]: { name: 'Phoenix 1.0', alchemy: true, styles: PHOENIX_STYLE_IDS, contentReference: 364, styleReference: 166 },
+  '6b645e3a-d64f-4341-a6d8-7a3690fbf042': { name: 'Phoenix 0.9', alchemy: true, styles: PHOENIX_STYLE_IDS, contentReference: 364, styleReference: 166 },
   [LUCID_ORIGIN_ID]: { name: 'Lucid Origin', alchemy: false, styles: LUCID_STYLE_IDS },
   [LUCID_REALISM_ID]: { name: 'Lucid Realism', alchemy: false, styles: LUCID_STYLE_IDS, contentReference: 430 },
   [FLUX_DEV_ID]: { name: 'FLUX Dev', alchemy: false, styles: ['111dc692-d470-4eec-b791-3475abac4c46'] },
@@ -84,6 +104,19 @@ const PLATFORM_MODELS = [
   RPG_V5,
 ];
 const UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
+/** [guide] preprocessor ids on SDXL models; which take a strengthType, and which only Low–High. */
+const SDXL_PREPROCESSORS = new Set([67, 133, 100, 19, 20, 21, 22]);
+const REFERENCE_STRENGTHS: Record<number, string[]> = {
+  67: ['Low', 'Mid', 'High', 'Ultra', 'Max'],
+  166: ['Low', 'Mid', 'High', 'Ultra', 'Max'],
+  133: ['Low', 'Mid', 'High'],
+  100: ['Low', 'Mid', 'High'],
+  364: ['Low', 'Mid', 'High'],
+  430: ['Low', 'Mid', 'High'],
+};
+const CANVAS_FIELDS = new Set(['prompt', 'canvasRequest', 'canvasRequestType', 'canvasInitId', 'canvasMaskId', 'init_strength', 'num_images', 'guidance_scale', 'modelId']);
+/** [canvas] "All models except for Leonardo Lightning XL, Leonardo Anime XL and Phoenix". */
+const NO_CANVAS_MODELS = new Set(['b24e16ff-06e3-43eb-8d33-4416c2d75876', 'e71a1c2f-4f80-4800-934f-2c68979d8cc8', PHOENIX_ID, '6b645e3a-d64f-4341-a6d8-7a3690fbf042']);
 
 export interface FakeLeonardoGeneration {
   id: string;
@@ -105,7 +138,10 @@ export class LeonardoFake {
   /** Poll answers (generation and variation) that leave status and variation id out first, as the SDK allows. */
   statusless = 0;
   /** Init images by id: minted by POST /init-image, usable once the presigned upload arrived. */
-  readonly initImages = new Map<string, { id: string; key: string; fields: Record<string, string>; expires: number; uploaded?: { bytes: Buffer; type: string } }>();
+  readonly initImages = new Map<string, { id: string; key: string; fields: Record<string, string>; expires: number; uploaded?: { bytes: Buffer; type: string; width: number; height: number } }>();
+  /** How POST /canvas-init-image names the mask's form: the SDK's `mask*` or the docs recipe's `masks*`. */
+  canvasNames: 'sdk' | 'recipe' = 'sdk';
+  readonly upscalers = new Map<string, Record<string, unknown>>();
   imageUrl: (name: string) => string = (name) => `${this.server.url}/cdn/${name}.png`;
   /** Each CDN image's size: a generation's images are as large as it asked for (SDK default 1024×768). */
   private readonly sizes = new Map<string, { width: number; height: number }>();
@@ -189,6 +225,8 @@ export class LeonardoFake {
     const gen = /^\/generations\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && gen) return this.getGeneration(gen[1]!);
     if (req.method === 'POST' && path === '/variations/upscale') return this.upscale(req);
+    if (req.method === 'POST' && path === '/variations/universal-upscaler') return this.universalUpscale(req);
+    if (req.method === 'POST' && path === '/canvas-init-image') return this.mintCanvasUpload(req);
     const variation = /^\/variations\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && variation) return this.getVariation(variation[1]!);
     return this.err(404, `no route for ${req.method} ${path}`, 'not-found');
@@ -236,14 +274,45 @@ export class LeonardoFake {
       if (alchemy && !guide.alchemy) p.push(`alchemy is not supported for ${guide.name}`);
       if (b.styleUUID !== undefined && !guide.styles.includes(b.styleUUID)) p.push(`styleUUID ${b.styleUUID} is not a style of ${guide.name}`);
       for (const c of (b.controlnets ?? []) as Record<string, any>[]) {
-        if (guide.contentReference === undefined || c.preprocessorId !== guide.contentReference) p.push(`preprocessorId ${c.preprocessorId} is not available for ${guide.name}`);
-        if (!['Low', 'Mid', 'High'].includes(c.strengthType)) p.push('strengthType must be Low, Mid or High');
-        if (c.initImageType === 'GENERATED' ? !this.findImage(c.initImageId) : !this.initImages.get(c.initImageId)?.uploaded) p.push(`initImageId ${c.initImageId} does not exist`);
+        if (![guide.contentReference, guide.styleReference].includes(c.preprocessorId)) p.push(`preprocessorId ${c.preprocessorId} is not available for ${guide.name}`);
+      }
+    } else {
+      for (const c of (b.controlnets ?? []) as Record<string, any>[]) {
+        if (!SDXL_PREPROCESSORS.has(c.preprocessorId)) p.push(`preprocessorId ${c.preprocessorId} is not available for this model`);
       }
     }
+    for (const c of (b.controlnets ?? []) as Record<string, any>[]) {
+      const strengths = REFERENCE_STRENGTHS[c.preprocessorId];
+      if (c.strengthType !== undefined && !strengths) p.push(`strengthType only applies to Style, Character and Content Reference (preprocessor ${c.preprocessorId})`);
+      else if (strengths && !strengths.includes(c.strengthType)) p.push(`strengthType must be one of ${strengths.join(', ')} for preprocessor ${c.preprocessorId}`);
+      if (c.initImageType === 'GENERATED' ? !this.findImage(c.initImageId) : !this.initImages.get(c.initImageId)?.uploaded) p.push(`initImageId ${c.initImageId} does not exist`);
+    }
+    if (b.canvasRequest === true) p.push(...this.validateCanvas(b));
+    else if (['canvasInitId', 'canvasMaskId', 'canvasRequestType'].some((k) => b[k] !== undefined)) p.push('canvasInitId, canvasMaskId and canvasRequestType need canvasRequest: true');
     if (b.init_image_id !== undefined && !this.initImages.get(b.init_image_id)?.uploaded) p.push('init_image_id does not exist or was never uploaded');
     if (b.init_strength !== undefined && (b.init_strength < 0.1 || b.init_strength > 0.9)) p.push('init_strength must be between 0.1 and 0.9');
     if (b.init_generation_image_id !== undefined && !this.findImage(b.init_generation_image_id)) p.push('init_generation_image_id does not exist');
+    return p;
+  }
+
+  /** [canvas] rules; the caller has already checked the body against the SDK schema. */
+  private validateCanvas(b: Record<string, any>): string[] {
+    const p: string[] = [];
+    for (const k of Object.keys(b)) if (!CANVAS_FIELDS.has(k)) p.push(`${k} is not compatible with Canvas Inpainting`);
+    if (NO_CANVAS_MODELS.has(b.modelId)) p.push(`model ${b.modelId} cannot be used with Canvas Inpainting`);
+    const init = this.initImages.get(b.canvasInitId)?.uploaded;
+    const mask = this.initImages.get(b.canvasMaskId)?.uploaded;
+    if (!init) p.push('canvasInitId does not exist or was never uploaded');
+    if (!mask) p.push('canvasMaskId does not exist or was never uploaded');
+    if (init && mask) {
+      if (init.width !== mask.width || init.height !== mask.height) p.push('mask and init image dimensions must match');
+      if (init.width % 8 || init.height % 8) p.push('canvas image dimensions must be divisible by 8');
+      if (init.width > 1536 || init.height > 1536) p.push('canvas images may be at most 1536x1536');
+      const n = b.num_images ?? 4;
+      const max = Math.max(init.width, init.height) <= 768 ? 8 : init.width * init.height <= 768 * 1024 ? 4 : 2;
+      if (n > max) p.push(`num_images may be at most ${max} for a ${init.width}x${init.height} canvas`);
+    }
+    if (b.init_strength !== undefined && b.init_strength > 0.8) p.push('init_strength may be at most 0.8 for Canvas Inpainting');
     return p;
   }
 
@@ -261,9 +330,10 @@ export class LeonardoFake {
     const b = req.body as Record<string, any>;
     const id = randomUUID();
     const count = b.num_images ?? 4;
+    const canvas = b.canvasRequest === true ? this.initImages.get(b.canvasInitId)!.uploaded! : undefined;
     const images = Array.from({ length: count }, (_, i) => {
       const imageId = randomUUID();
-      this.sizes.set(imageId, { width: b.width ?? 1024, height: b.height ?? 768 });
+      this.sizes.set(imageId, canvas ? { width: canvas.width, height: canvas.height } : { width: b.width ?? 1024, height: b.height ?? 768 });
       return { id: imageId, url: this.imageUrl(imageId), nsfw: this.nsfwIndexes.includes(i) };
     });
     const pendingPolls = { auto: 2, failed: 1, never: Number.POSITIVE_INFINITY, manual: Number.POSITIVE_INFINITY }[this.lifecycle];
@@ -317,6 +387,29 @@ export class LeonardoFake {
     return this.answer(sdkResponses.createUpscale, { sdUpscaleJob: { id, apiCreditCost: 2 } });
   }
 
+  private universalUpscale(req: SeenRequest): FakeReply {
+    const b = (req.body ?? {}) as Record<string, any>;
+    const problems = sdkCheckUniversalUpscaler(b);
+    const source = b.generatedImageId ?? b.initImageId ?? b.variationId;
+    if (!source) problems.push('one of generatedImageId, initImageId or variationId is required');
+    else if (b.generatedImageId && !this.findImage(b.generatedImageId)) problems.push('generated image not found');
+    const within = (k: string, lo: number, hi: number) => b[k] !== undefined && b[k] !== null && (b[k] < lo || b[k] > hi) && problems.push(`${k} must be between ${lo} and ${hi}`);
+    within('creativityStrength', 1, 10);
+    within('upscaleMultiplier', 1, 2);
+    within('detailContrast', 1, 10);
+    within('similarity', 1, 10);
+    if (b.upscalerStyle && b.ultraUpscaleStyle) problems.push('upscalerStyle can not be used with ultraUpscaleStyle');
+    if (!b.ultraUpscaleStyle && (b.detailContrast !== undefined || b.similarity !== undefined)) problems.push('detailContrast and similarity can only be used with ultraUpscaleStyle');
+    if (problems.length) return this.err(400, problems.join('; '));
+    const id = randomUUID();
+    const size = this.sizes.get(b.generatedImageId) ?? { width: 1024, height: 768 };
+    const m = b.upscaleMultiplier ?? 1.5;
+    this.sizes.set(`up-${id}`, { width: Math.round(size.width * m), height: Math.round(size.height * m) });
+    this.upscalers.set(id, b);
+    this.variations.set(id, { id, imageId: source, status: 'PENDING', polls: this.lifecycle === 'never' ? Number.POSITIVE_INFINITY : 1 });
+    return this.answer(sdkResponses.universalUpscaler, { universalUpscaler: { id, apiCreditCost: 10 } });
+  }
+
   private getVariation(id: string): FakeReply {
     const v = this.variations.get(id);
     if (!v) return this.answer(sdkResponses.getVariation, { generated_image_variation_generic: [] });
@@ -338,8 +431,30 @@ export class LeonardoFake {
     const problems = sdkCheckInitImage(b);
     if (typeof b.extension !== 'string' || !['png', 'jpg', 'jpeg', 'webp'].includes(b.extension)) problems.push('extension must be png, jpg, jpeg or webp');
     if (problems.length) return this.err(400, problems.join('; '));
+    const form = this.mintForm(b.extension as string);
+    return this.answer(sdkResponses.uploadInitImage, { uploadInitImage: { id: form.id, key: form.key, url: form.url, fields: JSON.stringify(form.fields) } });
+  }
+
+  /** POST /canvas-init-image: one presigned form for the picture, one for its mask. */
+  private mintCanvasUpload(req: SeenRequest): FakeReply {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const problems = sdkCheckCanvasInit(b);
+    for (const k of ['initExtension', 'maskExtension']) if (!['png', 'jpg', 'jpeg', 'webp'].includes(b[k] as string)) problems.push(`${k} must be png, jpg, jpeg or webp`);
+    if (problems.length) return this.err(400, problems.join('; '));
+    const init = this.mintForm(b.initExtension as string);
+    const mask = this.mintForm(b.maskExtension as string);
+    const m = this.canvasNames === 'sdk' ? 'mask' : 'masks';
+    return this.answer(sdkResponses.uploadCanvasInitImage, {
+      uploadCanvasInitImage: {
+        initImageId: init.id, initKey: init.key, initUrl: init.url, initFields: JSON.stringify(init.fields),
+        [`${m}ImageId`]: mask.id, [`${m}Key`]: mask.key, [`${m}Url`]: mask.url, [`${m}Fields`]: JSON.stringify(mask.fields),
+      },
+    });
+  }
+
+  private mintForm(extension: string): { id: string; key: string; url: string; fields: Record<string, string> } {
     const id = randomUUID();
-    const key = `uploads/${id}.${b.extension as string}`;
+    const key = `uploads/${id}.${extension}`;
     const expires = Date.now() + 5 * 60_000;
     const policy = Buffer.from(
       JSON.stringify({
@@ -348,7 +463,7 @@ export class LeonardoFake {
       }),
     ).toString('base64');
     const fields = {
-      'Content-Type': b.extension === 'png' ? 'image/png' : b.extension === 'webp' ? 'image/webp' : 'image/jpeg',
+      'Content-Type': extension === 'png' ? 'image/png' : extension === 'webp' ? 'image/webp' : 'image/jpeg',
       bucket: 'fake-init-images',
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
       'X-Amz-Credential': 'FAKEKEY/20260101/us-east-1/s3/aws4_request',
@@ -358,7 +473,7 @@ export class LeonardoFake {
       'X-Amz-Signature': createHmac('sha256', 'fake-s3-secret').update(policy).digest('hex'),
     };
     this.initImages.set(id, { id, key, fields, expires });
-    return this.answer(sdkResponses.uploadInitImage, { uploadInitImage: { id, key, url: `${this.server.url}/s3/upload`, fields: JSON.stringify(fields) } });
+    return { id, key, url: `${this.server.url}/s3/upload`, fields };
   }
 
   private s3Error(status: number, code: string, message: string): FakeReply {
@@ -387,7 +502,10 @@ export class LeonardoFake {
     const file = form.get('file');
     if (!(file instanceof Blob)) return this.s3Error(400, 'InvalidArgument', 'file must be a file part');
     if (file.size < 1 || file.size > UPLOAD_MAX_BYTES) return this.s3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
-    upload.uploaded = { bytes: Buffer.from(await file.arrayBuffer()), type: upload.fields['Content-Type']! };
+    const bytes = Buffer.from(await file.arrayBuffer());
+    // S3 stores any bytes; Leonardo reads the picture when it is used, so an unreadable one shows up then.
+    const meta = await sharp(bytes).metadata().catch(() => ({ width: 0, height: 0 }));
+    upload.uploaded = { bytes, type: upload.fields['Content-Type']!, width: meta.width ?? 0, height: meta.height ?? 0 };
     return { status: 204 };
   }
 }

@@ -9,6 +9,8 @@ import { GetVariationByIdResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk
 import { GetUserSelfResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/getuserself.js';
 import { ListPlatformModelsResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/listplatformmodels.js';
 import { UploadInitImageRequestBody$outboundSchema, UploadInitImageResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/uploadinitimage.js';
+import { UploadCanvasInitImageRequestBody$outboundSchema, UploadCanvasInitImageResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/uploadcanvasinitimage.js';
+import { CreateUniversalUpscalerJobRequestBody$outboundSchema, CreateUniversalUpscalerJobResponseBody$inboundSchema } from '@leonardo-ai/sdk/sdk/models/operations/createuniversalupscalerjob.js';
 
 /** Wire name → SDK property name, the reverse of the SDK's outbound remap. */
 const WIRE_TO_SDK: Record<string, string> = {
@@ -56,6 +58,18 @@ export function sdkCheckUpscale(wire: Record<string, unknown>): string[] {
   return extra.map((k) => `field '${k}' not found in type: 'SDUpscaleInput'`);
 }
 
+/** A body checked against one of the SDK's outbound schemas: known fields, accepted types, nothing extra. */
+function sdkCheck(schema: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: { issues: { path: (string | number)[]; message: string }[] } } }, wire: Record<string, unknown>, type: string): string[] {
+  const parsed = schema.safeParse(wire);
+  if (!parsed.success) return parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  return Object.keys(wire).filter((k) => !(k in (parsed.data as object))).map((k) => `field '${k}' not found in type: '${type}'`);
+}
+
+export const sdkCheckCanvasInit = (wire: Record<string, unknown>) => sdkCheck(UploadCanvasInitImageRequestBody$outboundSchema, wire, 'CanvasInitImageInput');
+/** The SDK's outbound type names creativityStrength, upscaleMultiplier and upscalerStyle as present (nullable). */
+export const sdkCheckUniversalUpscaler = (wire: Record<string, unknown>) =>
+  sdkCheck(CreateUniversalUpscalerJobRequestBody$outboundSchema, { creativityStrength: null, upscaleMultiplier: null, upscalerStyle: null, ...wire }, 'UniversalUpscalerInput');
+
 /** Answers the fake sends must parse with the SDK's response schemas, or the fake is wrong. */
 export const sdkResponses = {
   createGeneration: CreateGenerationResponseBody$inboundSchema,
@@ -65,4 +79,6 @@ export const sdkResponses = {
   me: GetUserSelfResponseBody$inboundSchema,
   platformModels: ListPlatformModelsResponseBody$inboundSchema,
   uploadInitImage: UploadInitImageResponseBody$inboundSchema,
+  uploadCanvasInitImage: UploadCanvasInitImageResponseBody$inboundSchema,
+  universalUpscaler: CreateUniversalUpscalerJobResponseBody$inboundSchema,
 };

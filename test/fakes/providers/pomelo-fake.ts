@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { makePng } from './images.ts';
 import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './fake-server.ts';
+import { midjourneyPictures } from './midjourney-prompt.ts';
+import { fetchPicture, type FetchedPicture } from './fetch-picture.ts';
 
 /**
  * A loopback Midjourney / Flux.1 gateway (pomeloapi.com). Each rule names its source page under
@@ -25,6 +27,12 @@ import { FakeServer, isInvalidJson, type FakeReply, type SeenRequest } from './f
  *   `rate_limit_error` / `rate_limit_exceeded` when exceeded [limits]. Defaults are the Free plan's.
  * - requests that violate the content policy are rejected [img, usage], shape undocumented: this fake
  *   answers 400 `invalid_request_error` whose message names the content policy.
+ * - the Midjourney endpoint's `prompt` goes to Midjourney ("access to Midjourney's image generation
+ *   capabilities" [img]); pictures in it are read as Midjourney reads them (midjourney-prompt.ts, [mj] with
+ *   a second gateway's docs as witness), on the version `model` names ("5" by default [img]). [img] says nothing
+ *   of pictures, so how the gateway reports Midjourney's refusal is not documented: this fake answers 400
+ *   `invalid_request_error` naming the problem. `pictureUrls` records the URLs Midjourney would fetch.
+ *   No /blend endpoint and no button actions are documented [img]: a blend is two or more image URLs alone.
  */
 const MJ_FIELDS = ['prompt', 'style', 'width', 'height', 'model', 'num_outputs'];
 const FLUX_FIELDS = ['prompt', 'negative_prompt', 'style', 'seed', 'steps', 'aspect_ratio'];
@@ -58,6 +66,11 @@ export class PomeloFake {
   private windowStart = 0;
   private windowCount = 0;
   private png: Uint8Array | undefined;
+  /** Picture URLs in Midjourney prompts (image prompts and --sref), which Midjourney would fetch. */
+  readonly pictureUrls: string[] = [];
+  /** When set, the fake fetches each picture URL as Midjourney would; one it cannot read refuses the request. */
+  fetchPictures = false;
+  readonly fetched: FetchedPicture[] = [];
 
   constructor(readonly apiKey = 'pk-test') {
     this.server = new FakeServer((req) => this.route(req));
@@ -122,7 +135,7 @@ export class PomeloFake {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-      const reply = generate();
+      const reply = await generate();
       if (reply.status === 200) this.monthlyQuota--;
       return { ...reply, headers: { ...reply.headers, ...this.windowHeaders() } };
     } finally {
@@ -183,12 +196,23 @@ export class PomeloFake {
     return undefined;
   }
 
-  private midjourney(body: unknown): FakeReply {
+  private async midjourney(body: unknown): Promise<FakeReply> {
     const p = this.validateMidjourney(body);
     if (p.length) return this.invalid(p);
     const b = body as Record<string, unknown>;
     const refused = this.refused(b.prompt);
     if (refused) return refused;
+    const version = Number(/(?:^|\s)--v(?:ersion)?\s+(\d+(?:\.\d+)?)/.exec(String(b.prompt))?.[1] ?? b.model ?? '5');
+    const pictures = midjourneyPictures(String(b.prompt), Number.isFinite(version) ? version : 5);
+    if (pictures.problems.length) return this.err(400, 'invalid_request_error', 'parameter_invalid', `Midjourney refused the prompt: ${pictures.problems.join('; ')}`, 'prompt');
+    this.pictureUrls.push(...pictures.urls);
+    if (this.fetchPictures) {
+      for (const url of pictures.urls) {
+        const got = await fetchPicture(url);
+        this.fetched.push(got);
+        if (!got.ok) return this.err(400, 'invalid_request_error', 'parameter_invalid', `Midjourney could not read the image at ${url}`, 'prompt');
+      }
+    }
     const n = (b.num_outputs as number) ?? 1;
     const images = Array.from({ length: n }, () => {
       const id = randomUUID();
