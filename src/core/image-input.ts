@@ -104,6 +104,12 @@ export function checkImageInput(provider: ImageProvider, ask: { refs: readonly I
   for (const role of new Set(ask.refs.map((r) => r.role))) {
     if (!caps.roles.includes(role)) throw new UserError('UNSUPPORTED', `${provider.displayName} has no ${ROLE_NAMES[role]}. Remove them, or choose another provider.`);
   }
+  if (caps.perRole !== undefined) {
+    for (const role of caps.roles) {
+      const given = ask.refs.filter((r) => r.role === role).length;
+      if (given > caps.perRole) throw new UserError('UNSUPPORTED', `${provider.displayName} takes ${caps.perRole} of its ${ROLE_NAMES[role]} at a time, and you gave ${given}. Remove some.`);
+    }
+  }
   if (ask.weight !== undefined && !caps.weight) throw new UserError('UNSUPPORTED', `${provider.displayName} has no image weight: remove --iw.`);
   if (ask.blend && !caps.blend) throw new UserError('UNSUPPORTED', `${provider.displayName} cannot blend pictures.${elsewhere()}`);
   if (caps.needsPublicUrl && !publicUrl) {

@@ -52,6 +52,8 @@ export interface ImageInputCapability {
   maxImages: number;
   /** Which uses it has for them: image prompt, style reference (--sref), character reference (--cref). */
   roles: readonly ImageRole[];
+  /** At most this many pictures in one role (Leonardo: one image prompt, one style, one character reference). */
+  perRole?: number;
   /** Whether --iw (image weight) maps to something it has (a strength): otherwise --iw is refused. */
   weight?: boolean;
   /** Whether it can combine 2+ pictures into one (/blend). */

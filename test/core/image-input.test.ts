@@ -109,6 +109,17 @@ describe('image input through the core', () => {
     expect(await h.atelier.store.listJobs({})).toEqual([]);
   });
 
+  it('a provider that takes one picture per role refuses two image prompts before fetching or queueing (Leonardo)', async () => {
+    const base = pictureProvider();
+    const onePerRole = { ...base, id: 'one', displayName: 'One Each', capabilities: { ...base.capabilities, imageInput: { ...base.capabilities.imageInput!, perRole: 1 } } };
+    const fetcher = mapFetcher({});
+    h = await createHarness({ providers: [onePerRole], imageInput: { fetcher } });
+    const err = await caught(() => h!.atelier.imagine({ prompt: 'https://pics.example/a.png https://pics.example/b.png a fox --sref https://pics.example/s.png', provider: 'one' }, alice, here));
+    expect(err.message).toBe('One Each takes 1 of its image prompts at a time, and you gave 2. Remove some.');
+    expect(fetcher.asked).toEqual([]);
+    expect(await h.atelier.store.listJobs({})).toEqual([]);
+  });
+
   it('/blend combines 2-5 pictures with Midjourney dimensions, only where the provider blends', async () => {
     const pics = pictureProvider();
     h = await createHarness({ providers: [pics, sketchProvider] });

@@ -89,7 +89,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     largeSize: LARGE,
     // The user's pictures and edits are uploaded to Leonardo first (presigned forms), so they need the uploader.
     ...(o.uploader
-      ? { imageInput: { maxImages: 3, roles: ['prompt', 'style', 'character'] as const, weight: true }, outpaint: true, inpaint: true }
+      ? { imageInput: { maxImages: 3, perRole: 1, roles: ['prompt', 'style', 'character'] as const, weight: true }, outpaint: true, inpaint: true }
       : {}),
     varyStrength: true,
     upscaleModes: ['subtle', 'creative'],
