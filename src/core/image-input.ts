@@ -117,7 +117,8 @@ export function checkImageInput(provider: ImageProvider, ask: { refs: readonly I
   }
 }
 
-const labelOf = (source: ImageSource, n: number) => ('url' in source ? source.url : (source.name ?? `picture ${n}`)).slice(0, 300);
+/** A platform's file comes by URL with its name (a private URL means nothing to a reader); a typed URL is its own label. */
+const labelOf = (source: ImageSource, n: number) => ('url' in source ? (source.name ?? source.url) : (source.name ?? `picture ${n}`)).slice(0, 300);
 
 /** Fetches and checks each picture; the first bad one stops everything with a message naming it. */
 export async function fetchImages(refs: readonly ImageRef[], deps: { fetcher?: ImageFetcher; images: ImageTools; limits: ImageInputLimits }, signal: AbortSignal): Promise<FetchedImage[]> {

@@ -90,6 +90,14 @@ describe('image input through the core', () => {
     expect(pics.seen[1]!.pictures.map((p) => p.size)).toEqual(pics.seen[0]!.pictures.map((p) => p.size));
   });
 
+  it('a platform file given by URL with its name (a Slack file, a Discord attachment) is labelled by its name, not its private URL', async () => {
+    const pics = pictureProvider();
+    const url = 'https://files.slack.com/files-pri/T1-F1/download/harbour.png';
+    h = await createHarness({ providers: [pics], imageInput: { fetcher: mapFetcher({ [url]: await noisyPng(32, 32) }) } });
+    const job = await h.atelier.imagine({ prompt: 'a harbour', provider: 'pictures', images: [{ url, name: 'harbour.png' }] }, alice, here);
+    expect(job.inputs?.map((i) => i.source)).toEqual(['harbour.png']);
+  });
+
   it('refuses pictures a provider cannot take, bad pictures and --iw without pictures, and queues nothing', async () => {
     const fetcher = mapFetcher({ 'https://pics.example/text.png': new TextEncoder().encode('not a picture at all') });
     h = await createHarness({ providers: [pictureProvider(), sketchProvider], imageInput: { fetcher, limits: { maxBytes: 50_000 } } });
