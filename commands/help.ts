@@ -16,6 +16,7 @@ export const help = defineCommand({
       '/imagine <prompt> — describe a picture; add flags like --ar 16:9 --seed 7 --chaos 30 --no text, or use the typed options.',
       'Buttons: U upscales an image, V makes a variation (where the provider can), 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes. After U (or under a single picture where the provider has no U), the provider\'s toolbox: zoom, pan, Make Square, Vary (Subtle / Strong / Region), Upscale (Subtle / Creative), each where it can.',
       'Pictures: attach them to /imagine or start the prompt with image URLs (--sref / --cref URLs for style and character, --iw 0-3 to weigh them); /blend combines 2-5 pictures.',
+      ...(ctx.actor.platform === 'slack' ? ['On Slack: a bare /imagine and /blend open a form with a file input; on a message with a picture, choose "Imagine from this image" in its ⋮ menu.'] : []),
       '/queue shows the channel queue, /cancel stops your jobs, /info shows details, /settings sets your defaults.',
       `/settings scope:channel or scope:server sets policy. Who may: channel settings: ${WHO_MAY_CHANGE[ctx.actor.platform].channel}; server settings: ${WHO_MAY_CHANGE[ctx.actor.platform].server}.`,
       '',

@@ -5,7 +5,7 @@ import { SelfHostedFakes } from './self-hosted.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alice, bob, mod, type Ack, type ContractDriver, type TestUser, type ViewButton, type ViewMessage } from './driver.ts';
+import { alice, bob, mod, type Ack, type ContractDriver, type TestImage, type TestUser, type ViewButton, type ViewMessage } from './driver.ts';
 import { SocketModeFake } from '../fakes/slack/socket-mode-fake.ts';
 import { BOT_TOKEN, SIGNING_SECRET, SlackFake, blockActionBody, postSigned, slashCommandBody, viewSubmissionBody, type FakeUser, type SlackMessage } from '../fakes/slack/slack-fake.ts';
 
@@ -13,7 +13,47 @@ interface OpenedView {
   id: string;
   callback_id: string;
   private_metadata: string;
-  blocks: { type: string; block_id?: string; element?: { initial_value?: string } }[];
+  blocks: { type: string; block_id?: string; element?: { type?: string; action_id?: string; initial_value?: string; options?: { text: unknown; value: string }[] } }[];
+}
+
+/** Buttons whose press opens a form (FORM_BUTTONS in src/core/present.ts), as a user sees them. */
+const FORM_LABELS = new Set(['Remix', 'Custom Zoom', 'Vary (Region)']);
+
+/**
+ * A submitted view's `state.values` as Slack builds it: every input block, keyed by block_id then action_id,
+ * with the element's type and its value, or null / empty when left blank (docs.slack.dev view_submission
+ * payload; @slack/bolt ViewStateValue; the captured payload in talosgh/omega-slackbot:tmp.py, where a file
+ * input's value is `files`). A select can only submit one of its own options.
+ */
+function stateFor(view: OpenedView, values: Record<string, string | number | boolean>, files: Record<string, unknown[]> = {}): Record<string, Record<string, unknown>> {
+  const state: Record<string, Record<string, unknown>> = {};
+  for (const b of view.blocks) {
+    if (b.type !== 'input' || !b.block_id || !b.element) continue;
+    const e = b.element;
+    const action = e.action_id ?? b.block_id;
+    const given = values[b.block_id];
+    let v: Record<string, unknown>;
+    switch (e.type) {
+      case 'file_input':
+        v = { type: 'file_input', files: files[b.block_id] ?? [] };
+        break;
+      case 'static_select': {
+        const chosen = given === undefined ? undefined : e.options?.find((o) => o.value === String(given));
+        if (given !== undefined && !chosen) throw new Error(`${b.block_id} offers ${e.options?.map((o) => o.value).join(', ')}, not ${String(given)}`);
+        v = { type: 'static_select', selected_option: chosen ?? null };
+        break;
+      }
+      case 'checkboxes': {
+        const on = given === true || given === 'true';
+        v = { type: 'checkboxes', selected_options: on ? (e.options ?? []).slice(0, 1) : [] };
+        break;
+      }
+      default:
+        v = { type: e.type ?? 'plain_text_input', value: given === undefined || given === '' ? null : String(given) };
+    }
+    state[b.block_id] = { [action]: v };
+  }
+  return state;
 }
 
 /**
@@ -51,6 +91,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: fake.apiUrl,
+      SLACK_FILES_URL: fake.files.url,
       ...(socket ? { SLACK_APP_TOKEN: 'xapp-1-A000000001-contract' } : {}),
     };
     const connectionsBefore = socket?.connections ?? 0;
@@ -150,6 +191,24 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
     return undefined;
   }
 
+  async function submit(user: TestUser, view: OpenedView, values: Record<string, string | number | boolean>, files: Record<string, unknown[]> = {}): Promise<Ack> {
+    const res = await deliver(viewSubmissionBody({ user: fakeUser(user), teamId: fake.teamId, view, values: stateFor(view, values, files) }));
+    if (res.status !== 200) return { kind: 'rejected', status: res.status };
+    if (!res.body) return { kind: 'deferred' };
+    const body = JSON.parse(res.body) as { errors?: Record<string, string> };
+    return { kind: 'message', message: { id: `ack-${Date.now()}`, text: Object.values(body.errors ?? {}).join('\n'), files: [], buttons: [], ephemeral: true, visibleTo: user.id, pings: [] } };
+  }
+
+  async function viaForm(user: TestUser, name: string, images: TestImage[], values: Record<string, string | number | boolean>): Promise<Ack> {
+    const before = fake.proxy.callsOf('views.open').length;
+    const opened = await driver.command(user, name, {});
+    if (opened.kind !== 'deferred') return opened;
+    const view = await waitForNewView(before);
+    if (!view) throw new Error(`/${name} opened no form; violations: ${fake.proxy.violations.join('\n')}`);
+    const files = images.map((img) => fake.files.add(fakeUser(user).id, { name: img.name, bytes: img.bytes }));
+    return submit(user, view, values, { images: files });
+  }
+
   const driver: ContractDriver & { fake: SlackFake } = {
     name: socket ? 'slack (socket mode)' : 'slack',
     fake,
@@ -181,9 +240,10 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
       const body = slashCommandBody({ command: `/${name}`, text: commandText(options), user: u, teamId: fake.teamId, channel: fake.channel, triggerId: await fake.triggerFor(u.id), responseUrl: response.url });
       return commandAck(await deliver(body), user);
     },
-    // Replaced by the platform's image-input work: until then the pictures scenarios fail here, loudly.
-    imagineWithImages: () => Promise.reject(new Error('imagineWithImages: not built for this driver yet')),
-    blend: () => Promise.reject(new Error('blend: not built for this driver yet')),
+    // Slack's way: the command opens a form, the user uploads the pictures into its file input (Slack stores
+    // them on files.slack.com, here the fake's file host), then submits.
+    imagineWithImages: (user, prompt, images, options = {}) => viaForm(user, 'imagine', images, { prompt, ...options }),
+    blend: (user, images, options = {}) => viaForm(user, 'blend', images, options),
     async press(user, message, button) {
       const response = fake.responseUrl();
       responseOwners.set(response.id, user);
@@ -192,7 +252,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
       const body = blockActionBody({ user: u, teamId: fake.teamId, channel: fake.channel, messageTs: message.id, actionId: button.id, triggerId: await fake.triggerFor(u.id), responseUrl: response.url });
       const res = await deliver(body);
       if (res.status !== 200) return { kind: 'rejected', status: res.status };
-      if (button.emoji === '✏️') {
+      if (FORM_LABELS.has(button.label)) {
         const view = await waitForNewView(viewsBefore);
         if (view) {
           views.set(view.id, view);
@@ -206,13 +266,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
     async submitModal(user, modal, values) {
       const view = views.get(modal.modalId);
       if (!view) throw new Error(`no open modal ${modal.modalId}`);
-      const state: Record<string, Record<string, unknown>> = {};
-      for (const [k, v] of Object.entries({ ...modal.fields, ...values })) state[k] = { [k]: { type: 'plain_text_input', value: v } };
-      const res = await deliver(viewSubmissionBody({ user: fakeUser(user), teamId: fake.teamId, view, values: state }));
-      if (res.status !== 200) return { kind: 'rejected', status: res.status };
-      if (!res.body) return { kind: 'deferred' };
-      const body = JSON.parse(res.body) as { errors?: Record<string, string> };
-      return { kind: 'message', message: { id: `ack-${Date.now()}`, text: Object.values(body.errors ?? {}).join('\n'), files: [], buttons: [], ephemeral: true, visibleTo: user.id, pings: [] } };
+      return submit(user, view, { ...modal.fields, ...values });
     },
     messages: () => snapshot,
     async waitFor(predicate, description, timeoutMs = 20_000) {
@@ -222,7 +276,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
         const hit = snapshot.find(predicate);
         if (hit) return hit;
         if (Date.now() > end) {
-          throw new Error(`timed out waiting for ${description}; messages:\n${describeMessages(snapshot)}\nviolations: ${fake.proxy.violations.join('\n')}`);
+          throw new Error(`timed out waiting for ${description}; eph: ${JSON.stringify(fake.proxy.callsOf("chat.postEphemeral").map((c) => [c.args.text, c.answer]))}; messages:\n${describeMessages(snapshot)}\nviolations: ${fake.proxy.violations.join('\n')}`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }

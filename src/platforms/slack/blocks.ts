@@ -1,6 +1,6 @@
 import { isFinal, type Job } from '../../core/job.ts';
 import type { ProviderCapabilities } from '../../core/provider.ts';
-import { actionText, buttonRows, elapsedMs, statusText, type ButtonSpec } from '../../core/present.ts';
+import { actionText, buttonRows, elapsedMs, inputsText, statusText, type ButtonSpec } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 
 /** A Block Kit block, kept loose: Slack validates the shape, and the fakes check it against the specs. */
@@ -32,6 +32,12 @@ export function slackButton(spec: ButtonSpec): Block {
   };
 }
 
+/** A user's picture shown back small: its Slack file's `url_private` (only png, jpg and gif: Slack's rule). */
+export interface InputThumb {
+  url: string;
+  name: string;
+}
+
 /** Jobs longer than this ping their requester when done (as Midjourney does); shorter ones stay quiet. */
 export const PING_AFTER_MS = 60_000;
 
@@ -42,7 +48,7 @@ const ACTION_EMOJI: Partial<Record<Job['action']['kind'], string>> = { reroll: '
  * status, and the buttons the provider allows. Names are plain text, not mentions: a posted mention
  * notifies, and only long jobs should. Pure: a restart re-renders any message from the stored job.
  */
-export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCount: number, extra?: { imagesNote?: string; previewFileId?: string }): MessagePayload {
+export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCount: number, extra?: { imagesNote?: string; previewFileId?: string; thumbs?: readonly InputThumb[] }): MessagePayload {
   const prompt = formatPrompt(job.request);
   const what = actionText(job);
   const who = escapeMrkdwn(job.owner.displayName);
@@ -64,6 +70,13 @@ export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCoun
     { type: 'section', block_id: 'prompt', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(prompt)}*`, SECTION_MAX) } },
     { type: 'context', block_id: 'status', elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 2000) }] },
   ];
+  const given = inputsText(job);
+  if (given) {
+    // The user's own pictures, small, from their Slack files (image elements in a context block are Slack's
+    // small images; 10 elements at most, one of them the text).
+    const thumbs = (extra?.thumbs ?? []).slice(0, 9).map((t) => ({ type: 'image', slack_file: { url: t.url }, alt_text: clip(t.name || 'a picture', 2000) }));
+    blocks.splice(1, 0, { type: 'context', block_id: 'inputs', elements: [...thumbs, { type: 'mrkdwn', text: clip(escapeMrkdwn(given), 2000) }] });
+  }
   // The grid inline, from the file already uploaded into the thread (no public URL needed).
   if (extra?.previewFileId) blocks.splice(1, 0, { type: 'image', block_id: 'grid', slack_file: { id: extra.previewFileId }, alt_text: clip(prompt, 2000) });
   buttonRows(job, caps, imageCount).forEach((row, i) => {

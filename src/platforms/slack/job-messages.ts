@@ -3,7 +3,7 @@ import type { Atelier } from '../../core/atelier.ts';
 import type { JobEvent } from '../../core/events.ts';
 import { isFinal, supersedes, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
-import { escapeMrkdwn, mention, renderJobMessage, shouldPing, type MessagePayload } from './blocks.ts';
+import { escapeMrkdwn, mention, renderJobMessage, shouldPing, type InputThumb, type MessagePayload } from './blocks.ts';
 import type { UpdateBudget } from './update-budget.ts';
 import { uploadFiles, type UploadFile } from './uploads.ts';
 import { slackErrorCode, withRetryAfter } from './web-client.ts';
@@ -20,6 +20,8 @@ export interface SlackMessageRef {
   fileIds?: string[];
   /** The requester of a long job was notified: never twice, even after a restart. */
   pinged?: boolean;
+  /** The user's own pictures (their Slack files), shown small beside "Started from…". */
+  thumbs?: InputThumb[];
 }
 
 interface Tracked extends SlackMessageRef {
@@ -71,11 +73,12 @@ export class JobMessages {
   }
 
   /** Posts the job's message in its channel, joining a public channel first when the bot is not in it. */
-  async open(job: Job): Promise<OpenResult> {
+  async open(job: Job, extra: { thumbs?: readonly InputThumb[] } = {}): Promise<OpenResult> {
     const existing = this.tracked.get(job.id);
     if (existing) return { ok: true, ref: existing };
     const snapshot = this.newest(job, this.early.get(job.id));
-    const payload = await this.render(snapshot, { uploaded: false });
+    let thumbs = extra.thumbs?.length ? extra.thumbs.map((t) => ({ url: t.url, name: t.name })) : undefined;
+    let payload = await this.render(snapshot, { uploaded: false, ...(thumbs ? { thumbs } : {}) });
     let channel = job.where.channelId;
     // A private job lives in a direct message with its requester: Slack cannot show files to one
     // person inside a channel, and ephemeral messages cannot be edited.
@@ -90,7 +93,14 @@ export class JobMessages {
     }
     let ts: string;
     try {
-      ts = await this.post(channel, payload);
+      ts = await this.post(channel, payload).catch(async (err: unknown) => {
+        // Slack refuses an image it cannot show (a file the bot may not read, a type it does not draw):
+        // the message goes without the thumbnails, and "Started from…" still names the pictures.
+        if (!thumbs || slackErrorCode(err) !== 'invalid_blocks') throw err;
+        thumbs = undefined;
+        payload = await this.render(snapshot, { uploaded: false });
+        return this.post(channel, payload);
+      });
     } catch (err) {
       const code = slackErrorCode(err);
       if (code !== 'not_in_channel') return { ok: false, code: code ?? 'post_failed' };
@@ -102,7 +112,7 @@ export class JobMessages {
         return { ok: false, code: slackErrorCode(again) ?? 'post_failed' };
       }
     }
-    const t: Tracked = { jobId: job.id, channel, ts, team: job.where.serverId ?? 'default', uploaded: false, latest: snapshot };
+    const t: Tracked = { jobId: job.id, channel, ts, team: job.where.serverId ?? 'default', uploaded: false, latest: snapshot, ...(thumbs ? { thumbs } : {}) };
     this.tracked.set(job.id, t);
     // The job may have moved on (or finished) while the post was in flight: those events were kept.
     const newest = this.newest(snapshot, this.early.get(job.id));
@@ -126,6 +136,7 @@ export class JobMessages {
       ...(typeof stored.previewFileId === 'string' ? { previewFileId: stored.previewFileId } : {}),
       ...(Array.isArray(stored.fileIds) ? { fileIds: stored.fileIds.filter((f): f is string => typeof f === 'string') } : {}),
       ...(stored.pinged ? { pinged: true } : {}),
+      ...(Array.isArray(stored.thumbs) ? { thumbs: stored.thumbs.filter((t): t is InputThumb => typeof t?.url === 'string' && typeof t.name === 'string') } : {}),
     };
   }
 
@@ -215,9 +226,10 @@ export class JobMessages {
         try {
           await this.deps.client.chat.update({ channel: t.channel, ts: t.ts, text: payload.text, blocks: payload.blocks as never });
         } catch (err) {
-          // Slack may refuse an image block for a file it is still processing: the thread has the files.
-          if (slackErrorCode(err) !== 'invalid_blocks' || !t.previewFileId) throw err;
-          const plain = await this.render(job, { ...t, previewFileId: undefined });
+          // Slack may refuse an image block for a file it is still processing (the thread has the files), or a
+          // thumbnail of a file it will not show: the text says the same.
+          if (slackErrorCode(err) !== 'invalid_blocks' || (!t.previewFileId && !t.thumbs)) throw err;
+          const plain = await this.render(job, { uploaded: t.uploaded });
           await this.deps.client.chat.update({ channel: t.channel, ts: t.ts, text: plain.text, blocks: plain.blocks as never });
         }
       }, final)
@@ -233,8 +245,8 @@ export class JobMessages {
   private forget(t: Tracked, job: Job): void {
     if (!isFinal(job.state) || t.uploading || t.latest?.version !== job.version || this.tracked.get(t.jobId) !== t) return;
     this.tracked.delete(t.jobId);
-    const { channel, ts, team, uploaded, previewFileId, fileIds, pinged } = t;
-    this.keepFinished(t.jobId, { channel, ts, team, uploaded, ...(previewFileId ? { previewFileId } : {}), ...(fileIds ? { fileIds } : {}), ...(pinged ? { pinged } : {}) });
+    const { channel, ts, team, uploaded, previewFileId, fileIds, pinged, thumbs } = t;
+    this.keepFinished(t.jobId, { channel, ts, team, uploaded, ...(previewFileId ? { previewFileId } : {}), ...(fileIds ? { fileIds } : {}), ...(pinged ? { pinged } : {}), ...(thumbs ? { thumbs } : {}) });
   }
 
   /** A long job's requester hears about the result: a thread reply notifies, an edit does not. */
@@ -246,11 +258,15 @@ export class JobMessages {
     await withRetryAfter(() => this.deps.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text }));
   }
 
-  private async render(job: Job, shown: Pick<SlackMessageRef, 'uploaded' | 'previewFileId'>): Promise<MessagePayload> {
+  private async render(job: Job, shown: Pick<SlackMessageRef, 'uploaded' | 'previewFileId' | 'thumbs'>): Promise<MessagePayload> {
     const caps = this.deps.atelier.providers.capabilities(job.provider);
     const count = job.result?.imageIds.length ?? 0;
     const note = job.state === 'succeeded' && count > 0 ? (shown.uploaded ? `${count} image${count === 1 ? '' : 's'} in the thread` : 'Uploading images…') : undefined;
-    return renderJobMessage(job, caps, count, { ...(note ? { imagesNote: note } : {}), ...(shown.uploaded && shown.previewFileId ? { previewFileId: shown.previewFileId } : {}) });
+    return renderJobMessage(job, caps, count, {
+      ...(note ? { imagesNote: note } : {}),
+      ...(shown.uploaded && shown.previewFileId ? { previewFileId: shown.previewFileId } : {}),
+      ...(shown.thumbs ? { thumbs: shown.thumbs } : {}),
+    });
   }
 
   private async upload(t: Tracked, job: Job): Promise<void> {
@@ -331,6 +347,7 @@ export class JobMessages {
       ...(t.previewFileId ? { previewFileId: t.previewFileId } : {}),
       ...(t.fileIds ? { fileIds: t.fileIds } : {}),
       ...(t.pinged ? { pinged: true } : {}),
+      ...(t.thumbs ? { thumbs: t.thumbs } : {}),
     };
     try {
       await this.deps.atelier.store.setMessageRef(t.jobId, PLATFORM, { ...ref });

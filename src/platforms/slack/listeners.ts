@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, SlashCommand } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, MessageShortcut, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Atelier, ButtonAction as JobButtonAction } from '../../core/atelier.ts';
 import type { CommandDefinition, CommandResult } from '../../core/command.ts';
@@ -9,7 +9,29 @@ import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts
 import { formatPrompt, isKnownFlag } from '../../core/prompt.ts';
 import type { JobMessages } from './job-messages.ts';
 import { capabilityChoices } from '../capability-choices.ts';
-import { IMAGINE_MODAL, imagineModal, readModalContext, readModalValues, REMIX_MODAL, remixModal } from './modals.ts';
+import {
+  BLEND_DIMENSIONS,
+  BLEND_MODAL,
+  blendModal,
+  IMAGES_BLOCK,
+  IMAGINE_MODAL,
+  imagineModal,
+  readModalContext,
+  readModalValues,
+  REGION_MODAL,
+  regionModal,
+  REMIX_MODAL,
+  remixModal,
+  selectedValue,
+  textValue,
+  ZOOM_MODAL,
+  zoomModal,
+  type ModalContext,
+} from './modals.ts';
+import { filesOf, pictureChoices, pictureOf, picturesOfMessage, sourcesOf, type PictureFile } from './pictures.ts';
+import { IMAGINE_FROM_IMAGE } from './manifest.ts';
+import { parseRegionPercent, parseZoomFactor } from '../../core/edits.ts';
+import { MAX_INPUT_IMAGES } from '../../core/request.ts';
 import { parseCommandText, usageHint } from '../command-text.ts';
 import { replyEphemeral, replyInChannel, type ReplyTarget } from './reply.ts';
 import { slackErrorCode, withRetryAfter } from './web-client.ts';
@@ -27,6 +49,9 @@ export interface ListenerDeps {
 }
 
 const PLATFORM = 'slack' as const;
+
+/** What a Custom Zoom / Vary (Region) form starts from: the words only (the flags stay as they were). */
+const editablePrompt = (job: Job): string => (job.request.mode === 'advanced' ? (job.request.rawPrompt ?? job.request.prompt) : job.request.prompt);
 const INVITE_HINT = 'I am not in this channel. Invite me with `/invite @Atelier` (or mention me and choose "Invite"), then try again.';
 /** Slack lets an app into a 1:1 DM only if it is one of the two; nobody can invite it into someone else's. */
 const DM_HINT =
@@ -59,10 +84,10 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     await replyEphemeral(client, logger, to, `⚠️ ${shown.message}`);
   };
 
-  const present = async (result: CommandResult, to: ReplyTarget): Promise<void> => {
-    if (result.type === 'job') return showJob(result.job, to);
+  const present = async (result: CommandResult, to: ReplyTarget, pictures?: readonly PictureFile[]): Promise<void> => {
+    if (result.type === 'job') return showJob(result.job, to, pictures);
     if (result.type === 'jobs' && result.live) {
-      for (const job of result.jobs) await showJob(job, to);
+      for (const job of result.jobs) await showJob(job, to, pictures);
       return;
     }
     if (result.ephemeral) await replyEphemeral(client, logger, to, result.text);
@@ -70,8 +95,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   };
 
   /** A new job's message; when the bot cannot post here the job is withdrawn and the user told why. */
-  const showJob = async (job: Job, to: ReplyTarget): Promise<void> => {
-    const opened = await messages.open(job);
+  const showJob = async (job: Job, to: ReplyTarget, pictures?: readonly PictureFile[]): Promise<void> => {
+    const thumbs = (pictures ?? []).flatMap((p) => (p.thumb ? [{ url: p.thumb, name: p.name }] : []));
+    const opened = await messages.open(job, thumbs.length ? { thumbs } : {});
     if (opened.ok) {
       if (job.private) await replyEphemeral(client, logger, to, 'Working on it privately: the result arrives in our direct messages.');
       return;
@@ -95,6 +121,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   };
 
   app.command(/^\/[\w-]+$/, async ({ command, ack }) => {
+    // /blend takes pictures, which slash command text cannot carry: it is always a form with file inputs.
+    if (command.command === '/blend') {
+      await openBlendModal(command, ack);
+      return;
+    }
     const def = byName.get(command.command.slice(1));
     if (!def) {
       await ack({ response_type: 'ephemeral', text: `Atelier has no ${command.command} command. Try /help.` });
@@ -147,13 +178,69 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   const openImagineModal = async (def: CommandDefinition, command: SlashCommand): Promise<void> => {
     try {
-      const view = imagineModal(def, { channelId: command.channel_id, teamId: command.team_id }, capabilityChoices(atelier.providers.all()));
+      const providers = atelier.providers.all();
+      const view = imagineModal(def, { channelId: command.channel_id, teamId: command.team_id }, capabilityChoices(providers), pictureChoices(providers));
       await client.views.open({ trigger_id: command.trigger_id, view: view as never });
     } catch (err) {
       logger.warn({ code: slackErrorCode(err) }, 'slack: views.open failed');
       await replyEphemeral(client, logger, { channel: command.channel_id, user: command.user_id, ...trusted(command.response_url) }, `⚠️ I could not open the options form (${slackErrorCode(err) ?? 'error'}). Type it instead: /imagine ${usageHint(def)}`);
     }
   };
+
+  const openBlendModal = async (command: SlashCommand, ack: (answer?: { response_type: 'ephemeral'; text: string }) => Promise<void>): Promise<void> => {
+    const { blenders } = pictureChoices(atelier.providers.all());
+    if (!blenders.length) {
+      await ack({ response_type: 'ephemeral', text: '⚠️ None of the providers configured here can blend pictures, so /blend is not available.' });
+      return;
+    }
+    await ack();
+    try {
+      const view = blendModal({ channelId: command.channel_id, teamId: command.team_id }, blenders);
+      await client.views.open({ trigger_id: command.trigger_id, view: view as never });
+    } catch (err) {
+      logger.warn({ code: slackErrorCode(err) }, 'slack: views.open failed');
+      await replyEphemeral(client, logger, { channel: command.channel_id, user: command.user_id, ...trusted(command.response_url) }, `⚠️ I could not open the blend form (Slack said \`${slackErrorCode(err) ?? 'error'}\`). Run /blend again.`);
+    }
+  };
+
+  /**
+   * The pictures uploaded into a form's file input, each checked by what Slack says it is; the first that is
+   * not a picture becomes the error Slack shows under the input, with the form kept open.
+   */
+  const uploadedPictures = (values: Record<string, Record<string, unknown>>): PictureFile[] | { error: string } => {
+    const out: PictureFile[] = [];
+    for (const file of filesOf(values as never, IMAGES_BLOCK)) {
+      const p = pictureOf(file);
+      if ('error' in p) return p;
+      out.push(p);
+    }
+    return out;
+  };
+
+  /** "Imagine from this image": the /imagine form, with the message's pictures already chosen. */
+  app.shortcut<MessageShortcut>({ type: 'message_action', callback_id: IMAGINE_FROM_IMAGE }, async ({ ack, shortcut }) => {
+    await ack();
+    const to: ReplyTarget = { channel: shortcut.channel.id, user: shortcut.user.id, ...trusted(shortcut.response_url) };
+    const def = byName.get('imagine');
+    const providers = atelier.providers.all();
+    const choices = pictureChoices(providers);
+    const { pictures, refused } = picturesOfMessage(shortcut.message as { files?: unknown });
+    try {
+      if (!def) throw new UserError('UNSUPPORTED', 'This bot has no /imagine.');
+      if (!choices.maxImages) throw new UserError('UNSUPPORTED', 'None of the providers configured here can start from a picture.');
+      if (!pictures.length) throw new UserError('INVALID_IMAGE', refused[0] ?? 'That message has no picture: use the shortcut on a message with a PNG, JPEG, WebP or GIF.');
+      const ctx: ModalContext = { channelId: shortcut.channel.id, ...(shortcut.team?.id ? { teamId: shortcut.team.id } : {}), files: pictures.slice(0, Math.min(choices.maxImages, MAX_INPUT_IMAGES)) };
+      const view = imagineModal(def, ctx, capabilityChoices(providers), choices);
+      try {
+        await client.views.open({ trigger_id: shortcut.trigger_id, view: view as never });
+      } catch (err) {
+        logger.warn({ code: slackErrorCode(err) }, 'slack: views.open failed');
+        throw new UserError('PROVIDER_UNAVAILABLE', `I could not open the form (Slack said \`${slackErrorCode(err) ?? 'error'}\`). Use the shortcut again.`);
+      }
+    } catch (err) {
+      await fail(to, err);
+    }
+  });
 
   app.view(IMAGINE_MODAL, async ({ ack, body, view }) => {
     const def = byName.get('imagine');
@@ -162,11 +249,24 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       await ack({ response_action: 'errors', errors: { prompt: 'This form has expired; run /imagine again.' } });
       return;
     }
-    const parsed = def.options.safeParse(readModalValues(def, view.state.values as never));
+    const values = view.state.values as Record<string, Record<string, unknown>>;
+    const uploaded = uploadedPictures(values);
+    if ('error' in uploaded) {
+      await ack({ response_action: 'errors', errors: { [IMAGES_BLOCK]: uploaded.error } });
+      return;
+    }
+    const pictures = [...(ctx.files ?? []), ...uploaded];
+    const raw = readModalValues(def, values as never);
+    const parsed = def.options.safeParse(pictures.length ? { ...raw, images: sourcesOf(pictures) } : raw);
     if (!parsed.success) {
-      // Slack shows these under the inputs they name, and keeps the form open.
+      // Slack shows these under the inputs they name, and keeps the form open; an error for an input the
+      // form lacks would be refused, so it goes under the prompt.
+      const shown = new Set((view.blocks ?? []).map((b) => b.block_id));
       const errors: Record<string, string> = {};
-      for (const issue of parsed.error.issues) errors[String(issue.path[0] ?? 'prompt')] ??= issue.message;
+      for (const issue of parsed.error.issues) {
+        const at = String(issue.path[0] ?? 'prompt');
+        errors[shown.has(at) ? at : 'prompt'] ??= issue.message;
+      }
       await ack({ response_action: 'errors', errors });
       return;
     }
@@ -175,11 +275,74 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     try {
       const actor = await actorFor(body.user.id, body.user.name, false);
       const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
-      await present(await def.run(parsed.data as never, { atelier, actor, where }), to);
+      await present(await def.run(parsed.data as never, { atelier, actor, where }), to, pictures);
     } catch (err) {
       await fail(to, err);
     }
   });
+
+  app.view(BLEND_MODAL, async ({ ack, body, view }) => {
+    const ctx = readModalContext(view.private_metadata);
+    if (!ctx) {
+      await ack({ response_action: 'errors', errors: { [IMAGES_BLOCK]: 'This form has expired; run /blend again.' } });
+      return;
+    }
+    const values = view.state.values as Record<string, Record<string, unknown>>;
+    const pictures = uploadedPictures(values);
+    if ('error' in pictures || pictures.length < 2) {
+      const error = 'error' in pictures ? pictures.error : `Add at least two pictures to blend (up to ${MAX_INPUT_IMAGES}).`;
+      await ack({ response_action: 'errors', errors: { [IMAGES_BLOCK]: error } });
+      return;
+    }
+    await ack();
+    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
+    try {
+      const dimensions = BLEND_DIMENSIONS.find((d) => d === selectedValue(values as never, 'dimensions'));
+      const provider = selectedValue(values as never, 'provider');
+      const actor = await actorFor(body.user.id, body.user.name, false);
+      const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
+      const options = { ...(dimensions ? { dimensions } : {}), ...(provider ? { provider } : {}), ...(selectedValue(values as never, 'private') === 'true' ? { private: true } : {}) };
+      await showJob(await atelier.blend(sourcesOf(pictures), options, actor, where), to, pictures);
+    } catch (err) {
+      await fail(to, err);
+    }
+  });
+
+  /**
+   * Custom Zoom and Vary (Region): the factor or region is checked before the ack, so a typo keeps the form
+   * open with the error under it. The prompt goes with the press only when it was changed.
+   */
+  const editForm = (callbackId: string, field: 'zoom' | 'region') =>
+    app.view(callbackId, async ({ ack, body, view }) => {
+      const ctx = readModalContext(view.private_metadata);
+      const values = view.state.values as Record<string, Record<string, { value?: string | null }>>;
+      if (!ctx?.jobId || !ctx.index) {
+        await ack({ response_action: 'errors', errors: { [field]: 'This form has expired; press the button again.' } });
+        return;
+      }
+      let action: JobButtonAction;
+      try {
+        const typed = textValue(values, field) ?? '';
+        action = field === 'zoom' ? { kind: 'zoom', index: ctx.index, factor: parseZoomFactor(typed) } : { kind: 'region', index: ctx.index, region: parseRegionPercent(typed) };
+      } catch (err) {
+        await ack({ response_action: 'errors', errors: { [field]: classifyError(err).message } });
+        return;
+      }
+      await ack();
+      const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
+      try {
+        const actor = await actorFor(body.user.id, body.user.name, false);
+        const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
+        const job = await atelier.viewJob(ctx.jobId, actor, where);
+        const prompt = textValue(values, 'prompt');
+        if (prompt && prompt !== editablePrompt(job)) (action as { prompt?: string }).prompt = prompt;
+        await showJob(await atelier.act(job.id, action, actor, where), to);
+      } catch (err) {
+        await fail(to, err);
+      }
+    });
+  editForm(ZOOM_MODAL, 'zoom');
+  editForm(REGION_MODAL, 'region');
 
   app.view(REMIX_MODAL, async ({ ack, body, view }) => {
     const ctx = readModalContext(view.private_metadata);
@@ -236,8 +399,17 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       const where: Where = { platform: PLATFORM, serverId: body.team?.id ?? job.where.serverId, channelId: channel };
       const kind = decoded.kind;
       // The same mapping as Discord's: Retry is a retry (seed kept), not a reroll.
+      // Form buttons are checked as the action their form will ask for.
       const action2: JobButtonAction | { kind: 'cancel' | 'delete' | 'details' } =
-        kind === 'remix' ? { kind: 'remix', prompt: '' } : kind === 'details' || kind === 'cancel' || kind === 'delete' ? { kind } : buttonAction(kind, decoded.index)!;
+        kind === 'remix'
+          ? { kind: 'remix', prompt: '' }
+          : kind === 'zoomcustom'
+            ? { kind: 'zoom', index: decoded.index, factor: 2 }
+            : kind === 'region'
+              ? { kind: 'region', index: decoded.index, region: { x: 0, y: 0, width: 1, height: 1 } }
+              : kind === 'details' || kind === 'cancel' || kind === 'delete'
+                ? { kind }
+                : buttonAction(kind, decoded.index)!;
       if (!(await atelier.mayPress(job, action2, actor))) {
         throw new UserError('NOT_ALLOWED', `Only ${job.owner.displayName} can use this button on this job here.`);
       }
@@ -256,19 +428,32 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         }
         case 'remix': {
           const view = remixModal(formatPrompt(job.request), { channelId: channel, jobId: job.id, ...(where.serverId ? { teamId: where.serverId } : {}) });
-          try {
-            await client.views.open({ trigger_id: body.trigger_id, view: view as never });
-          } catch (err) {
-            // trigger_id lives 3 s and works once: a slow or repeated press cannot open the form.
-            await replyEphemeral(client, logger, to, `⚠️ The remix form could not open (Slack said \`${slackErrorCode(err) ?? 'error'}\`). Press ✏️ Remix again.`);
-          }
+          await openForm(view, body.trigger_id, to, '✏️ Remix');
           return;
         }
+        case 'zoom':
+        case 'region':
+          if (kind === 'zoomcustom' || kind === 'region') {
+            const ctx: ModalContext = { channelId: channel, jobId: job.id, index: decoded.index, ...(where.serverId ? { teamId: where.serverId } : {}) };
+            await openForm(kind === 'region' ? regionModal(editablePrompt(job), ctx) : zoomModal(editablePrompt(job), ctx), body.trigger_id, to, kind === 'region' ? 'Vary (Region)' : 'Custom Zoom');
+            return;
+          }
+          await showJob(await atelier.act(job.id, action2, actor, where), to);
+          return;
         default:
           await showJob(await atelier.act(job.id, action2, actor, where), to);
       }
     } catch (err) {
       await fail(to, err);
+    }
+  };
+
+  /** A form opened from a press: trigger_id lives 3 s and works once, so a slow or repeated press cannot open it. */
+  const openForm = async (view: unknown, triggerId: string, to: ReplyTarget, button: string): Promise<void> => {
+    try {
+      await client.views.open({ trigger_id: triggerId, view: view as never });
+    } catch (err) {
+      await replyEphemeral(client, logger, to, `⚠️ The form could not open (Slack said \`${slackErrorCode(err) ?? 'error'}\`). Press ${button} again.`);
     }
   };
 

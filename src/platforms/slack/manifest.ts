@@ -12,10 +12,20 @@ export const SLACK_EVENTS_PATH = '/slack/events';
  * What the bot needs and why: `commands` for the slash commands, `chat:write` for the job messages,
  * `files:write` for the external upload flow, `channels:join` to join a public channel it was not
  * invited to, `users:read` to tell workspace admins (who may change channel
- * settings) from members, `im:write` to deliver private jobs in a direct message.
- * test/platforms/slack/manifest.test.ts derives this list from the methods the adapter calls.
+ * settings) from members, `im:write` to deliver private jobs in a direct message, `files:read` for the
+ * forms' file inputs and to download the users' pictures from `url_private` (Slack's file input docs).
+ * test/platforms/slack/manifest.test.ts derives this list from what the adapter calls and uses.
  */
-export const BOT_SCOPES = ['commands', 'chat:write', 'files:write', 'channels:join', 'users:read', 'im:write'] as const;
+export const BOT_SCOPES = ['commands', 'chat:write', 'files:write', 'files:read', 'channels:join', 'users:read', 'im:write'] as const;
+
+/** The message shortcut "Imagine from this image" (on any message with a picture). */
+export const IMAGINE_FROM_IMAGE = 'imagine_from_image';
+
+/**
+ * Commands Slack has but the shared command list may not: /blend takes pictures, which only a form with a
+ * file input can carry on Slack, so the adapter answers it itself.
+ */
+const SLACK_ONLY_COMMANDS = [{ name: 'blend', description: 'Blend 2 to 5 of your pictures into new ones (opens a form to attach them)', hint: '' }];
 
 // Slack's manifest caps: command 32 characters with the slash, description 2000, usage hint 1000.
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
@@ -35,16 +45,18 @@ export function renderManifest(commands: readonly CommandDefinition[], config: P
     },
     features: {
       bot_user: { display_name: 'Atelier', always_online: true },
-      slash_commands: commands.map((def) => {
-        const hint = usageHint(def);
-        return {
-          command: clip(`/${def.name}`, 32),
-          description: clip(def.description, 2000),
-          should_escape: false,
-          ...(hint ? { usage_hint: clip(hint, 1000) } : {}),
-          ...(requestUrl ? { url: requestUrl } : {}),
-        };
-      }),
+      slash_commands: [
+        ...commands.filter((def) => !SLACK_ONLY_COMMANDS.some((c) => c.name === def.name)).map((def) => ({ name: def.name, description: def.description, hint: usageHint(def) })),
+        ...SLACK_ONLY_COMMANDS,
+      ].map((c) => ({
+        command: clip(`/${c.name}`, 32),
+        description: clip(c.description, 2000),
+        should_escape: false,
+        ...(c.hint ? { usage_hint: clip(c.hint, 1000) } : {}),
+        ...(requestUrl ? { url: requestUrl } : {}),
+      })),
+      // Manifest caps: 10 shortcuts, callback_id 255, description 150 (@slack/web-api ManifestShortcut).
+      shortcuts: [{ type: 'message', name: 'Imagine from this image', callback_id: IMAGINE_FROM_IMAGE, description: 'Start /imagine from the picture in this message' }],
     },
     oauth_config: { scopes: { bot: [...BOT_SCOPES] } },
     settings: {

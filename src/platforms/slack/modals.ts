@@ -2,16 +2,28 @@ import type { CommandDefinition } from '../../core/command.ts';
 import type { CapabilityChoices } from '../capability-choices.ts';
 import { optionShapes, type OptionShape } from '../command-text.ts';
 import type { Block } from './blocks.ts';
+import { PICTURE_FILETYPES, type PictureChoices, type PictureFile } from './pictures.ts';
+import { MAX_INPUT_IMAGES } from '../../core/request.ts';
+import { ZOOM_MAX, ZOOM_MIN } from '../../core/edits.ts';
 
 export const IMAGINE_MODAL = 'atelier:imagine';
 export const REMIX_MODAL = 'atelier:remix';
+export const BLEND_MODAL = 'atelier:blend';
+export const ZOOM_MODAL = 'atelier:zoom';
+export const REGION_MODAL = 'atelier:region';
+/** The block (and action) id of the forms' file inputs. */
+export const IMAGES_BLOCK = 'images';
 
 /** Where a modal's result goes; carried in `private_metadata` because the submission lacks a channel. */
 export interface ModalContext {
   channelId: string;
   teamId?: string;
-  /** For remix: the job being remixed. */
+  /** For remix, Custom Zoom, Vary (Region): the job pressed. */
   jobId?: string;
+  /** Custom Zoom, Vary (Region): which image of it. */
+  index?: number;
+  /** Pictures already chosen (the message shortcut's): a file input cannot be pre-filled. */
+  files?: PictureFile[];
 }
 
 // Block Kit caps: modal title 24, plain_text_input max_length 3000, static_select 100 options,
@@ -73,7 +85,40 @@ function inputFor(def: CommandDefinition, s: OptionShape, choices: ModalChoices)
   };
 }
 
-export function imagineModal(def: CommandDefinition, ctx: ModalContext, choices: ModalChoices = {}): Block {
+/**
+ * A file input for pictures. Slack has no way to pre-fill one (the element has no initial value), and it
+ * refuses `dispatch_action` on its block; it caps files at 10 MB and 1-10 per input (docs: file input element).
+ */
+function picturesInput(max: number, label: string, hint: string, optional: boolean): Block {
+  return {
+    type: 'input',
+    block_id: IMAGES_BLOCK,
+    optional,
+    label: plain(label),
+    hint: plain(hint),
+    element: { type: 'file_input', action_id: IMAGES_BLOCK, filetypes: [...PICTURE_FILETYPES], max_files: Math.max(1, Math.min(max, 10)) },
+  };
+}
+
+const namesOf = (files: readonly PictureFile[]) => files.map((f) => f.name).join(', ');
+
+/**
+ * /imagine as a form: the options the providers take, and a file input where some provider takes pictures.
+ * Pictures chosen before the form opened (a message shortcut's) are named at the top and ride in the metadata.
+ */
+export function imagineModal(def: CommandDefinition, ctx: ModalContext, choices: ModalChoices = {}, pictures?: PictureChoices): Block {
+  const blocks = optionInputs(def, pictures?.weight && choices.only ? { ...choices, only: [...choices.only, 'imageWeight'] } : choices);
+  const given = ctx.files ?? [];
+  const room = Math.min(pictures?.maxImages ?? 0, MAX_INPUT_IMAGES) - given.length;
+  const extra: Block[] = [];
+  if (given.length) extra.push({ type: 'context', block_id: 'given', elements: [{ type: 'mrkdwn', text: clip(`Starting from ${given.length === 1 ? 'this picture' : 'these pictures'}: ${namesOf(given)}`, 2000) }] });
+  if (room > 0) {
+    const hint = `Optional: up to ${room} picture${room === 1 ? '' : 's'} to start from (PNG, JPEG, WebP or GIF). Image URLs at the start of the prompt work too.`;
+    extra.push(picturesInput(room, given.length ? 'More pictures' : 'Pictures', hint, true));
+  }
+  // The pictures go right after the prompt, where the eye is.
+  const at = Math.max(0, blocks.findIndex((b) => b.block_id === def.positional) + 1);
+  blocks.splice(at, 0, ...extra);
   return {
     type: 'modal',
     callback_id: IMAGINE_MODAL,
@@ -81,7 +126,91 @@ export function imagineModal(def: CommandDefinition, ctx: ModalContext, choices:
     submit: plain('Generate', 24),
     close: plain('Cancel', 24),
     private_metadata: JSON.stringify(ctx),
-    blocks: optionInputs(def, choices),
+    blocks,
+  };
+}
+
+export const BLEND_DIMENSIONS = ['portrait', 'square', 'landscape'] as const;
+const DIMENSION_LABELS: Record<(typeof BLEND_DIMENSIONS)[number], string> = { portrait: 'Portrait (2:3)', square: 'Square (1:1)', landscape: 'Landscape (3:2)' };
+
+/** /blend: two to five pictures, Midjourney's three dimensions, and the providers that can blend. */
+export function blendModal(ctx: ModalContext, blenders: readonly { id: string; displayName: string }[]): Block {
+  const option = (value: string, text: string) => ({ text: plain(text, 75), value });
+  const blocks: Block[] = [
+    picturesInput(MAX_INPUT_IMAGES, 'Pictures', `Two to ${MAX_INPUT_IMAGES} pictures to blend (PNG, JPEG, WebP or GIF).`, false),
+    {
+      type: 'input',
+      block_id: 'dimensions',
+      optional: true,
+      label: plain('Dimensions'),
+      hint: plain('The shape of the result; square when left empty.'),
+      element: { type: 'static_select', action_id: 'dimensions', placeholder: plain('Square', 150), options: BLEND_DIMENSIONS.map((d) => option(d, DIMENSION_LABELS[d])) },
+    },
+  ];
+  if (blenders.length > 1) {
+    blocks.push({
+      type: 'input',
+      block_id: 'provider',
+      optional: true,
+      label: plain('Provider'),
+      hint: plain('Only providers that can blend pictures.'),
+      element: { type: 'static_select', action_id: 'provider', placeholder: plain('Default', 150), options: blenders.slice(0, 100).map((p) => option(p.id.slice(0, 150), p.displayName)) },
+    });
+  }
+  blocks.push({ type: 'input', block_id: 'private', optional: true, label: plain('Private'), element: { type: 'checkboxes', action_id: 'private', options: [option('true', 'Only I see the result')] } });
+  return { type: 'modal', callback_id: BLEND_MODAL, title: plain('Blend', 24), submit: plain('Blend', 24), close: plain('Cancel', 24), private_metadata: JSON.stringify(ctx), blocks };
+}
+
+const promptInput = (prompt: string, hint: string): Block => ({
+  type: 'input',
+  block_id: 'prompt',
+  optional: true,
+  label: plain('Prompt'),
+  hint: plain(hint),
+  element: { type: 'plain_text_input', action_id: 'prompt', multiline: true, max_length: INPUT_MAX, initial_value: clip(prompt, INPUT_MAX) },
+});
+
+/** Custom Zoom: Midjourney's factor from 1.1 to 2, and the prompt for what is painted around. */
+export function zoomModal(prompt: string, ctx: ModalContext): Block {
+  return {
+    type: 'modal',
+    callback_id: ZOOM_MODAL,
+    title: plain('Custom Zoom', 24),
+    submit: plain('Zoom out', 24),
+    close: plain('Cancel', 24),
+    private_metadata: JSON.stringify(ctx),
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'zoom',
+        label: plain('Zoom out by'),
+        hint: plain(`A factor from ${ZOOM_MIN} to ${ZOOM_MAX}: 2 makes the picture half as wide in the new one.`),
+        element: { type: 'plain_text_input', action_id: 'zoom', max_length: 16, initial_value: '2' },
+      },
+      promptInput(prompt, 'What the new surroundings show; keep it to zoom out on the same scene.'),
+    ],
+  };
+}
+
+/** Vary (Region): the rectangle to repaint, in percent of the picture, and the prompt for it. */
+export function regionModal(prompt: string, ctx: ModalContext): Block {
+  return {
+    type: 'modal',
+    callback_id: REGION_MODAL,
+    title: plain('Vary (Region)', 24),
+    submit: plain('Repaint', 24),
+    close: plain('Cancel', 24),
+    private_metadata: JSON.stringify(ctx),
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'region',
+        label: plain('Region to repaint'),
+        hint: plain('x, y, width, height in percent of the picture, from its top left corner: 25, 25, 50, 50 is the middle quarter.'),
+        element: { type: 'plain_text_input', action_id: 'region', max_length: 60, placeholder: plain('25, 25, 50, 50', 150) },
+      },
+      promptInput(prompt, 'What the region should show instead; keep it to vary the same scene.'),
+    ],
   };
 }
 
@@ -110,10 +239,32 @@ export function readModalContext(privateMetadata: unknown): ModalContext | undef
   if (typeof privateMetadata !== 'string') return undefined;
   try {
     const v = JSON.parse(privateMetadata) as Partial<ModalContext>;
-    return typeof v.channelId === 'string' ? { channelId: v.channelId, ...(v.teamId ? { teamId: v.teamId } : {}), ...(v.jobId ? { jobId: v.jobId } : {}) } : undefined;
+    if (typeof v.channelId !== 'string') return undefined;
+    const files = Array.isArray(v.files)
+      ? v.files.filter((f): f is PictureFile => typeof f?.url === 'string' && typeof f.name === 'string').map((f) => ({ url: f.url, name: f.name, ...(typeof f.thumb === 'string' ? { thumb: f.thumb } : {}) }))
+      : [];
+    return {
+      channelId: v.channelId,
+      ...(typeof v.teamId === 'string' ? { teamId: v.teamId } : {}),
+      ...(typeof v.jobId === 'string' ? { jobId: v.jobId } : {}),
+      ...(Number.isInteger(v.index) ? { index: v.index } : {}),
+      ...(files.length ? { files } : {}),
+    };
   } catch {
     return undefined;
   }
+}
+
+/** One text input's value in a submitted view, trimmed; undefined when empty. */
+export function textValue(values: Record<string, Record<string, { value?: string | null }>>, blockId: string): string | undefined {
+  const v = Object.hasOwn(values, blockId) ? values[blockId]?.[blockId]?.value : undefined;
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+/** One select's chosen value in a submitted view. */
+export function selectedValue(values: Record<string, Record<string, { selected_option?: { value?: string } | null; selected_options?: { value?: string }[] }>>, blockId: string): string | undefined {
+  const v = Object.hasOwn(values, blockId) ? values[blockId]?.[blockId] : undefined;
+  return v?.selected_option?.value ?? v?.selected_options?.[0]?.value;
 }
 
 interface StateValue {

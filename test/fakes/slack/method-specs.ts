@@ -64,12 +64,11 @@ export function blockKitProblems(where: string, blocksArg: unknown, kind: 'messa
       ids.add(id);
     }
     if (b.type === 'section' && plainLen(b.text) > 3000) out.push(`${where}: section text over 3000`);
-    if (b.type === 'image') {
-      const src = Number(typeof b.image_url === 'string') + Number(typeof (b.slack_file as Json | undefined)?.id === 'string' || typeof (b.slack_file as Json | undefined)?.url === 'string');
-      if (src !== 1) out.push(`${where}: image needs exactly one of image_url and slack_file`);
-      if (typeof b.alt_text !== 'string' || b.alt_text.length === 0 || b.alt_text.length > 2000) out.push(`${where}: image alt_text length (1-2000)`);
+    if (b.type === 'image') out.push(...imageProblems(where, b));
+    if (b.type === 'context' && Array.isArray(b.elements)) {
+      if (b.elements.length > 10) out.push(`${where}: context over 10 elements`);
+      for (const e of b.elements as Json[]) if (e.type === 'image') out.push(...imageProblems(where, e));
     }
-    if (b.type === 'context' && Array.isArray(b.elements) && b.elements.length > 10) out.push(`${where}: context over 10 elements`);
     if (b.type === 'actions') {
       const els = (b.elements ?? []) as Json[];
       if (els.length > 25) out.push(`${where}: actions over 25 elements`);
@@ -90,11 +89,38 @@ export function blockKitProblems(where: string, blocksArg: unknown, kind: 'messa
       if (plainLen(b.label) === 0 || plainLen(b.label) > 2000) out.push(`${where}: input label length ${plainLen(b.label)}`);
       const e = (b.element ?? {}) as Json;
       if (e.type === 'plain_text_input' && typeof e.max_length === 'number' && e.max_length > 3000) out.push(`${where}: plain_text_input max_length over 3000`);
+      // File input: modals only, 1-10 files, extensions as strings, and never on a dispatch_action block
+      // (docs.slack.dev file input element and input block; @slack/types FileInput).
+      if (e.type === 'file_input') {
+        if (kind !== 'modal') out.push(`${where}: file_input outside a modal`);
+        if (e.max_files !== undefined && !(Number.isInteger(e.max_files) && (e.max_files as number) >= 1 && (e.max_files as number) <= 10)) out.push(`${where}: file_input max_files ${String(e.max_files)} (1-10)`);
+        if (e.filetypes !== undefined && !(Array.isArray(e.filetypes) && e.filetypes.every((t) => typeof t === 'string'))) out.push(`${where}: file_input filetypes is not a list of extensions`);
+        if (b.dispatch_action === true) out.push(`${where}: dispatch_action on a file_input block`);
+      }
       if (e.type === 'static_select' && Array.isArray(e.options) && (e.options.length > 100 || e.options.some((o: Json) => plainLen(o.text) > 75 || String(o.value).length > 150))) {
         out.push(`${where}: static_select options over Slack's limits`);
       }
     }
   }
+  return out;
+}
+
+/**
+ * An image block or element: exactly one of image_url and slack_file, a slack_file with exactly one of url and
+ * id ("If both are provided then the payload will be rejected"), of a type Slack draws in blocks (png, jpg,
+ * jpeg, gif), and alt_text 1-2000 (docs.slack.dev Slack file object and image block; @slack/types
+ * UrlImageObject | SlackFileImageObject).
+ */
+function imageProblems(where: string, e: Json): string[] {
+  const out: string[] = [];
+  const file = e.slack_file as Json | undefined;
+  const src = Number(typeof e.image_url === 'string') + Number(file !== undefined);
+  if (src !== 1) out.push(`${where}: image needs exactly one of image_url and slack_file`);
+  if (file !== undefined) {
+    if (Number(typeof file.id === 'string') + Number(typeof file.url === 'string') !== 1) out.push(`${where}: slack_file needs exactly one of url and id`);
+    if (typeof file.url === 'string' && !/\.(png|jpe?g|gif)$/i.test(new URL(file.url, 'http://x').pathname)) out.push(`${where}: slack_file ${file.url} is not a png, jpg or gif`);
+  }
+  if (typeof e.alt_text !== 'string' || e.alt_text.length === 0 || e.alt_text.length > 2000) out.push(`${where}: image alt_text length (1-2000)`);
   return out;
 }
 

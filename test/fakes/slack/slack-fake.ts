@@ -2,12 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createEmulator, type Emulator } from 'emulate';
 import { SlackApiProxy } from './web-api-proxy.ts';
+import { SlackFilesHost } from './files-host.ts';
 import { signSlackRequest } from '../../../src/platforms/slack/signature.ts';
 
 export const BOT_TOKEN = 'xoxb-atelier-test';
 /** What the test workspace granted the bot token (an install from the manifest). */
-export const BOT_TOKEN_SCOPES = ['chat:write', 'files:write', 'channels:join', 'channels:read', 'users:read', 'commands', 'im:write'] as const;
+export const BOT_TOKEN_SCOPES = ['chat:write', 'files:write', 'files:read', 'channels:join', 'channels:read', 'users:read', 'commands', 'im:write'] as const;
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+const MEMBERS = ['alice', 'bob', 'mod'] as const;
+/** Each member's own user token: only the fake uses them, to act as that person. */
+const memberToken = (name: string) => `xoxp-atelier-test-${name}`;
 
 export interface FakeUser {
   id: string;
@@ -30,6 +34,8 @@ export interface SlackMessage {
  */
 export class SlackFake {
   readonly proxy = new SlackApiProxy();
+  /** files.slack.com: users' files, behind the bot token (`SLACK_FILES_URL` points the app here). */
+  readonly files = new SlackFilesHost(new Set([BOT_TOKEN]), () => this.teamId);
   private emulator: Emulator | undefined;
   private emulatorUrl = '';
   users: Record<'alice' | 'bob' | 'mod' | 'bot', FakeUser> = {} as never;
@@ -42,6 +48,7 @@ export class SlackFake {
 
   async start(): Promise<void> {
     await this.proxy.listen();
+    await this.files.listen();
     // The emulator reports its advertised base URL (the proxy's), not where it listens: pick the port here.
     const port = await freePort();
     this.emulatorUrl = `http://127.0.0.1:${port}`;
@@ -52,7 +59,7 @@ export class SlackFake {
       // Upload URLs the emulator hands out point at the proxy too, so uploads are seen and checked.
       baseUrl: this.proxy.url,
       seed: {
-        tokens: { [BOT_TOKEN]: { login: 'atelier', scopes: [...BOT_TOKEN_SCOPES] } },
+        tokens: { [BOT_TOKEN]: { login: 'atelier', scopes: [...BOT_TOKEN_SCOPES] }, ...Object.fromEntries(MEMBERS.map((n) => [memberToken(n), { login: n, scopes: ['channels:write', 'channels:join'] }])) },
         slack: {
           team: { name: 'Atelier Test', domain: 'atelier-test' },
           users: [{ name: 'alice', real_name: 'Alice' }, { name: 'bob', real_name: 'Bob' }, { name: 'mod', real_name: 'Mod', is_admin: true }, { name: 'atelier', real_name: 'Atelier' }],
@@ -72,18 +79,22 @@ export class SlackFake {
     this.users = { alice: byName('alice'), bob: byName('bob'), mod: byName('mod'), bot: byName('atelier') };
     const chans = (await this.direct('conversations.list', {})) as { channels: { id: string; name: string }[] };
     this.channel = chans.channels.find((c) => c.name === 'general')!.id;
+    // Everyone is in #general on Slack (the workspace's default channel); the emulator seeds only its admin
+    // there, so the members join as themselves. The bot is not: joining is the app's job.
+    for (const n of MEMBERS) await this.direct('conversations.join', { channel: this.channel }, memberToken(n));
   }
 
   async stop(): Promise<void> {
     await this.emulator?.close();
     await this.proxy.close();
+    await this.files.close();
   }
 
   /** Straight to the emulator, unchecked and unrecorded: the test reading state, not the app. */
-  async direct(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async direct(method: string, args: Record<string, unknown>, token = BOT_TOKEN): Promise<Record<string, unknown>> {
     const res = await fetch(`${this.emulatorUrl}/api/${method}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${BOT_TOKEN}`, 'content-type': 'application/json; charset=utf-8' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
       body: JSON.stringify(args),
     });
     const body = (await res.json()) as Record<string, unknown>;
@@ -168,7 +179,7 @@ export function blockActionBody(fields: { user: FakeUser; teamId: string; channe
 }
 
 /** A modal submission, as the `payload=` form field Slack sends for view_submission. */
-export function viewSubmissionBody(fields: { user: FakeUser; teamId: string; view: { id: string; callback_id: string; private_metadata: string }; values: Record<string, Record<string, unknown>> }): string {
+export function viewSubmissionBody(fields: { user: FakeUser; teamId: string; view: { id: string; callback_id: string; private_metadata: string; blocks?: unknown[] }; values: Record<string, Record<string, unknown>> }): string {
   const payload = {
     type: 'view_submission',
     team: { id: fields.teamId, domain: 'atelier-test' },
@@ -176,7 +187,8 @@ export function viewSubmissionBody(fields: { user: FakeUser; teamId: string; vie
     api_app_id: 'A000000001',
     token: 'verification-token-unused',
     trigger_id: `${Date.now()}.trigger`,
-    view: { id: fields.view.id, team_id: fields.teamId, type: 'modal', callback_id: fields.view.callback_id, private_metadata: fields.view.private_metadata, state: { values: fields.values }, hash: 'h', app_id: 'A000000001', bot_id: 'B000000001' },
+    // Slack sends the view back whole, its blocks included (the captured payload in talosgh/omega-slackbot:tmp.py).
+    view: { id: fields.view.id, team_id: fields.teamId, type: 'modal', callback_id: fields.view.callback_id, private_metadata: fields.view.private_metadata, blocks: fields.view.blocks ?? [], state: { values: fields.values }, hash: 'h', app_id: 'A000000001', bot_id: 'B000000001' },
     response_urls: [],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
@@ -191,4 +203,28 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A message shortcut, as the `payload=` form field Slack sends for message_action: callback_id, trigger_id,
+ * response_url, the channel, and the whole message it was used on, files included (docs.slack.dev shortcuts
+ * interaction payload; @slack/bolt MessageShortcut).
+ */
+export function messageShortcutBody(fields: { user: FakeUser; teamId: string; channel: string; callbackId: string; triggerId: string; responseUrl: string; message: { ts: string; user: string; text?: string; files?: unknown[] } }): string {
+  const payload = {
+    type: 'message_action',
+    token: 'verification-token-unused',
+    action_ts: `${Date.now() / 1000}`,
+    team: { id: fields.teamId, domain: 'atelier-test' },
+    user: { id: fields.user.id, name: fields.user.name, username: fields.user.name, team_id: fields.teamId },
+    channel: { id: fields.channel, name: 'general' },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: fields.callbackId,
+    trigger_id: fields.triggerId,
+    response_url: fields.responseUrl,
+    message_ts: fields.message.ts,
+    message: { type: 'message', text: fields.message.text ?? '', user: fields.message.user, ts: fields.message.ts, ...(fields.message.files ? { files: fields.message.files, upload: true } : {}) },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }

@@ -37,6 +37,17 @@ describe('renderManifest', () => {
   });
 });
 
+describe('pictures in the manifest', () => {
+  it('has the "Imagine from this image" message shortcut, /blend once, and files:read', () => {
+    const m = renderManifest(commands, { PUBLIC_URL: undefined, SLACK_APP_TOKEN: undefined });
+    expect(m.features?.shortcuts).toEqual([{ type: 'message', name: 'Imagine from this image', callback_id: 'imagine_from_image', description: expect.any(String) }]);
+    expect((m.features?.shortcuts?.[0]?.description ?? '').length).toBeLessThanOrEqual(150);
+    const withBlend = renderManifest([...commands, defineCommand({ name: 'blend', description: 'x', options: z.object({}), run: async () => ({ type: 'message', text: '', ephemeral: true }) })], { PUBLIC_URL: undefined, SLACK_APP_TOKEN: undefined });
+    for (const man of [m, withBlend]) expect(man.features?.slash_commands?.filter((c) => c.command === '/blend')).toHaveLength(1);
+    expect(m.oauth_config?.scopes?.bot).toContain('files:read');
+  });
+});
+
 describe('the manifest asks for exactly the scopes the code uses', () => {
   it('every Web API method the Slack adapter calls is covered by a bot scope, and no scope is asked for without a use', async () => {
     const { readdirSync, readFileSync } = await import('node:fs');
@@ -58,6 +69,11 @@ describe('the manifest asks for exactly the scopes the code uses', () => {
       if (!bot.length) continue; // views.open, auth.test: any token
       needed.add(prefer[method] ?? bot[0]!);
     }
+    // Not a method: Slack's file input element needs files:read ("In order to use the file_input element within
+    // your app, your app must have the files:read scope": docs and @slack/types FileInput), and so does reading
+    // a file's url_private with the bot token.
+    const sources = readdirSync(dir).map((n) => readFileSync(resolve(dir, n), 'utf8')).join('\n');
+    if (sources.includes("type: 'file_input'")) needed.add('files:read');
     expect(new Set(BOT_SCOPES)).toEqual(needed);
   });
 });
