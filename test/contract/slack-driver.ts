@@ -276,7 +276,7 @@ export function createSlackDriver(mode: 'http' | 'socket' = 'http'): ContractDri
         const hit = snapshot.find(predicate);
         if (hit) return hit;
         if (Date.now() > end) {
-          throw new Error(`timed out waiting for ${description}; eph: ${JSON.stringify(fake.proxy.callsOf("chat.postEphemeral").map((c) => [c.args.text, c.answer]))}; messages:\n${describeMessages(snapshot)}\nviolations: ${fake.proxy.violations.join('\n')}`);
+          throw new Error(`timed out waiting for ${description}; messages:\n${describeMessages(snapshot)}\nviolations: ${fake.proxy.violations.join('\n')}`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }

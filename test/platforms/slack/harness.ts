@@ -33,6 +33,7 @@ export async function startHarness(env: Record<string, string> = {}, prepare?: (
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: fake.apiUrl,
+    SLACK_FILES_URL: fake.files.url,
     ...env,
   });
   const logs: Harness['logs'] = [];

@@ -1,0 +1,236 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../../src/core/job.ts';
+import { BOT_TOKEN, messageShortcutBody, postSigned, slashCommandBody, viewSubmissionBody, type FakeUser, type SlackMessage } from '../../fakes/slack/slack-fake.ts';
+import type { SlackFileObject } from '../../fakes/slack/files-host.ts';
+import { eventually, startHarness, type Harness } from './harness.ts';
+
+/** A loopback picture host that is not Slack's: it must never see the bot token. */
+class PictureHost {
+  readonly auth: (string | undefined)[] = [];
+  private server: Server | undefined;
+  url = '';
+  constructor(private readonly png: Uint8Array) {}
+  async listen(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.auth.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(this.png);
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => this.server!.close(() => r()));
+  }
+}
+
+const noisy = (w: number, h: number) => sharp(randomBytes(w * h * 3), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer().then((b) => new Uint8Array(b));
+
+let h: Harness;
+let other: PictureHost;
+let photo: Uint8Array;
+beforeAll(async () => {
+  photo = await noisy(48, 32);
+  other = new PictureHost(photo);
+  await other.listen();
+  // 1 MiB makes "too large" cheap to provoke; the other host is a public picture host in this test's world.
+  h = await startHarness({ IMAGE_INPUT_MAX_MB: '1', IMAGE_FETCH_ALLOW_ORIGINS: other.url });
+});
+afterAll(async () => {
+  await h?.stop();
+  await other?.close();
+});
+
+const jobs = () => h.app.atelier.store.listJobs({});
+const textOf = (m: SlackMessage) => [m.text ?? '', ...(m.blocks ?? []).flatMap((b) => [b.text?.text ?? '', ...(b.elements ?? []).map((e) => (typeof e.text === 'string' ? e.text : (e.text?.text ?? '')))])].join('\n');
+
+interface OpenedView {
+  id: string;
+  callback_id: string;
+  private_metadata: string;
+  blocks: { type: string; block_id: string; optional?: boolean; elements?: { text?: string }[]; element?: { type: string; filetypes?: string[]; max_files?: number } }[];
+}
+
+async function command(name: string, text: string, user: FakeUser = h.fake.users.alice) {
+  const response = h.fake.responseUrl();
+  const before = h.fake.proxy.callsOf('views.open').length;
+  const res = await postSigned(h.eventsUrl, slashCommandBody({ command: name, text, user, teamId: h.fake.teamId, channel: h.fake.channel, triggerId: await h.fake.triggerFor(user.id), responseUrl: response.url }));
+  return { res, response, before };
+}
+
+const openedAfter = (before: number) =>
+  eventually(async () => h.fake.proxy.callsOf('views.open').slice(before).find((c) => c.answer.ok), Boolean, 'views.open').then((c) => c!.answer.view as OpenedView);
+
+const files = (list: SlackFileObject[]) => ({ type: 'file_input', files: list });
+const text = (value: string | null) => ({ type: 'plain_text_input', value });
+
+async function submit(view: OpenedView, values: Record<string, Record<string, unknown>>, user: FakeUser = h.fake.users.alice) {
+  const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { [k]: v }]));
+  const res = await postSigned(h.eventsUrl, viewSubmissionBody({ user, teamId: h.fake.teamId, view, values: state }));
+  expect(res.status).toBe(200);
+  return res.body ? (JSON.parse(res.body) as { response_action?: string; errors?: Record<string, string> }) : undefined;
+}
+
+/** /imagine's form, submitted with these files and this prompt. */
+async function imagineWith(prompt: string, list: SlackFileObject[]) {
+  const { before } = await command('/imagine', '');
+  const view = await openedAfter(before);
+  return submit(view, { prompt: text(prompt), images: files(list), provider: { type: 'static_select', selected_option: { value: 'local', text: { type: 'plain_text', text: 'local' } } } });
+}
+
+const ephemeralTo = (user: FakeUser, pattern: RegExp) =>
+  eventually(async () => h.fake.proxy.callsOf('chat.postEphemeral').find((c) => c.args.user === user.id && pattern.test(String(c.args.text))), Boolean, `ephemeral ${pattern}`);
+
+const doneMessage = (prompt: string) =>
+  eventually(async () => (await h.fake.history()).find((m) => textOf(m).includes(prompt) && /Done in/.test(textOf(m))), Boolean, `result of ${prompt}`).then((m) => m!);
+
+describe('pictures in the /imagine form', () => {
+  it('offers a file input for pictures right after the prompt, as Slack allows it (png, jpg, jpeg, webp, gif; at most 10)', async () => {
+    const { before } = await command('/imagine', '');
+    const view = await openedAfter(before);
+    const at = view.blocks.findIndex((b) => b.block_id === 'images');
+    expect(view.blocks[at - 1]?.block_id).toBe('prompt');
+    expect(view.blocks[at]).toMatchObject({ type: 'input', optional: true, element: { type: 'file_input', filetypes: ['png', 'jpg', 'jpeg', 'webp', 'gif'], max_files: 5 } });
+    expect(h.fake.proxy.violations).toEqual([]);
+  });
+
+  it('a file uploaded in the form starts the job: fetched with the bot token from Slack\'s file host, named and shown small in the message', async () => {
+    const file = h.fake.files.add(h.fake.users.alice.id, { name: 'harbour.png', bytes: photo });
+    expect(await imagineWith('a watercolour of this harbour', [file])).toBeUndefined();
+    const done = await doneMessage('a watercolour of this harbour');
+    expect(textOf(done)).toContain('Started from 1 picture: harbour.png');
+    const inputs = done.blocks?.find((b) => b.block_id === 'inputs') as unknown as { elements: { type: string; slack_file?: { url: string } }[] };
+    expect(inputs.elements[0]).toMatchObject({ type: 'image', slack_file: { url: file.url_private } });
+    const job = (await jobs()).find((j) => j.request.prompt === 'a watercolour of this harbour')!;
+    expect(job.inputs?.map((i) => i.source)).toEqual(['harbour.png']);
+    const fetched = h.fake.files.requests.filter((r) => r.path.includes(file.id));
+    expect(fetched).toEqual([expect.objectContaining({ status: 200, authorization: `Bearer ${BOT_TOKEN}` })]);
+    expect(h.fake.proxy.violations).toEqual([]);
+  });
+
+  it('a file Slack says is not a picture keeps the form open with the error under the file input; nothing queued', async () => {
+    const before = (await jobs()).length;
+    const pdf = h.fake.files.add(h.fake.users.alice.id, { name: 'notes.pdf', bytes: new TextEncoder().encode('%PDF-1.4 not a picture') });
+    const answer = await imagineWith('a lighthouse from my notes', [pdf]);
+    expect(answer?.response_action).toBe('errors');
+    expect(Object.keys(answer?.errors ?? {})).toEqual(['images']);
+    expect(answer?.errors?.images).toMatch(/notes\.pdf is not a picture.*PNG, JPEG, WebP or GIF/);
+    expect((await jobs()).length).toBe(before);
+  });
+
+  it('a file that only claims to be a picture: a private error saying what to send, nothing queued', async () => {
+    const before = (await jobs()).length;
+    const fake = h.fake.files.add(h.fake.users.bob.id, { name: 'diagram.png', bytes: new TextEncoder().encode('these are my notes, not a picture') });
+    expect(await imagineWith('a diagram redrawn', [fake])).toBeUndefined();
+    const said = await ephemeralTo(h.fake.users.alice, /diagram\.png is not a picture we can read/);
+    expect(String(said!.args.text)).toMatch(/PNG, JPEG, WebP or GIF/);
+    expect((await jobs()).length).toBe(before);
+  });
+
+  it('a picture over the size limit: a private error naming the limit, nothing queued', async () => {
+    const before = (await jobs()).length;
+    const big = h.fake.files.add(h.fake.users.alice.id, { name: 'huge.png', bytes: await noisy(720, 720) });
+    expect(big.size).toBeGreaterThan(1024 * 1024);
+    expect(await imagineWith('a huge harbour', [big])).toBeUndefined();
+    // The fetcher stops reading at the cap and names the limit (it knows the address, not the file's name).
+    await ephemeralTo(h.fake.users.alice, /larger than the 1 MiB limit/);
+    expect((await jobs()).length).toBe(before);
+  });
+});
+
+describe('the bot token goes to Slack\'s file host only', () => {
+  it('a picture URL typed in the prompt is fetched without it', async () => {
+    const auth = other.auth.length;
+    const { res } = await command('/imagine', `${other.url}/cat.png a cat in a teacup --provider local`);
+    expect(res.status).toBe(200);
+    await doneMessage('a cat in a teacup');
+    expect(other.auth.length).toBeGreaterThan(auth);
+    expect(other.auth.slice(auth).every((a) => a === undefined)).toBe(true);
+  });
+
+  it('a Slack file whose host redirects elsewhere: the token stays behind', async () => {
+    const file = h.fake.files.add(h.fake.users.alice.id, { name: 'moved.png', bytes: photo });
+    h.fake.files.redirects.set(file.id, `${other.url}/moved.png`);
+    const auth = other.auth.length;
+    expect(await imagineWith('a moved picture of a boat', [file])).toBeUndefined();
+    await doneMessage('a moved picture of a boat');
+    expect(h.fake.files.requests.find((r) => r.path.includes(file.id))?.authorization).toBe(`Bearer ${BOT_TOKEN}`);
+    expect(other.auth.slice(auth)).toEqual([undefined]);
+  });
+
+  it('a Slack file link pasted into the prompt is refused, and Slack\'s host never sees the token for it', async () => {
+    const file = h.fake.files.add(h.fake.users.bob.id, { name: 'private.png', bytes: photo });
+    const before = (await jobs()).length;
+    const { response } = await command('/imagine', `${file.url_private} a copy of bob's picture --provider local`);
+    const answer = await eventually(async () => h.fake.proxy.responses.find((r) => r.id === response.id), Boolean, 'refusal');
+    expect(String(answer!.body.text)).toMatch(/Slack file links|attach/i);
+    expect(h.fake.files.requests.filter((r) => r.path.includes(file.id) && r.authorization)).toEqual([]);
+    expect((await jobs()).length).toBe(before);
+  });
+});
+
+describe('the "Imagine from this image" message shortcut', () => {
+  const shortcut = async (message: { ts: string; user: string; files?: SlackFileObject[] }, user: FakeUser = h.fake.users.bob) => {
+    const response = h.fake.responseUrl();
+    const before = h.fake.proxy.callsOf('views.open').length;
+    const res = await postSigned(
+      h.eventsUrl,
+      messageShortcutBody({ user, teamId: h.fake.teamId, channel: h.fake.channel, callbackId: 'imagine_from_image', triggerId: await h.fake.triggerFor(user.id), responseUrl: response.url, message }),
+    );
+    expect(res.status).toBe(200);
+    return { response, before };
+  };
+
+  it('opens the /imagine form with the message\'s picture chosen; the job starts from it', async () => {
+    const file = h.fake.files.add(h.fake.users.alice.id, { name: 'sunset.png', bytes: photo });
+    const { before } = await shortcut({ ts: '1700000000.000100', user: h.fake.users.alice.id, files: [file] });
+    const view = await openedAfter(before);
+    expect(view.callback_id).toBe('atelier:imagine');
+    expect(view.blocks.find((b) => b.block_id === 'given')?.elements?.[0]?.text).toMatch(/Starting from this picture: sunset\.png/);
+    expect(await submit(view, { prompt: text('the same sunset in winter'), images: files([]) }, h.fake.users.bob)).toBeUndefined();
+    const done = await doneMessage('the same sunset in winter');
+    expect(textOf(done)).toContain('Started from 1 picture: sunset.png');
+    const job = (await jobs()).find((j: Job) => j.request.prompt === 'the same sunset in winter')!;
+    expect(job.owner.userId).toBe(h.fake.users.bob.id);
+    expect(h.fake.files.requests.find((r) => r.path.includes(file.id))?.authorization).toBe(`Bearer ${BOT_TOKEN}`);
+  });
+
+  it('on a message without a picture: a private answer, no form, nothing queued', async () => {
+    const before = (await jobs()).length;
+    const pdf = h.fake.files.add(h.fake.users.alice.id, { name: 'minutes.pdf', bytes: new TextEncoder().encode('%PDF') });
+    const { response, before: views } = await shortcut({ ts: '1700000000.000200', user: h.fake.users.alice.id, files: [pdf] });
+    const answer = await eventually(async () => h.fake.proxy.responses.find((r) => r.id === response.id), Boolean, 'answer');
+    expect(answer!.body.response_type).toBe('ephemeral');
+    expect(String(answer!.body.text)).toMatch(/minutes\.pdf is not a picture/);
+    expect(h.fake.proxy.callsOf('views.open').length).toBe(views);
+    expect((await jobs()).length).toBe(before);
+  });
+});
+
+describe('/blend', () => {
+  it('opens a form with a required file input; fewer than two pictures keep it open', async () => {
+    const { before } = await command('/blend', '');
+    const view = await openedAfter(before);
+    expect(view.callback_id).toBe('atelier:blend');
+    expect(view.blocks.find((b) => b.block_id === 'images')).toMatchObject({ optional: false, element: { type: 'file_input', max_files: 5 } });
+    const one = h.fake.files.add(h.fake.users.alice.id, { name: 'one.png', bytes: photo });
+    const answer = await submit(view, { images: files([one]), dimensions: { type: 'static_select', selected_option: null } });
+    expect(answer?.errors?.images).toMatch(/at least two pictures/);
+  });
+
+  it('blends two pictures in the chosen dimensions', async () => {
+    const { before } = await command('/blend', '');
+    const view = await openedAfter(before);
+    const a = h.fake.files.add(h.fake.users.alice.id, { name: 'a.png', bytes: photo });
+    const b = h.fake.files.add(h.fake.users.alice.id, { name: 'b.png', bytes: await noisy(32, 32) });
+    expect(await submit(view, { images: files([a, b]), dimensions: { type: 'static_select', selected_option: { value: 'landscape', text: { type: 'plain_text', text: 'Landscape (3:2)' } } } })).toBeUndefined();
+    const job = await eventually(async () => (await jobs()).find((j) => j.request.blend && j.inputs?.length === 2), (j) => j?.state === 'succeeded', 'blend');
+    expect(job!.request.aspectRatio).toBe('3:2');
+    expect(job!.inputs?.map((i) => i.source)).toEqual(['a.png', 'b.png']);
+  });
+});
