@@ -31,7 +31,11 @@ export interface ModalContext {
 const INPUT_MAX = 3000;
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 const plain = (text: string, n = 2000) => ({ type: 'plain_text', text: clip(text, n), emoji: true });
-const titleCase = (name: string) => name.replace(/[_-]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const titleCase = (name: string) =>
+  name
+    .replace(/[_-]/g, ' ')
+    .replace(/([a-z])([A-Z])/g, (_, a: string, b: string) => `${a} ${b.toLowerCase()}`)
+    .replace(/^./, (c) => c.toUpperCase());
 
 export interface ModalChoices extends CapabilityChoices {
   /** Initial values, as text. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../../src/core/job.ts';
-import { BOT_TOKEN, messageShortcutBody, postSigned, slashCommandBody, viewSubmissionBody, type FakeUser, type SlackMessage } from '../../fakes/slack/slack-fake.ts';
+import { BOT_TOKEN, blockActionBody, messageShortcutBody, postSigned, slashCommandBody, viewSubmissionBody, type FakeUser, type SlackMessage } from '../../fakes/slack/slack-fake.ts';
 import type { SlackFileObject } from '../../fakes/slack/files-host.ts';
 import { eventually, startHarness, type Harness } from './harness.ts';
 
@@ -232,5 +232,55 @@ describe('/blend', () => {
     const job = await eventually(async () => (await jobs()).find((j) => j.request.blend && j.inputs?.length === 2), (j) => j?.state === 'succeeded', 'blend');
     expect(job!.request.aspectRatio).toBe('3:2');
     expect(job!.inputs?.map((i) => i.source)).toEqual(['a.png', 'b.png']);
+  });
+});
+
+describe('Custom Zoom and Vary (Region) forms', () => {
+  const press = async (ts: string, actionId: string, user: FakeUser = h.fake.users.alice) => {
+    const before = h.fake.proxy.callsOf('views.open').length;
+    const res = await postSigned(h.eventsUrl, blockActionBody({ user, teamId: h.fake.teamId, channel: h.fake.channel, messageTs: ts, actionId, triggerId: await h.fake.triggerFor(user.id), responseUrl: h.fake.responseUrl().url }));
+    expect(res.status).toBe(200);
+    return before;
+  };
+  const buttonOf = (m: SlackMessage, label: string) => {
+    const all = (m.blocks ?? []).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+    const hit = all.find((e) => (typeof e.text === 'string' ? e.text : e.text?.text)?.endsWith(label));
+    if (!hit?.action_id) throw new Error(`no ${label} on the message`);
+    return hit.action_id;
+  };
+
+  it('a factor or region out of range keeps the form open with the error under it; a valid one makes the job', async () => {
+    await command('/imagine', 'a lighthouse on a cliff --provider local --count 1');
+    const grid = await doneMessage('a lighthouse on a cliff');
+    await press(grid.ts, buttonOf(grid, 'U1'));
+    const up = await eventually(async () => (await h.fake.history()).find((m) => textOf(m).includes('a lighthouse on a cliff') && /Upscale of image 1/.test(textOf(m)) && /Done in/.test(textOf(m))), Boolean, 'upscale').then((m) => m!);
+
+    const zoomForm = await openedAfter(await press(up.ts, buttonOf(up, 'Custom Zoom')));
+    expect(zoomForm.callback_id).toBe('atelier:zoom');
+    const tooFar = await submit(zoomForm, { zoom: text('3'), prompt: text('a lighthouse on a cliff') });
+    expect(tooFar?.errors?.zoom).toMatch(/1\.1 to 2/);
+    expect(await submit(zoomForm, { zoom: text('1.5x'), prompt: text('a lighthouse on a cliff') })).toBeUndefined();
+    const zoomed = await eventually(async () => (await jobs()).find((j) => j.action.kind === 'zoom' && j.request.prompt === 'a lighthouse on a cliff'), Boolean, 'zoom job');
+    expect(zoomed!.action).toMatchObject({ kind: 'zoom', index: 1, factor: 1.5 });
+    // The prompt was left as it was: the job keeps the parent's words (no prompt in the press).
+    expect((zoomed!.action as { prompt?: string }).prompt).toBeUndefined();
+
+    const regionForm = await openedAfter(await press(up.ts, buttonOf(up, 'Vary (Region)')));
+    const outside = await submit(regionForm, { region: text('60, 60, 50, 50'), prompt: text('a lighthouse on a cliff') });
+    expect(outside?.errors?.region).toMatch(/inside the picture/);
+    expect(await submit(regionForm, { region: text('25, 25, 50, 50'), prompt: text('a red lighthouse on a cliff') })).toBeUndefined();
+    const region = await eventually(async () => (await jobs()).find((j) => j.action.kind === 'region'), Boolean, 'region job');
+    expect(region!.action).toMatchObject({ kind: 'region', index: 1, region: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 }, prompt: 'a red lighthouse on a cliff' });
+  });
+});
+
+describe('thumbnails Slack will not show', () => {
+  it('the job message goes without them and still names the pictures', async () => {
+    h.fake.proxy.failNext('chat.postMessage', { error: 'invalid_blocks', when: (args) => String(args.blocks ?? '').includes('slack_file') });
+    const file = h.fake.files.add(h.fake.users.alice.id, { name: 'unshown.png', bytes: photo });
+    expect(await imagineWith('a picture slack will not show', [file])).toBeUndefined();
+    const done = await doneMessage('a picture slack will not show');
+    expect(textOf(done)).toContain('Started from 1 picture: unshown.png');
+    expect(JSON.stringify(done.blocks)).not.toContain(file.url_private);
   });
 });

@@ -94,3 +94,48 @@ describe('the fake checks themselves', () => {
     expect(blockKitProblems('t', JSON.stringify(tooLong))).toEqual(['t: button text length 76 (1-75)', 't: duplicate action_id a', 't: button style secondary']);
   });
 });
+
+describe('pictures in the job message and the forms', () => {
+  const toolCaps: ProviderCapabilities = { ...caps, outpaint: true, inpaint: true, varyStrength: true, upscaleModes: ['subtle', 'creative'] };
+  const upscaled = (c: ProviderCapabilities) => renderJobMessage(job({ action: { kind: 'upscale', index: 1 }, result: { imageIds: ['1'], seed: 42 } }), c, 1);
+  const labels = (m: ReturnType<typeof renderJobMessage>) => m.blocks.filter((b) => b.type === 'actions').flatMap((b) => (b.elements as { text: { text: string } }[]).map((e) => e.text.text));
+
+  it('under an upscale: the toolbox the provider can do, in actions blocks of at most 5 (Slack allows 25)', () => {
+    const m = upscaled(toolCaps);
+    expect(labels(m)).toEqual(expect.arrayContaining(['Upscale (Subtle)', 'Vary (Strong)', 'Vary (Region)', 'Zoom Out 2x', 'Custom Zoom', '⬅️ Pan Left']));
+    for (const b of m.blocks.filter((x) => x.type === 'actions')) expect((b.elements as unknown[]).length).toBeLessThanOrEqual(5);
+    expect(blockKitProblems('chat.update', m.blocks)).toEqual([]);
+    // Without outpainting or inpainting there is nothing to zoom, pan or repaint.
+    expect(labels(upscaled(caps)).filter((l) => /Zoom|Pan|Region|Square/.test(l))).toEqual([]);
+  });
+
+  it('names the pictures a job started from, with their Slack files shown small', () => {
+    const withInputs = job({ inputs: [{ imageId: 'i1', source: 'harbour.png' }] });
+    const m = renderJobMessage(withInputs, caps, 8, { thumbs: [{ url: 'https://files.slack.com/files-pri/T1-F1/harbour.png', name: 'harbour.png' }] });
+    const inputs = m.blocks.find((b) => b.block_id === 'inputs') as { elements: Record<string, unknown>[] };
+    expect(inputs.elements).toEqual([
+      { type: 'image', slack_file: { url: 'https://files.slack.com/files-pri/T1-F1/harbour.png' }, alt_text: 'harbour.png' },
+      { type: 'mrkdwn', text: 'Started from 1 picture: harbour.png' },
+    ]);
+    expect(blockKitProblems('chat.postMessage', m.blocks)).toEqual([]);
+    expect(renderJobMessage(job(), caps, 8).blocks.some((b) => b.block_id === 'inputs')).toBe(false);
+  });
+
+  it('the forms pass the spec checks: /imagine with a file input and the shortcut\'s pictures, /blend, Custom Zoom, Vary (Region)', async () => {
+    const { blendModal, regionModal, zoomModal } = await import('../../../src/platforms/slack/modals.ts');
+    const local = { id: 'local', displayName: 'Local' };
+    const def = defineCommand({ name: 'imagine', description: 'x', options: imagineOptionsSchema, positional: 'prompt', run: async () => ({ type: 'message', text: '', ephemeral: true }) });
+    const views = [
+      imagineModal(def, { channelId: 'C1', files: [{ url: 'https://files.slack.com/files-pri/T1-F1/download/a.png', name: 'a.png' }] }, { only: ['prompt', 'imageWeight'] }, { maxImages: 5, weight: true, blenders: [] }),
+      blendModal({ channelId: 'C1' }, [local, { id: 'other', displayName: 'Other' }]),
+      zoomModal('a fox', { channelId: 'C1', jobId: 'j', index: 1 }),
+      regionModal('a fox', { channelId: 'C1', jobId: 'j', index: 1 }),
+    ];
+    for (const v of views) expect(viewProblems('views.open', v)).toEqual([]);
+    const imagine = views[0]!.blocks as { block_id: string; label?: { text: string }; element?: { max_files?: number } }[];
+    expect(imagine.find((b) => b.block_id === 'images')?.element?.max_files).toBe(4);
+    expect(imagine.find((b) => b.block_id === 'imageWeight')?.label?.text).toBe('Image weight');
+    // A file input outside a modal, or with too many files, is refused by the fake as Slack refuses it.
+    expect(blockKitProblems('chat.postMessage', [{ type: 'input', block_id: 'x', label: { type: 'plain_text', text: 'x' }, element: { type: 'file_input', max_files: 11 } }])).toHaveLength(2);
+  });
+});
