@@ -10,7 +10,6 @@ import { formatPrompt, isKnownFlag } from '../../core/prompt.ts';
 import type { JobMessages } from './job-messages.ts';
 import { capabilityChoices } from '../capability-choices.ts';
 import {
-  BLEND_DIMENSIONS,
   BLEND_MODAL,
   blendModal,
   IMAGES_BLOCK,
@@ -22,7 +21,6 @@ import {
   regionModal,
   REMIX_MODAL,
   remixModal,
-  selectedValue,
   textValue,
   ZOOM_MODAL,
   zoomModal,
@@ -32,7 +30,7 @@ import { filesOf, pictureChoices, pictureOf, picturesOfMessage, sourcesOf, type 
 import { IMAGINE_FROM_IMAGE } from './manifest.ts';
 import { parseRegionPercent, parseZoomFactor } from '../../core/edits.ts';
 import { MAX_INPUT_IMAGES } from '../../core/request.ts';
-import { parseCommandText, usageHint } from '../command-text.ts';
+import { optionShapes, parseCommandText, usageHint } from '../command-text.ts';
 import { replyEphemeral, replyInChannel, type ReplyTarget } from './reply.ts';
 import { slackErrorCode, withRetryAfter } from './web-client.ts';
 
@@ -121,17 +119,17 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   };
 
   app.command(/^\/[\w-]+$/, async ({ command, ack }) => {
-    // /blend takes pictures, which slash command text cannot carry: it is always a form with file inputs.
-    if (command.command === '/blend') {
-      await openBlendModal(command, ack);
-      return;
-    }
     const def = byName.get(command.command.slice(1));
     if (!def) {
       await ack({ response_type: 'ephemeral', text: `Atelier has no ${command.command} command. Try /help.` });
       return;
     }
     const to: ReplyTarget = { channel: command.channel_id, user: command.user_id, ...trusted(command.response_url) };
+    if (def.pictures && def.pictures.required > 0) {
+      // /blend: pictures cannot ride in command text, so it is always a form; what was typed fills it in.
+      await openBlendModal(def, command, ack);
+      return;
+    }
     if (def.positional === 'prompt' && def.name === 'imagine' && !command.text.trim()) {
       await ack();
       await openImagineModal(def, command);
@@ -187,19 +185,31 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     }
   };
 
-  const openBlendModal = async (command: SlashCommand, ack: (answer?: { response_type: 'ephemeral'; text: string }) => Promise<void>): Promise<void> => {
+  const openBlendModal = async (def: CommandDefinition, command: SlashCommand, ack: (answer?: { response_type: 'ephemeral'; text: string }) => Promise<void>): Promise<void> => {
     const { blenders } = pictureChoices(atelier.providers.all());
     if (!blenders.length) {
-      await ack({ response_type: 'ephemeral', text: '⚠️ None of the providers configured here can blend pictures, so /blend is not available.' });
+      await ack({ response_type: 'ephemeral', text: `⚠️ None of the providers configured here can blend pictures, so ${command.command} is not available.` });
+      return;
+    }
+    const initial: Record<string, string> = {};
+    try {
+      const parsed = def.options.safeParse(parseCommandText(def, command.text));
+      if (!parsed.success) throw parsed.error;
+      for (const [k, v] of Object.entries(parsed.data as Record<string, unknown>)) if (v !== undefined) initial[k] = String(v);
+    } catch (err) {
+      await ack({ response_type: 'ephemeral', text: `⚠️ ${classifyError(err).message}\nUsage: ${command.command} ${usageHint(def)}` });
       return;
     }
     await ack();
     try {
-      const view = blendModal({ channelId: command.channel_id, teamId: command.team_id }, blenders);
+      // Only providers that can blend are offered; the choice is hidden when there is none to make.
+      const providerIds = blenders.map((p) => p.id);
+      const only = optionShapes(def).map((o) => o.name).filter((n) => n !== 'provider' || providerIds.length > 1);
+      const view = blendModal(def, { channelId: command.channel_id, teamId: command.team_id }, { dynamic: { provider: providerIds }, only, initial });
       await client.views.open({ trigger_id: command.trigger_id, view: view as never });
     } catch (err) {
       logger.warn({ code: slackErrorCode(err) }, 'slack: views.open failed');
-      await replyEphemeral(client, logger, { channel: command.channel_id, user: command.user_id, ...trusted(command.response_url) }, `⚠️ I could not open the blend form (Slack said \`${slackErrorCode(err) ?? 'error'}\`). Run /blend again.`);
+      await replyEphemeral(client, logger, { channel: command.channel_id, user: command.user_id, ...trusted(command.response_url) }, `⚠️ I could not open the blend form (Slack said \`${slackErrorCode(err) ?? 'error'}\`). Run ${command.command} again.`);
     }
   };
 
@@ -259,8 +269,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     const pictures = [...(ctx.files ?? []), ...uploaded];
-    const raw = readModalValues(def, values as never);
-    const parsed = def.options.safeParse(pictures.length ? { ...raw, images: sourcesOf(pictures) } : raw);
+    const parsed = def.options.safeParse(readModalValues(def, values as never));
     if (!parsed.success) {
       // Slack shows these under the inputs they name, and keeps the form open; an error for an input the
       // form lacks would be refused, so it goes under the prompt.
@@ -278,7 +287,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     try {
       const actor = await actorFor(body.user.id, body.user.name, false);
       const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
-      await present(await def.run(parsed.data as never, { atelier, actor, where }), to, pictures);
+      await present(await def.run(parsed.data as never, { atelier, actor, where }, sourcesOf(pictures)), to, pictures);
     } catch (err) {
       await fail(to, err);
     }
@@ -286,26 +295,36 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   app.view(BLEND_MODAL, async ({ ack, body, view }) => {
     const ctx = readModalContext(view.private_metadata);
-    if (!ctx) {
+    const def = byName.get('blend');
+    if (!ctx || !def) {
       await ack({ response_action: 'errors', errors: { [IMAGES_BLOCK]: 'This form has expired; run /blend again.' } });
       return;
     }
     const values = view.state.values as Record<string, Record<string, unknown>>;
     const pictures = uploadedPictures(values);
-    if ('error' in pictures || pictures.length < 2) {
-      const error = 'error' in pictures ? pictures.error : `Add at least two pictures to blend (up to ${MAX_INPUT_IMAGES}).`;
+    const least = def.pictures?.required ?? 2;
+    if ('error' in pictures || pictures.length < least) {
+      const error = 'error' in pictures ? pictures.error : `Add at least ${least === 2 ? 'two' : least} pictures to blend (up to ${def.pictures?.names.length ?? MAX_INPUT_IMAGES}).`;
       await ack({ response_action: 'errors', errors: { [IMAGES_BLOCK]: error } });
+      return;
+    }
+    const parsed = def.options.safeParse(readModalValues(def, values as never));
+    if (!parsed.success) {
+      const shown = new Set((view.blocks ?? []).map((b) => b.block_id));
+      const errors: Record<string, string> = {};
+      for (const issue of parsed.error.issues) {
+        const at = String(issue.path[0] ?? IMAGES_BLOCK);
+        errors[shown.has(at) ? at : IMAGES_BLOCK] ??= issue.message;
+      }
+      await ack({ response_action: 'errors', errors });
       return;
     }
     await ack();
     const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
     try {
-      const dimensions = BLEND_DIMENSIONS.find((d) => d === selectedValue(values as never, 'dimensions'));
-      const provider = selectedValue(values as never, 'provider');
       const actor = await actorFor(body.user.id, body.user.name, false);
       const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
-      const options = { ...(dimensions ? { dimensions } : {}), ...(provider ? { provider } : {}), ...(selectedValue(values as never, 'private') === 'true' ? { private: true } : {}) };
-      await showJob(await atelier.blend(sourcesOf(pictures), options, actor, where), to, pictures);
+      await present(await def.run(parsed.data as never, { atelier, actor, where }, sourcesOf(pictures)), to, pictures);
     } catch (err) {
       await fail(to, err);
     }

@@ -21,12 +21,6 @@ export const BOT_SCOPES = ['commands', 'chat:write', 'files:write', 'files:read'
 /** The message shortcut "Imagine from this image" (on any message with a picture). */
 export const IMAGINE_FROM_IMAGE = 'imagine_from_image';
 
-/**
- * Commands Slack has but the shared command list may not: /blend takes pictures, which only a form with a
- * file input can carry on Slack, so the adapter answers it itself.
- */
-const SLACK_ONLY_COMMANDS = [{ name: 'blend', description: 'Blend 2 to 5 of your pictures into new ones (opens a form to attach them)', hint: '' }];
-
 // Slack's manifest caps: command 32 characters with the slash, description 2000, usage hint 1000.
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
@@ -45,16 +39,16 @@ export function renderManifest(commands: readonly CommandDefinition[], config: P
     },
     features: {
       bot_user: { display_name: 'Atelier', always_online: true },
-      slash_commands: [
-        ...commands.filter((def) => !SLACK_ONLY_COMMANDS.some((c) => c.name === def.name)).map((def) => ({ name: def.name, description: def.description, hint: usageHint(def) })),
-        ...SLACK_ONLY_COMMANDS,
-      ].map((c) => ({
-        command: clip(`/${c.name}`, 32),
-        description: clip(c.description, 2000),
-        should_escape: false,
-        ...(c.hint ? { usage_hint: clip(c.hint, 1000) } : {}),
-        ...(requestUrl ? { url: requestUrl } : {}),
-      })),
+      slash_commands: commands.map((def) => {
+        const hint = usageHint(def);
+        return {
+          command: clip(`/${def.name}`, 32),
+          description: clip(def.description, 2000),
+          should_escape: false,
+          ...(hint ? { usage_hint: clip(hint, 1000) } : {}),
+          ...(requestUrl ? { url: requestUrl } : {}),
+        };
+      }),
       // Manifest caps: 10 shortcuts, callback_id 255, description 150 (@slack/web-api ManifestShortcut).
       shortcuts: [{ type: 'message', name: 'Imagine from this image', callback_id: IMAGINE_FROM_IMAGE, description: 'Start /imagine from the picture in this message' }],
     },

@@ -31,6 +31,8 @@ export interface ModalContext {
 const INPUT_MAX = 3000;
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 const plain = (text: string, n = 2000) => ({ type: 'plain_text', text: clip(text, n), emoji: true });
+/** Option names that read badly as labels. */
+const LABELS: Record<string, string> = { iw: 'Image weight (--iw)' };
 const titleCase = (name: string) =>
   name
     .replace(/[_-]/g, ' ')
@@ -83,7 +85,7 @@ function inputFor(def: CommandDefinition, s: OptionShape, choices: ModalChoices)
     type: 'input',
     block_id: s.name,
     optional: !s.required,
-    label: plain(def.labels?.[s.name] ?? titleCase(s.name)),
+    label: plain(def.labels?.[s.name] ?? LABELS[s.name] ?? titleCase(s.name)),
     ...(s.description || choices.hints?.[s.name] ? { hint: plain([s.description, choices.hints?.[s.name]].filter(Boolean).join(' ')) } : {}),
     element,
   };
@@ -111,9 +113,10 @@ const namesOf = (files: readonly PictureFile[]) => files.map((f) => f.name).join
  * Pictures chosen before the form opened (a message shortcut's) are named at the top and ride in the metadata.
  */
 export function imagineModal(def: CommandDefinition, ctx: ModalContext, choices: ModalChoices = {}, pictures?: PictureChoices): Block {
-  const blocks = optionInputs(def, pictures?.weight && choices.only ? { ...choices, only: [...choices.only, 'imageWeight'] } : choices);
+  // --iw is offered where some provider weighs pictures (the option is not tied to a request field).
+  const blocks = optionInputs(def, pictures?.weight && choices.only ? { ...choices, only: [...choices.only, 'iw'] } : choices);
   const given = ctx.files ?? [];
-  const room = Math.min(pictures?.maxImages ?? 0, MAX_INPUT_IMAGES) - given.length;
+  const room = Math.min(pictures?.maxImages ?? 0, def.pictures?.names.length ?? MAX_INPUT_IMAGES, MAX_INPUT_IMAGES) - given.length;
   const extra: Block[] = [];
   if (given.length) extra.push({ type: 'context', block_id: 'given', elements: [{ type: 'mrkdwn', text: clip(`Starting from ${given.length === 1 ? 'this picture' : 'these pictures'}: ${namesOf(given)}`, 2000) }] });
   if (room > 0) {
@@ -134,35 +137,23 @@ export function imagineModal(def: CommandDefinition, ctx: ModalContext, choices:
   };
 }
 
-export const BLEND_DIMENSIONS = ['portrait', 'square', 'landscape'] as const;
-const DIMENSION_LABELS: Record<(typeof BLEND_DIMENSIONS)[number], string> = { portrait: 'Portrait (2:3)', square: 'Square (1:1)', landscape: 'Landscape (3:2)' };
-
-/** /blend: two to five pictures, Midjourney's three dimensions, and the providers that can blend. */
-export function blendModal(ctx: ModalContext, blenders: readonly { id: string; displayName: string }[]): Block {
-  const option = (value: string, text: string) => ({ text: plain(text, 75), value });
-  const blocks: Block[] = [
-    picturesInput(MAX_INPUT_IMAGES, 'Pictures', `Two to ${MAX_INPUT_IMAGES} pictures to blend (PNG, JPEG, WebP or GIF).`, false),
-    {
-      type: 'input',
-      block_id: 'dimensions',
-      optional: true,
-      label: plain('Dimensions'),
-      hint: plain('The shape of the result; square when left empty.'),
-      element: { type: 'static_select', action_id: 'dimensions', placeholder: plain('Square', 150), options: BLEND_DIMENSIONS.map((d) => option(d, DIMENSION_LABELS[d])) },
-    },
-  ];
-  if (blenders.length > 1) {
-    blocks.push({
-      type: 'input',
-      block_id: 'provider',
-      optional: true,
-      label: plain('Provider'),
-      hint: plain('Only providers that can blend pictures.'),
-      element: { type: 'static_select', action_id: 'provider', placeholder: plain('Default', 150), options: blenders.slice(0, 100).map((p) => option(p.id.slice(0, 150), p.displayName)) },
-    });
-  }
-  blocks.push({ type: 'input', block_id: 'private', optional: true, label: plain('Private'), element: { type: 'checkboxes', action_id: 'private', options: [option('true', 'Only I see the result')] } });
-  return { type: 'modal', callback_id: BLEND_MODAL, title: plain('Blend', 24), submit: plain('Blend', 24), close: plain('Cancel', 24), private_metadata: JSON.stringify(ctx), blocks };
+/**
+ * A command that needs pictures (/blend): they can only come through a form on Slack. The file input first,
+ * then the command's typed options as usual; `choices.initial` carries what was typed after the command.
+ */
+export function blendModal(def: CommandDefinition, ctx: ModalContext, choices: ModalChoices = {}): Block {
+  const max = Math.min(def.pictures?.names.length ?? MAX_INPUT_IMAGES, MAX_INPUT_IMAGES);
+  const least = def.pictures?.required ?? 0;
+  const hint = `${least > 1 ? `${least} to ${max}` : `Up to ${max}`} pictures (PNG, JPEG, WebP or GIF).`;
+  return {
+    type: 'modal',
+    callback_id: BLEND_MODAL,
+    title: plain('Blend', 24),
+    submit: plain('Blend', 24),
+    close: plain('Cancel', 24),
+    private_metadata: JSON.stringify(ctx),
+    blocks: [picturesInput(max, 'Pictures', hint, least === 0), ...optionInputs(def, choices)],
+  };
 }
 
 const promptInput = (prompt: string, hint: string): Block => ({
@@ -263,12 +254,6 @@ export function readModalContext(privateMetadata: unknown): ModalContext | undef
 export function textValue(values: Record<string, Record<string, { value?: string | null }>>, blockId: string): string | undefined {
   const v = Object.hasOwn(values, blockId) ? values[blockId]?.[blockId]?.value : undefined;
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-}
-
-/** One select's chosen value in a submitted view. */
-export function selectedValue(values: Record<string, Record<string, { selected_option?: { value?: string } | null; selected_options?: { value?: string }[] }>>, blockId: string): string | undefined {
-  const v = Object.hasOwn(values, blockId) ? values[blockId]?.[blockId] : undefined;
-  return v?.selected_option?.value ?? v?.selected_options?.[0]?.value;
 }
 
 interface StateValue {

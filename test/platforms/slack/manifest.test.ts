@@ -38,12 +38,10 @@ describe('renderManifest', () => {
 });
 
 describe('pictures in the manifest', () => {
-  it('has the "Imagine from this image" message shortcut, /blend once, and files:read', () => {
+  it('has the "Imagine from this image" message shortcut and files:read', () => {
     const m = renderManifest(commands, { PUBLIC_URL: undefined, SLACK_APP_TOKEN: undefined });
     expect(m.features?.shortcuts).toEqual([{ type: 'message', name: 'Imagine from this image', callback_id: 'imagine_from_image', description: expect.any(String) }]);
     expect((m.features?.shortcuts?.[0]?.description ?? '').length).toBeLessThanOrEqual(150);
-    const withBlend = renderManifest([...commands, defineCommand({ name: 'blend', description: 'x', options: z.object({}), run: async () => ({ type: 'message', text: '', ephemeral: true }) })], { PUBLIC_URL: undefined, SLACK_APP_TOKEN: undefined });
-    for (const man of [m, withBlend]) expect(man.features?.slash_commands?.filter((c) => c.command === '/blend')).toHaveLength(1);
     expect(m.oauth_config?.scopes?.bot).toContain('files:read');
   });
 });

@@ -90,12 +90,12 @@ const doneMessage = (prompt: string) =>
   eventually(async () => (await h.fake.history()).find((m) => textOf(m).includes(prompt) && /Done in/.test(textOf(m))), Boolean, `result of ${prompt}`).then((m) => m!);
 
 describe('pictures in the /imagine form', () => {
-  it('offers a file input for pictures right after the prompt, as Slack allows it (png, jpg, jpeg, webp, gif; at most 10)', async () => {
+  it('offers a file input for pictures right after the prompt, as Slack allows it (png, jpg, jpeg, webp, gif; as many as /imagine takes)', async () => {
     const { before } = await command('/imagine', '');
     const view = await openedAfter(before);
     const at = view.blocks.findIndex((b) => b.block_id === 'images');
     expect(view.blocks[at - 1]?.block_id).toBe('prompt');
-    expect(view.blocks[at]).toMatchObject({ type: 'input', optional: true, element: { type: 'file_input', filetypes: ['png', 'jpg', 'jpeg', 'webp', 'gif'], max_files: 5 } });
+    expect(view.blocks[at]).toMatchObject({ type: 'input', optional: true, element: { type: 'file_input', filetypes: ['png', 'jpg', 'jpeg', 'webp', 'gif'], max_files: 3 } });
     expect(h.fake.proxy.violations).toEqual([]);
   });
 
@@ -221,6 +221,17 @@ describe('/blend', () => {
     const one = h.fake.files.add(h.fake.users.alice.id, { name: 'one.png', bytes: photo });
     const answer = await submit(view, { images: files([one]), dimensions: { type: 'static_select', selected_option: null } });
     expect(answer?.errors?.images).toMatch(/at least two pictures/);
+  });
+
+  it('what is typed after /blend fills the form in; a wrong value is refused in the answer, with the usage', async () => {
+    const { before } = await command('/blend', '--dimensions landscape');
+    const view = await openedAfter(before);
+    const dims = view.blocks.find((b) => b.block_id === 'dimensions') as unknown as { element: { initial_option?: { value: string } } };
+    expect(dims.element.initial_option?.value).toBe('landscape');
+    const { res } = await command('/blend', '--dimensions round');
+    const body = JSON.parse(res.body) as { response_type: string; text: string };
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toMatch(/dimensions[\s\S]*Usage: \/blend/);
   });
 
   it('blends two pictures in the chosen dimensions', async () => {

@@ -123,18 +123,21 @@ describe('pictures in the job message and the forms', () => {
 
   it('the forms pass the spec checks: /imagine with a file input and the shortcut\'s pictures, /blend, Custom Zoom, Vary (Region)', async () => {
     const { blendModal, regionModal, zoomModal } = await import('../../../src/platforms/slack/modals.ts');
-    const local = { id: 'local', displayName: 'Local' };
+    const { blend } = await import('../../../commands/blend.ts');
     const def = defineCommand({ name: 'imagine', description: 'x', options: imagineOptionsSchema, positional: 'prompt', run: async () => ({ type: 'message', text: '', ephemeral: true }) });
     const views = [
-      imagineModal(def, { channelId: 'C1', files: [{ url: 'https://files.slack.com/files-pri/T1-F1/download/a.png', name: 'a.png' }] }, { only: ['prompt', 'imageWeight'] }, { maxImages: 5, weight: true, blenders: [] }),
-      blendModal({ channelId: 'C1' }, [local, { id: 'other', displayName: 'Other' }]),
+      imagineModal(def, { channelId: 'C1', files: [{ url: 'https://files.slack.com/files-pri/T1-F1/download/a.png', name: 'a.png' }] }, { only: ['prompt'] }, { maxImages: 5, weight: true, blenders: [] }),
+      blendModal(blend as never, { channelId: 'C1' }, { dynamic: { provider: ['local', 'other'] }, initial: { dimensions: 'landscape' } }),
       zoomModal('a fox', { channelId: 'C1', jobId: 'j', index: 1 }),
       regionModal('a fox', { channelId: 'C1', jobId: 'j', index: 1 }),
     ];
     for (const v of views) expect(viewProblems('views.open', v)).toEqual([]);
     const imagine = views[0]!.blocks as { block_id: string; label?: { text: string }; element?: { max_files?: number } }[];
     expect(imagine.find((b) => b.block_id === 'images')?.element?.max_files).toBe(4);
-    expect(imagine.find((b) => b.block_id === 'imageWeight')?.label?.text).toBe('Image weight');
+    expect(imagine.find((b) => b.block_id === 'iw')?.label?.text).toBe('Image weight (--iw)');
+    const blendBlocks = views[1]!.blocks as { block_id: string; optional?: boolean; element?: { type: string; max_files?: number; initial_option?: { value: string } } }[];
+    expect(blendBlocks[0]).toMatchObject({ block_id: 'images', optional: false, element: { type: 'file_input', max_files: 5 } });
+    expect(blendBlocks.find((b) => b.block_id === 'dimensions')?.element?.initial_option?.value).toBe('landscape');
     // A file input outside a modal, or with too many files, is refused by the fake as Slack refuses it.
     expect(blockKitProblems('chat.postMessage', [{ type: 'input', block_id: 'x', label: { type: 'plain_text', text: 'x' }, element: { type: 'file_input', max_files: 11 } }])).toHaveLength(2);
   });
