@@ -97,8 +97,8 @@ describe('doctor tells operators the truth (a real `atelier doctor` against the 
     try {
       const fewer = await doctor(base);
       expect(fewer.code).toBe(1);
-      expect(fewer.out).toContain('FAIL Slack: the bot token lacks the scopes files:write, channels:join, users:read, im:write');
-      expect(fewer.next).toMatch(/^add the scopes files:write, channels:join, users:read, im:write/);
+      expect(fewer.out).toContain('FAIL Slack: the bot token lacks the scopes files:write, files:read, channels:join, users:read, im:write');
+      expect(fewer.next).toMatch(/^add the scopes files:write, files:read, channels:join, users:read, im:write/);
     } finally {
       slack.proxy.tokens.set(BOT_TOKEN, [...BOT_TOKEN_SCOPES]);
     }
