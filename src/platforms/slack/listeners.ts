@@ -239,7 +239,7 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       if (!def) throw new UserError('UNSUPPORTED', 'This bot has no /imagine.');
       if (!choices.maxImages) throw new UserError('UNSUPPORTED', 'None of the providers configured here can start from a picture.');
       if (!pictures.length) throw new UserError('INVALID_IMAGE', refused[0] ?? 'That message has no picture: use the shortcut on a message with a PNG, JPEG, WebP or GIF.');
-      const ctx: ModalContext = { channelId: shortcut.channel.id, ...(shortcut.team?.id ? { teamId: shortcut.team.id } : {}), files: pictures.slice(0, Math.min(choices.maxImages, MAX_INPUT_IMAGES)) };
+      const ctx: ModalContext = { channelId: shortcut.channel.id, ...(shortcut.team?.id ? { teamId: shortcut.team.id } : {}), files: pictures.slice(0, Math.min(choices.maxImages, def.pictures?.names.length ?? MAX_INPUT_IMAGES, MAX_INPUT_IMAGES)) };
       // private_metadata holds 3000 characters: thumbnails go first, then pictures, never the form.
       if (JSON.stringify(ctx).length > 3000) ctx.files = ctx.files!.map(({ url, name }) => ({ url, name }));
       while (JSON.stringify(ctx).length > 3000 && ctx.files!.length > 1) ctx.files!.pop();
