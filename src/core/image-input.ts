@@ -129,7 +129,7 @@ export async function fetchImages(refs: readonly ImageRef[], deps: { fetcher?: I
     let bytes: Uint8Array;
     if ('url' in ref.source) {
       if (!deps.fetcher) throw new UserError('UNSUPPORTED', 'This bot does not fetch pictures from URLs. Attach the picture instead.');
-      bytes = await deps.fetcher.fetch(ref.source.url, signal, ref.source.platformFile ? { platformFile: true } : undefined);
+      bytes = await deps.fetcher.fetch(ref.source.url, signal, { ...(ref.source.platformFile ? { platformFile: true } : {}), ...(ref.source.name ? { name: ref.source.name } : {}) });
     } else bytes = ref.source.bytes;
     if (bytes.byteLength === 0) throw new UserError('INVALID_IMAGE', `${name} is empty. Send the picture again.`);
     if (bytes.byteLength > deps.limits.maxBytes) {

@@ -109,7 +109,7 @@ export type ImageSource = { url: string; name?: string; platformFile?: boolean }
  * while reading, a deadline. Throws a UserError (INVALID_IMAGE) that says what to change.
  */
 export interface ImageFetcher {
-  fetch(url: string, signal: AbortSignal, options?: { platformFile?: boolean }): Promise<Uint8Array>;
+  fetch(url: string, signal: AbortSignal, options?: { platformFile?: boolean; name?: string }): Promise<Uint8Array>;
 }
 
 /**

@@ -211,7 +211,7 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
           // A caller's own reason (a cancel) wins; a bare timeout of the caller's reads as ours, said to the user.
           if (outer.aborted) throw outer.reason instanceof UserError ? outer.reason : err;
           const wait = transientWait.get(err as object);
-          if (wait === undefined || n >= maxAttempts || signal.aborted) throw err;
+          if (wait === undefined || n >= maxAttempts || signal.aborted) throw named(err, url, fetchOptions?.name);
           const delay = Math.max(wait, backoffDelay(n, 250, 2_000));
           try {
             await sleep(delay, signal);
@@ -225,6 +225,17 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
       await Promise.all([publicAgent.close(), ...[...trustedAgents.values()].map((a) => a.close())]);
     },
   };
+}
+
+/**
+ * A platform's file has a name the user knows (its file name) and an address they never saw (a signed CDN or
+ * url_private link): the message names the file.
+ */
+function named(err: unknown, url: string, name: string | undefined): unknown {
+  if (!name || !(err instanceof UserError)) return err;
+  const address = shown(url);
+  if (!err.message.includes(address)) return err;
+  return new UserError(err.code, err.message.split(`The picture at ${address}`).join(name).split(address).join(name), err.details);
 }
 
 /** Errors another attempt may fix, with the wait the server asked for (0: none). */

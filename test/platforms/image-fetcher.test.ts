@@ -206,6 +206,11 @@ describe('image fetcher: what comes back', () => {
     expect(pics.streamed).toBeLessThan(16 * 1024 * 1024);
   });
 
+  it("a platform's file is named by its file name, not its signed address", async () => {
+    const err = await failure(fetcher().fetch(`${pics.url}/stream`, signal(), { name: 'holiday.png' }));
+    expect(err.message).toBe('holiday.png is larger than the 1 MiB limit. Send a smaller one.');
+  });
+
   it('refuses a declared size over the cap without reading it', async () => {
     const err = await failure(fetcher().fetch(`${pics.url}/declared-huge`, signal()));
     expect(err.message).toMatch(/is larger than the 1 MiB limit/);
