@@ -9,7 +9,9 @@ export const imagine = defineCommand({
   // Typed options are scalars; pictures arrive separately, each platform's own way.
   options: imagineOptionsSchema.omit({ images: true }),
   autocomplete: ['provider', 'model', 'style'],
-  pictures: { names: ['image', 'image2', 'image3'], required: 0, description: 'A picture to start from (an image prompt)' },
+  pictures: { names: ['image', 'image2', 'image3'], required: 0, description: 'A picture to start from (an image prompt); --iw 0-3 in the prompt weighs it' },
+  // Discord has room for 25 options: with three pictures, these two are typed in the prompt there.
+  flagOnly: { iw: '--iw', stylize: '--stylize' },
   run: async (input, ctx, pictures = []) => {
     const out = await ctx.atelier.imagineAll({ ...input, ...(pictures.length ? { images: [...pictures] } : {}) }, ctx.actor, ctx.where);
     if ('confirm' in out) return { type: 'message', ephemeral: true, text: confirmationText(out.confirm) };

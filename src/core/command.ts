@@ -41,6 +41,11 @@ export interface CommandDefinition<S extends z.ZodObject = z.ZodObject> {
    * uploads) and hands them to `run` in order.
    */
   readonly pictures?: CommandPictures;
+  /**
+   * Options that have a prompt flag saying the same (`iw` is `--iw`): a surface short of room (Discord's 25
+   * options a command, pictures included) may offer them as the flag only.
+   */
+  readonly flagOnly?: Partial<Record<keyof z.input<S> & string, string>>;
   run(input: z.output<S>, ctx: CommandContext, pictures?: readonly ImageSource[]): Promise<CommandResult>;
 }
 

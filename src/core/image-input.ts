@@ -31,7 +31,9 @@ export interface ImageInputLimits {
 export const DEFAULT_IMAGE_INPUT_LIMITS: ImageInputLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 64 * 1024 * 1024 };
 
 const URL_TOKEN = /^<?(https?:\/\/\S+?)>?$/i;
-const ACCEPTED = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
+/** The picture types accepted; a platform that knows a file's declared type can refuse others before fetching. */
+export const ACCEPTED_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
+const ACCEPTED = ACCEPTED_IMAGE_TYPES;
 
 /**
  * Midjourney's reading of a prompt: URLs before the description are image prompts; `--sref` and `--cref`

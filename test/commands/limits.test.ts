@@ -21,8 +21,11 @@ describe.each(commands.map((c) => [c.name, c] as const))('/%s', (_name, def) => 
     expect(def.description.length).toBeLessThanOrEqual(100);
   });
 
-  it('has at most 25 options, each described in at most 100 characters', () => {
-    expect(props.length).toBeLessThanOrEqual(25);
+  it('has at most 25 options on Discord (one per picture, flag-only ones left out), each described in at most 100 characters', () => {
+    const onDiscord = props.filter(([key]) => !(key in (def.flagOnly ?? {}))).length + (def.pictures?.names.length ?? 0);
+    expect(onDiscord).toBeLessThanOrEqual(25);
+    for (const name of def.pictures?.names ?? []) expect(name).toMatch(/^[a-z0-9_-]{1,32}$/);
+    expect(def.pictures?.description.length ?? 0).toBeLessThanOrEqual(100);
     for (const [key, p] of props) {
       expect(key).toMatch(/^[a-z0-9_-]{1,32}$/);
       expect(p.description, `${key} needs .describe()`).toBeTruthy();

@@ -9,6 +9,7 @@ import {
   TextInputStyle,
   type APIApplicationCommandAutocompleteInteraction,
   type APIApplicationCommandInteractionDataOption,
+  type APIAttachment,
   type APIInteraction,
   type APIInteractionResponse,
   type APIMessage,
@@ -18,8 +19,12 @@ import type { Atelier } from '../../core/atelier.ts';
 import type { CommandDefinition, CommandResult } from '../../core/command.ts';
 import { UserError, classifyError, formatZodIssues } from '../../core/errors.ts';
 import type { Actor, Where } from '../../core/job.ts';
+import { readCommandInput } from './attachments.ts';
 import type { Logger } from '../../core/ports.ts';
-import { buttonAction, decodeButtonId, detailsText } from '../../core/present.ts';
+import { parseRegionPercent, parseZoomFactor, type EditAction } from '../../core/edits.ts';
+import { DEFAULT_IMAGE_INPUT_LIMITS } from '../../core/image-input.ts';
+import type { Job } from '../../core/job.ts';
+import { buttonAction, decodeButtonId, detailsText, FORM_BUTTONS } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 import { DEFAULT_ATTACHMENT_LIMIT, loadRef, type DiscordMessageRef } from './message-ref.ts';
 import { settled } from './rest.ts';
@@ -44,6 +49,8 @@ export interface HandlerDeps {
   /** Remembers interaction ids for the signature window, so a replayed interaction does nothing twice. */
   replays: ReplayGuard;
   now?: () => number;
+  /** The largest picture accepted (the core's limit): a bigger attachment is refused before it is fetched. */
+  maxPictureBytes?: number;
 }
 
 /** Discord permission bits (https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags). */
@@ -55,6 +62,15 @@ const MANAGE_MESSAGES = 1n << 13n;
 const MODERATE_BITS = ADMINISTRATOR | MANAGE_CHANNELS | MANAGE_GUILD | MANAGE_MESSAGES;
 const REMIX_MODAL = 'm:remix:';
 const REMIX_FIELD = 'prompt';
+/**
+ * Custom Zoom and Vary (Region) forms: `m:<kind>:<index>:<jobId>`, like the buttons, so a form opened before a
+ * restart still submits after it (Midjourney's own `MJ::OutpaintModal::…` ids carry the job the same way).
+ */
+const EDIT_MODAL = /^m:(zoomcustom|region):(\d{1,2}):([\w-]{1,80})$/;
+const ZOOM_FIELD = 'zoom';
+const REGION_FIELD = 'region';
+/** Commands whose answer is public unless asked to be private; the others answer privately. */
+const PUBLIC_COMMANDS = new Set(['imagine', 'blend']);
 /** Discord: a text input's value and max_length are at most 4000. */
 const TEXT_INPUT_MAX = 4000;
 
@@ -79,7 +95,7 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
         return { response: { type: InteractionResponseType.Pong } };
       case InteractionType.ApplicationCommand:
         if (i.data.type !== 1) return reply('Atelier has only slash commands.');
-        return command(i, i.data.name, i.data.options ?? [], receivedAt);
+        return command(i, i.data.name, i.data.options ?? [], i.data.resolved?.attachments, receivedAt);
       case InteractionType.MessageComponent: {
         if (i.data.component_type !== ComponentType.Button) return reply('Unknown control.');
         return button(i, i.data.custom_id, receivedAt);
@@ -102,6 +118,8 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
     if (focused && deps.commands.find((c) => c.name === i.data.name)?.autocomplete?.includes(focused.name)) {
       try {
         values = await atelier.suggest(focused.name, String(focused.value ?? ''), { provider: typeof typedProvider?.value === 'string' ? typedProvider.value : undefined }, actorOf(i), whereOf(i));
+        // /blend suggests only the providers that can blend: the others would refuse.
+        if (i.data.name === 'blend' && focused.name === 'provider') values = values.filter((id) => atelier.providers.has(id) && atelier.providers.get(id).capabilities.imageInput?.blend);
       } catch (err) {
         logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'discord: autocomplete failed');
       }
@@ -109,22 +127,30 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
     return { response: { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices: values.map((v) => ({ name: clip(v, 100), value: v.slice(0, 100) })) } } };
   }
 
-  function command(i: APIInteraction, name: string, options: readonly APIApplicationCommandInteractionDataOption[], receivedAt: number): Handled {
+  function command(
+    i: APIInteraction,
+    name: string,
+    options: readonly APIApplicationCommandInteractionDataOption[],
+    attachments: Record<string, APIAttachment> | undefined,
+    receivedAt: number,
+  ): Handled {
     const def = deps.commands.find((c) => c.name === name);
     if (!def) return reply(`/${name} is not a command of this Atelier version; ask an admin to run \`atelier register\`.`);
-    const parsed = def.options.safeParse(readOptions(options));
+    const read = readCommandInput(def, options, attachments, deps.maxPictureBytes ?? DEFAULT_IMAGE_INPUT_LIMITS.maxBytes);
+    // A file Discord already says is too large or not a picture is refused now, privately; nothing is fetched.
+    if ('error' in read) return reply(read.error);
+    const parsed = def.options.safeParse(read.input);
     if (!parsed.success) {
       return reply(`${formatZodIssues(parsed.error.issues)}\nChange ${parsed.error.issues.length > 1 ? 'these options' : 'that option'} and run /${name} again.`);
     }
     const input = parsed.data as Record<string, unknown>;
-    // /imagine is public unless asked to be private; other commands answer privately.
-    const ephemeral = name !== 'imagine' || input.private === true;
+    const ephemeral = !PUBLIC_COMMANDS.has(name) || input.private === true;
     return {
       response: { type: InteractionResponseType.DeferredChannelMessageWithSource, ...(ephemeral ? { data: { flags: MessageFlags.Ephemeral } } : {}) },
       after: async () => {
         const ctx = { atelier, actor: actorOf(i), where: whereOf(i) };
         try {
-          const result: CommandResult = await def.run(parsed.data, ctx);
+          const result: CommandResult = await def.run(parsed.data, ctx, read.pictures);
           await present(i, result, ephemeral, receivedAt);
         } catch (err) {
           // Whatever failed, the "thinking…" the user sees is replaced by what went wrong.
@@ -162,6 +188,7 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
     const b = decodeButtonId(customId);
     if (!b) return reply('This button belongs to an older version of Atelier and no longer works. Run /imagine again.');
     if (b.kind === 'remix') return remixModal(i, b.jobId);
+    if (FORM_BUTTONS.has(b.kind)) return editModal(i, b.kind as 'zoomcustom' | 'region', b.index, b.jobId);
     return {
       // Deferred update: no "thinking…" bubble; results arrive as new messages, refusals as ephemeral ones.
       response: { type: InteractionResponseType.DeferredMessageUpdate },
@@ -233,7 +260,72 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
     };
   }
 
+  /**
+   * Custom Zoom (the factor, 1.1 to 2) and Vary (Region) (a rectangle in percent), each with the prompt to edit,
+   * as Midjourney's forms. Like Remix, the form is the first response, opened after one local read.
+   */
+  async function editModal(i: APIInteraction, kind: 'zoomcustom' | 'region', index: number, jobId: string): Promise<Handled> {
+    let job: Job;
+    try {
+      job = await atelier.viewJob(jobId, actorOf(i), whereOf(i));
+    } catch (err) {
+      return reply(errorText(err));
+    }
+    const first =
+      kind === 'zoomcustom'
+        ? { custom_id: ZOOM_FIELD, label: 'Zoom out by (1.1 to 2)', style: TextInputStyle.Short, value: '2', min_length: 1, max_length: 12, required: true }
+        : { custom_id: REGION_FIELD, label: 'Region: x, y, width, height in percent', style: TextInputStyle.Short, placeholder: 'e.g. 25, 25, 50, 50 (the middle quarter)', min_length: 7, max_length: 40, required: true };
+    return {
+      response: {
+        type: InteractionResponseType.Modal,
+        data: {
+          custom_id: `m:${kind}:${index}:${job.id}`,
+          title: kind === 'zoomcustom' ? 'Custom Zoom' : 'Vary (Region)',
+          components: [
+            { type: ComponentType.ActionRow, components: [{ type: ComponentType.TextInput, ...first }] },
+            {
+              type: ComponentType.ActionRow,
+              components: [{ type: ComponentType.TextInput, custom_id: REMIX_FIELD, label: 'Prompt', style: TextInputStyle.Paragraph, value: clip(editablePrompt(job), TEXT_INPUT_MAX), max_length: TEXT_INPUT_MAX, required: true }],
+            },
+          ],
+        },
+      },
+    };
+  }
+
+  /** A submitted Custom Zoom or Vary (Region) form: read and checked now, so a typo is answered at once and nothing is queued. */
+  function editSubmit(i: APIModalSubmitInteraction, m: RegExpExecArray, receivedAt: number): Handled {
+    const [, kind, index, jobId] = m as unknown as [string, 'zoomcustom' | 'region', string, string];
+    let action: Extract<EditAction, { kind: 'zoom' | 'region' }>;
+    try {
+      const prompt = modalValue(i, REMIX_FIELD)?.trim();
+      const withPrompt = prompt ? { prompt } : {};
+      action =
+        kind === 'zoomcustom'
+          ? { kind: 'zoom', index: Number(index), factor: parseZoomFactor(modalValue(i, ZOOM_FIELD) ?? ''), ...withPrompt }
+          : { kind: 'region', index: Number(index), region: parseRegionPercent(modalValue(i, REGION_FIELD) ?? ''), ...withPrompt };
+    } catch (err) {
+      return reply(errorText(err));
+    }
+    return {
+      response: { type: InteractionResponseType.DeferredMessageUpdate },
+      after: async () => {
+        try {
+          const job = await atelier.viewJob(jobId, actorOf(i), whereOf(i));
+          // The prompt as the form showed it is no change: the job keeps its own (with its raw prompt in advanced mode).
+          const { prompt, ...same } = action;
+          const child = await atelier.act(jobId, prompt === undefined || prompt === editablePrompt(job).trim() ? same : action, actorOf(i), whereOf(i));
+          await deps.messages.track(child, refFor(i, receivedAt, child.private, undefined));
+        } catch (err) {
+          await followUp(i, await withJobLink(err, errorText(err)), true);
+        }
+      },
+    };
+  }
+
   function modalSubmit(i: APIModalSubmitInteraction, receivedAt: number): Handled {
+    const edit = EDIT_MODAL.exec(i.data.custom_id);
+    if (edit) return editSubmit(i, edit, receivedAt);
     if (!i.data.custom_id.startsWith(REMIX_MODAL)) return reply('This form belongs to an older version of Atelier. Press ✏️ again.');
     const jobId = i.data.custom_id.slice(REMIX_MODAL.length);
     const prompt = modalValue(i, REMIX_FIELD)?.trim();
@@ -324,14 +416,9 @@ function refusal(owner: string, kind: string): string {
 
 const textBody = (text: string) => ({ content: clip(text, 2000), allowed_mentions: { parse: [] } });
 
-/**
- * Typed option values by name, as the command's zod schema reads them. A null-prototype object: an
- * option named `__proto__` must stay an unknown key, not become the prototype that supplies the others.
- */
-export function readOptions(options: readonly APIApplicationCommandInteractionDataOption[]): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (const o of options) if ('value' in o) out[o.name] = o.value;
-  return out;
+/** The words a zoom or region form offers to edit: the description (advanced mode: the prompt as typed). */
+function editablePrompt(job: Job): string {
+  return job.request.mode === 'advanced' ? (job.request.rawPrompt ?? job.request.prompt) : job.request.prompt;
 }
 
 function modalValue(i: APIModalSubmitInteraction, field: string): string | undefined {

@@ -33,7 +33,15 @@ export function toDiscordCommand(def: CommandDefinition): RESTPostAPIChatInputAp
   if (!NAME.test(def.name) || def.name !== def.name.toLowerCase()) throw new Error(`/${def.name}: Discord command names are 1-32 lowercase letters, digits, - or _`);
   const schema = z.toJSONSchema(def.options, { io: 'input' }) as { properties?: Record<string, JsonProperty>; required?: string[] };
   const required = new Set(schema.required ?? []);
-  const options = Object.entries(schema.properties ?? {}).map(([name, prop]) => toOption(def, name, prop, required.has(name)));
+  // Room for the pictures: options the prompt's flags also say are left to the flags.
+  const leftOut = new Set(Object.keys(def.flagOnly ?? {}));
+  const options: APIApplicationCommandBasicOption[] = Object.entries(schema.properties ?? {})
+    .filter(([name]) => !leftOut.has(name))
+    .map(([name, prop]) => toOption(def, name, prop, required.has(name)));
+  for (const [n, name] of (def.pictures?.names ?? []).entries()) {
+    if (!NAME.test(name) || name !== name.toLowerCase()) throw new Error(`/${def.name} ${name}: Discord option names are 1-32 lowercase letters, digits, - or _`);
+    options.push({ type: ApplicationCommandOptionType.Attachment, name, description: clip(def.pictures!.description), required: n < def.pictures!.required });
+  }
   if (options.length > MAX_OPTIONS) throw new Error(`/${def.name}: Discord allows ${MAX_OPTIONS} options, this has ${options.length}`);
   // Discord refuses a required option after an optional one.
   options.sort((a, b) => Number(b.required ?? false) - Number(a.required ?? false));
