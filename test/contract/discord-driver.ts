@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIInteraction } from 'discord-api-types/v10';
-import type { Ack, ContractDriver, TestUser, ViewMessage } from './driver.ts';
+import type { Ack, ContractDriver, TestImage, TestUser, ViewMessage } from './driver.ts';
 import { alice, bob, mod } from './driver.ts';
 import { FakeDiscord, type FakeMessage } from '../fakes/discord/fake-discord.ts';
-import { buttonPress, modalSubmit, ping, slashCommand, type FakeMember } from '../fakes/discord/interactions.ts';
+import { buttonPress, modalSubmit, ping, slashCommand, slashCommandWithFiles, type FakeMember } from '../fakes/discord/interactions.ts';
 
 export type DiscordMode = 'http' | 'gateway';
 
@@ -43,6 +43,8 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
       DISCORD_API_URL: fake.apiUrl,
       DISCORD_TOKEN: fake.botToken,
       DISCORD_APPLICATION_ID: fake.applicationId,
+      // Attachments are fetched from the fake's CDN, as from cdn.discordapp.com.
+      DISCORD_CDN_URL: fake.cdnUrl,
       ...(mode === 'http' ? { DISCORD_PUBLIC_KEY: fake.keys.publicKeyHex } : {}),
     };
     const identifiedBefore = fake.gateway.identified.length;
@@ -96,6 +98,13 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
     };
   }
 
+  /** The pictures as a user attaches them: each hosted on the fake CDN, in the command's attachment options. */
+  function withFiles(user: TestUser, name: string, options: Record<string, string | number | boolean>, images: TestImage[], names: string[]): Promise<Ack> {
+    if (images.length > names.length) throw new Error(`/${name} has ${names.length} attachment options; ${images.length} pictures given`);
+    const files = Object.fromEntries(images.map((img, k) => [names[k]!, fake.hostAttachment({ name: img.name, bytes: img.bytes, contentType: img.contentType })]));
+    return deliver(slashCommandWithFiles(fake.applicationId, member(user), name, options, files, fake.attachmentLimit));
+  }
+
   const messages = () => [...fake.messages.values()].filter((m) => !m.deleted).map(view);
 
   return {
@@ -120,9 +129,8 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
     command: (user, name, options) => deliver(slashCommand(fake.applicationId, member(user), name, options, fake.attachmentLimit)),
-    // Replaced by the platform's image-input work: until then the pictures scenarios fail here, loudly.
-    imagineWithImages: () => Promise.reject(new Error('imagineWithImages: not built for this driver yet')),
-    blend: () => Promise.reject(new Error('blend: not built for this driver yet')),
+    imagineWithImages: (user, prompt, images, options = {}) => withFiles(user, 'imagine', { prompt, ...options }, images, ['image', 'image2', 'image3']),
+    blend: (user, images, options = {}) => withFiles(user, 'blend', options, images, ['image1', 'image2', 'image3', 'image4', 'image5']),
     press: (user, message, button) => {
       const i = buttonPress(fake.applicationId, member(user), fake.apiMessage(message.id), button.id, fake.attachmentLimit);
       modalSource.set(i.id, message.id);
@@ -132,7 +140,10 @@ export function createDiscordDriver(mode: DiscordMode): ContractDriver & { fake:
       const sent = fake.modalOf(modal.modalId);
       if (!sent) throw new Error(`no modal was opened by interaction ${modal.modalId}`);
       const source = modalSource.get(modal.modalId);
-      return deliver(modalSubmit(fake.applicationId, member(user), sent.custom_id, values, source ? fake.apiMessage(source) : undefined));
+      // Discord submits every text input of the form: those the test leaves alone keep what the form showed.
+      const shown: Record<string, string> = {};
+      for (const row of sent.components as { components?: { custom_id: string; value?: string }[] }[]) for (const c of row.components ?? []) shown[c.custom_id] = c.value ?? '';
+      return deliver(modalSubmit(fake.applicationId, member(user), sent.custom_id, { ...shown, ...values }, source ? fake.apiMessage(source) : undefined));
     },
     messages,
     waitFor(predicate, description, timeoutMs = 20_000) {

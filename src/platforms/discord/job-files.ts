@@ -21,7 +21,7 @@ export const renamed = (name: string, mime: string): string => `${name.replace(/
  * then the full-size images in order while each fits the cap and the request stays under 25 MiB.
  * A single-image job (an upscale) carries that image, fitted.
  */
-export async function resultFiles(atelier: Atelier, images: ImageTools, job: Job, limit: number): Promise<RenderFile[]> {
+export async function resultFiles(atelier: Atelier, images: ImageTools, job: Job, limit: number, maxFiles = MAX_FILES): Promise<RenderFile[]> {
   const handles = await atelier.images(job.id);
   const grid = handles.find((h) => h.meta.kind === 'grid');
   const singles = handles.filter((h) => h.meta.kind === 'image').sort((a, b) => a.meta.index - b.meta.index);
@@ -37,7 +37,7 @@ export async function resultFiles(atelier: Atelier, images: ImageTools, job: Job
   }
   if (main === grid) {
     for (const h of singles) {
-      if (files.length >= MAX_FILES || h.meta.size > limit || total + h.meta.size > MAX_REQUEST_BYTES) continue;
+      if (files.length >= maxFiles || h.meta.size > limit || total + h.meta.size > MAX_REQUEST_BYTES) continue;
       const data = await h.bytes();
       if (data.length > limit || total + data.length > MAX_REQUEST_BYTES) continue;
       files.push({ name: `image-${h.meta.index}.${ext(h.meta.mime)}`, data, contentType: h.meta.mime, description: `Image ${h.meta.index}, full size` });
@@ -58,4 +58,23 @@ export async function previewFile(atelier: Atelier, job: Job, limit: number): Pr
   const mime = bytes && sniffImageType(bytes);
   if (!bytes || !mime || bytes.length > limit) return undefined;
   return { name: `preview.${ext(mime)}`, data: bytes, contentType: mime, description: 'Preview' };
+}
+
+/** A thumbnail's longest side: small beside the results, and a few KiB to upload with every edit. */
+export const THUMBNAIL_SIDE = 160;
+
+/**
+ * The user's own pictures the job started from, as small thumbnails (never the originals: they may be many MiB
+ * and would be uploaded again with every edit). Named `input-N` so the embeds can point at them.
+ */
+export async function inputThumbnails(atelier: Atelier, images: ImageTools, job: Job, limit: number): Promise<RenderFile[]> {
+  if (!job.inputs?.length) return [];
+  const out: RenderFile[] = [];
+  for (const [k, h] of (await atelier.inputs(job.id)).entries()) {
+    const small = await images.preview(await h.bytes(), THUMBNAIL_SIDE);
+    if (small.bytes.length > limit) continue;
+    const label = job.inputs.find((i) => i.imageId === h.meta.id)?.source ?? `picture ${k + 1}`;
+    out.push({ name: `input-${k + 1}.${ext(small.mime)}`, data: small.bytes, contentType: small.mime, description: `Your picture: ${label}`.slice(0, 200) });
+  }
+  return out;
 }

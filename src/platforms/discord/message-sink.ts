@@ -4,7 +4,7 @@ import type { Atelier } from '../../core/atelier.ts';
 import { isFinal, supersedes, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
 import type { ChannelBudget } from './channel-budget.ts';
-import { previewFile, renamed, resultFiles } from './job-files.ts';
+import { inputThumbnails, MAX_FILES, previewFile, renamed, resultFiles } from './job-files.ts';
 import { saveRef, type DiscordMessageRef } from './message-ref.ts';
 import { render, type DiscordPayload, type RenderFile } from './render.ts';
 import { CODES, discordCode, httpStatus, isRateLimit, settled } from './rest.ts';
@@ -50,6 +50,7 @@ export class JobMessage {
   private flight?: Promise<void>;
   private lastWriteAt = 0;
   private finalFiles?: RenderFile[];
+  private thumbnails?: RenderFile[];
   private deleted = false;
   private readonly now: () => number;
   private readonly interval: number;
@@ -143,12 +144,17 @@ export class JobMessage {
   private async payload(job: Job): Promise<DiscordPayload> {
     const { atelier, images } = this.deps;
     let files: RenderFile[] = [];
-    if (job.state === 'succeeded') files = this.finalFiles ??= await resultFiles(atelier, images, job, this.ref.attachmentLimit);
+    // The user's pictures go with every state of the message: made small once, they are a few KiB an edit.
+    const thumbnails = (this.thumbnails ??= await inputThumbnails(atelier, images, job, this.ref.attachmentLimit).catch((err: unknown) => {
+      this.deps.logger.warn({ jobId: this.jobId, err: errText(err) }, 'discord: no thumbnails of the job\'s pictures');
+      return [];
+    }));
+    if (job.state === 'succeeded') files = this.finalFiles ??= await resultFiles(atelier, images, job, this.ref.attachmentLimit, MAX_FILES - thumbnails.length);
     else if (job.state === 'running') {
       const p = await previewFile(atelier, job, this.ref.attachmentLimit).catch(() => undefined);
       if (p) files = [p];
     }
-    return render(job, files, atelier.providers.capabilities(job.provider));
+    return render(job, files, atelier.providers.capabilities(job.provider), undefined, thumbnails);
   }
 
   private tokenAlive(): boolean {
@@ -331,7 +337,8 @@ function withFiles(p: DiscordPayload, files: RenderFile[], note: string): Discor
 }
 
 function withoutFiles(p: DiscordPayload, why: string): DiscordPayload {
-  return { ...p, content: `${p.content}\n${why}`.slice(0, 2000), files: [], attachments: [] };
+  // The thumbnails' embeds point at files no longer sent: they go too; the text still names the pictures.
+  return { ...p, content: `${p.content}\n${why}`.slice(0, 2000), files: [], attachments: [], embeds: [] };
 }
 
 function toRaw(files: readonly RenderFile[]): RawFile[] {
@@ -339,7 +346,7 @@ function toRaw(files: readonly RenderFile[]): RawFile[] {
 }
 
 function editBody(p: DiscordPayload): Record<string, unknown> {
-  return { content: p.content, components: p.components, allowed_mentions: p.allowed_mentions, attachments: p.attachments };
+  return { content: p.content, components: p.components, allowed_mentions: p.allowed_mentions, attachments: p.attachments, embeds: p.embeds };
 }
 
 function createBody(p: DiscordPayload): Record<string, unknown> {

@@ -5,11 +5,12 @@ import {
   type APIActionRowComponent,
   type APIAllowedMentions,
   type APIButtonComponentWithCustomId,
+  type APIEmbed,
   type RESTAPIAttachment,
 } from 'discord-api-types/v10';
 import type { Job } from '../../core/job.ts';
 import type { ProviderCapabilities } from '../../core/provider.ts';
-import { actionText, buttonRows, elapsedMs, formatDuration, statusText, type ButtonSpec } from '../../core/present.ts';
+import { actionText, buttonRows, elapsedMs, formatDuration, inputsText, statusText, type ButtonSpec } from '../../core/present.ts';
 import { isFinal } from '../../core/job.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 
@@ -34,6 +35,8 @@ export interface DiscordPayload {
   allowed_mentions: APIAllowedMentions;
   attachments: RESTAPIAttachment[];
   files: RenderFile[];
+  /** The user's own pictures as embed thumbnails (`attachment://` the small files uploaded with the message). */
+  embeds: APIEmbed[];
   flags?: number;
 }
 
@@ -48,7 +51,7 @@ const STYLES: Record<ButtonSpec['style'], ButtonStyle.Primary | ButtonStyle.Seco
  * for child jobs), provider, seed, elapsed time, the status line, the files and the buttons the provider
  * allows. `files` are the grid / images / preview to show, already sized for the channel.
  */
-export function render(job: Job, files: readonly RenderFile[], caps: ProviderCapabilities, imageCount = countImages(job)): DiscordPayload {
+export function render(job: Job, files: readonly RenderFile[], caps: ProviderCapabilities, imageCount = countImages(job), thumbnails: readonly RenderFile[] = []): DiscordPayload {
   const who = `<@${job.owner.userId}>`;
   const action = actionText(job);
   const byline = action ? `${ACTION_EMOJI[job.action.kind] ?? ''}${action} by ${who}`.trim() : who;
@@ -57,6 +60,8 @@ export function render(job: Job, files: readonly RenderFile[], caps: ProviderCap
   if (seed !== undefined) facts.push(`seed ${seed}`);
   if (job.state === 'succeeded' || job.state === 'failed') facts.push(formatDuration(elapsedMs(job)));
   const lines = [`${byline} · ${facts.join(' · ')}`, statusText(job)];
+  const started = inputsText(job);
+  if (started) lines.push(`-# ${escapeMarkdown(started)}`);
   if (job.state === 'failed' && job.error?.retryable) lines.push('Press 🔄 to try again.');
   for (const note of job.notes) lines.push(`-# ${note}`);
   if (job.result?.note) lines.push(`-# ${job.result.note}`);
@@ -79,13 +84,16 @@ export function render(job: Job, files: readonly RenderFile[], caps: ProviderCap
   );
 
   const pingOwner = isFinal(job.state) && job.state !== 'canceled' && elapsedMs(job) > PING_AFTER_MS;
+  const all = [...files, ...thumbnails];
   return {
     content,
     components: rows,
     // Prompts are user text: "@everyone" or a role mention in one must never ping anybody.
     allowed_mentions: pingOwner ? { parse: [], users: [job.owner.userId] } : { parse: [] },
-    attachments: files.map((f, i) => ({ id: String(i), filename: f.name, ...(f.description ? { description: f.description } : {}) })),
-    files: [...files],
+    attachments: all.map((f, i) => ({ id: String(i), filename: f.name, ...(f.description ? { description: f.description } : {}) })),
+    files: all,
+    // A small picture beside a line naming it: what the job started from, without competing with the results.
+    embeds: thumbnails.map((t) => ({ description: clip(t.description ?? t.name, 200), thumbnail: { url: `attachment://${t.name}` } })),
     ...(job.private ? { flags: MessageFlags.Ephemeral } : {}),
   };
 }

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { Request as UndiciRequest } from 'undici';
-import type { APIInteraction, APIMessage } from 'discord-api-types/v10';
+import type { APIAttachment, APIInteraction, APIMessage } from 'discord-api-types/v10';
 import { discordSpec } from './openapi.ts';
 import { checkMessageLimits } from './limits.ts';
 import { FakeGateway } from './gateway.ts';
-import { GUILD_ID, snowflake } from './interactions.ts';
+import { CHANNEL_ID, GUILD_ID, snowflake } from './interactions.ts';
 
 /** A message as the fake keeps it: what users of the channel would see. */
 export interface FakeMessage {
@@ -93,6 +93,15 @@ export class FakeDiscord {
   botGuilds: string[] = [GUILD_ID];
   readonly gateway: FakeGateway;
 
+  /** Files users attached, served by the CDN: by attachment id. */
+  private readonly hosted = new Map<string, { bytes: Uint8Array; contentType?: string; filename: string; channelId: string; expiresAt: number }>();
+  private readonly cdnKey = randomBytes(32);
+  private cdnServer?: Server;
+  /** The attachment CDN's origin (Discord's cdn.discordapp.com): its own loopback port, as it is its own host. */
+  cdnUrl = '';
+  /** GETs the CDN answered, with their status (a test checks what was fetched, and that expired links gave 404). */
+  readonly cdnRequests: { path: string; status: number }[] = [];
+
   private server?: Server;
   private readonly interactions = new Map<string, FakeInteraction>();
   private readonly byToken = new Map<string, FakeInteraction>();
@@ -127,10 +136,79 @@ export class FakeDiscord {
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.gateway.url = this.url.replace('http', 'ws');
+    this.cdnServer = createServer((req, res) => this.serveCdn(req, res));
+    await new Promise<void>((r) => this.cdnServer!.listen(0, '127.0.0.1', () => r()));
+    this.cdnUrl = `http://127.0.0.1:${(this.cdnServer.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * A file a user attaches to a command, as Discord hosts it: the attachment object an interaction carries in
+   * `data.resolved.attachments` (discord-api-types `APIAttachment`; spec `AttachmentResponse`: id, filename,
+   * size, url, proxy_url required, content_type when Discord can tell), its `url` on the CDN, signed and
+   * expiring. `contentType` is what Discord declares, which need not match the bytes.
+   */
+  hostAttachment(file: { name: string; bytes: Uint8Array; contentType?: string }, opts: { channelId?: string; ttlMs?: number } = {}): APIAttachment {
+    const id = snowflake();
+    const channelId = opts.channelId ?? CHANNEL_ID;
+    const expiresAt = Date.now() + (opts.ttlMs ?? 24 * 3600_000);
+    this.hosted.set(id, { bytes: file.bytes, ...(file.contentType ? { contentType: file.contentType } : {}), filename: file.name, channelId, expiresAt });
+    const url = this.signedUrl(channelId, id, file.name, expiresAt);
+    return { id, filename: file.name, size: file.bytes.byteLength, url, proxy_url: url, ...(file.contentType ? { content_type: file.contentType } : {}) };
+  }
+
+  /** Every attachment link handed out so far stops working now (Discord's signed links expire; ours at once). */
+  expireAttachments(): void {
+    for (const f of this.hosted.values()) f.expiresAt = 0;
+  }
+
+  /**
+   * Discord's signed attachment URLs: `/attachments/{channel}/{attachment}/{filename}?ex=…&is=…&hm=…&`, `ex` the
+   * expiry and `is` the issue time as hex Unix seconds, `hm` a signature over them (discord-api-docs
+   * Reference.md "Signed Attachment CDN URLs", added in discord/discord-api-docs#6650; the parameters'
+   * meanings as read by clients in Zeptosec/Thermastore#10 and ClearURLs/Rules#312). The signature here is an
+   * HMAC of our own: Discord's algorithm is not public, and nothing outside the fake checks it.
+   */
+  private signedUrl(channelId: string, id: string, filename: string, expiresAt: number): string {
+    const ex = Math.floor(expiresAt / 1000).toString(16);
+    const is = Math.floor(Date.now() / 1000).toString(16);
+    const path = `/attachments/${channelId}/${id}/${encodeURIComponent(filename)}`;
+    return `${this.cdnUrl}${path}?ex=${ex}&is=${is}&hm=${this.sign(path, ex, is)}&`;
+  }
+
+  private sign(path: string, ex: string, is: string): string {
+    return createHmac('sha256', this.cdnKey).update(`${path}|${ex}|${is}`).digest('hex');
+  }
+
+  /**
+   * An expired, unsigned or tampered link is a 404 with "This content is no longer available." (the text users
+   * report: Zeptosec/Thermastore#10, denisnumb/discord-chat-mod#23); a live one is the file with its type.
+   */
+  private serveCdn(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://cdn');
+    const gone = (status = 404) => {
+      this.cdnRequests.push({ path: url.pathname, status });
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end('This content is no longer available.');
+    };
+    const m = /^\/attachments\/(\d+)\/(\d+)\/[^/]+$/.exec(url.pathname);
+    const file = m ? this.hosted.get(m[2]!) : undefined;
+    if (req.method !== 'GET' || !m || !file || file.channelId !== m[1]) return gone();
+    const [ex, is, hm] = ['ex', 'is', 'hm'].map((k) => url.searchParams.get(k) ?? '');
+    if (!ex || !is || hm !== this.sign(url.pathname, ex, is)) return gone();
+    if (parseInt(ex, 16) * 1000 < Date.now() || file.expiresAt <= Date.now()) return gone();
+    this.cdnRequests.push({ path: url.pathname, status: 200 });
+    res.writeHead(200, { 'content-type': file.contentType ?? 'application/octet-stream', 'content-length': String(file.bytes.byteLength) });
+    res.end(Buffer.from(file.bytes));
   }
 
   async stop(): Promise<void> {
     this.gateway.close();
+    const cdn = this.cdnServer;
+    this.cdnServer = undefined;
+    if (cdn) {
+      cdn.closeAllConnections();
+      await new Promise<void>((r) => cdn.close(() => r()));
+    }
     const s = this.server;
     this.server = undefined;
     if (!s) return;

@@ -12,6 +12,7 @@ import {
   type APIModalSubmitInteraction,
   type APIPingInteraction,
   type APIMessage,
+  type APIAttachment,
 } from 'discord-api-types/v10';
 
 /** Interaction payloads as Discord sends them (typed with discord-api-types: the spec has no schema for these). */
@@ -113,6 +114,27 @@ export function slashCommand(applicationId: string, m: FakeMember, name: string,
               : { name: k, type: ApplicationCommandOptionType.Number as const, value: v },
       ),
     },
+  } satisfies APIChatInputApplicationCommandInteraction;
+}
+
+/**
+ * A slash command with files in attachment options (type 11): each option's value is the attachment's id and
+ * the attachment itself is in `data.resolved.attachments` (interactions/receiving-and-responding.mdx,
+ * "Resolved Data Structure"; typed by discord-api-types `APIChatInputApplicationCommandInteraction`).
+ */
+export function slashCommandWithFiles(
+  applicationId: string,
+  m: FakeMember,
+  name: string,
+  options: Record<string, string | number | boolean>,
+  files: Record<string, APIAttachment>,
+  attachmentLimit = 10 * 1024 * 1024,
+) {
+  const i = slashCommand(applicationId, m, name, options, attachmentLimit);
+  const attachmentOptions = Object.entries(files).map(([k, a]) => ({ name: k, type: ApplicationCommandOptionType.Attachment as const, value: a.id }));
+  return {
+    ...i,
+    data: { ...i.data, options: [...i.data.options, ...attachmentOptions], resolved: { attachments: Object.fromEntries(Object.values(files).map((a) => [a.id, a])) } },
   } satisfies APIChatInputApplicationCommandInteraction;
 }
 
