@@ -33,7 +33,8 @@ export function readCommandInput(
     if (!file) return { error: `${o.name}: Discord did not send the attached file. Attach it again.` };
     const problem = fileProblem(file, maxBytes);
     if (problem) return { error: problem };
-    pictures.push({ url: file.url, name: file.filename.slice(0, 200) });
+    // Discord handed us this file as the user's: its CDN link is signed, and a 404 there means it expired.
+    pictures.push({ url: file.url, name: file.filename.slice(0, 200), platformFile: true });
   }
   // In the order of the option names (image, image2…), whatever order Discord lists them in.
   return { input, pictures: def.pictures ? order(pictures, options, def.pictures.names) : [] };
