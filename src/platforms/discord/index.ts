@@ -34,7 +34,16 @@ export async function startDiscord(ctx: PlatformContext): Promise<RunningDiscord
   const messages = new JobMessages({ rest, atelier, images: ctx.images, logger, budget: new ChannelBudget(), hasBotToken: Boolean(config.DISCORD_TOKEN) });
   const unsubscribe = atelier.events.subscribe((e) => messages.onEvent(e));
   const work = new WorkQueue(WORK_CONCURRENCY, (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'discord: interaction work failed'));
-  const handle = createInteractionHandler({ atelier, commands: ctx.commands, rest, logger, messages, applicationId: () => applicationId, replays: new ReplayGuard(atelier.store) });
+  const handle = createInteractionHandler({
+    atelier,
+    commands: ctx.commands,
+    rest,
+    logger,
+    messages,
+    applicationId: () => applicationId,
+    replays: new ReplayGuard(atelier.store),
+    maxPictureBytes: config.IMAGE_INPUT_MAX_MB * 1024 * 1024,
+  });
 
   if (config.DISCORD_PUBLIC_KEY) {
     if (!applicationId) throw new Error('DISCORD_APPLICATION_ID: required with DISCORD_PUBLIC_KEY (interaction webhooks are addressed by it)');

@@ -52,6 +52,8 @@ export async function startHarness(opts: { fake?: FakeDiscordOptions; providers?
     DISCORD_TOKEN: fake.botToken,
     DISCORD_APPLICATION_ID: fake.applicationId,
     DISCORD_PUBLIC_KEY: fake.keys.publicKeyHex,
+    // Users' attachments are fetched from the fake's CDN, as from cdn.discordapp.com.
+    DISCORD_CDN_URL: fake.cdnUrl,
     ...opts.env,
   });
   const app = await createApp(config, { logger, providers: [createLocalProvider({ longSide: 256, previewSide: 96 }), ...contractProviders, ...(opts.providers ?? [])] });
