@@ -15,6 +15,8 @@ export interface FakeMessage {
   content: string;
   components: { type: number; components: { type: number; custom_id?: string; label?: string; emoji?: { name?: string } }[] }[];
   attachments: { id: string; filename: string; size: number; content_type?: string }[];
+  /** Embeds as last written (the bot's thumbnails of a user's pictures). */
+  embeds: { description?: string; thumbnail?: { url?: string } }[];
   flags: number;
   ephemeral: boolean;
   /** The user an ephemeral message is shown to. */
@@ -321,6 +323,7 @@ export class FakeDiscord {
       content: '',
       components: [],
       attachments: [],
+      embeds: [],
       flags,
       ephemeral,
       ...(ephemeral ? { visibleTo: userId } : {}),
@@ -347,6 +350,7 @@ export class FakeDiscord {
   private write(m: FakeMessage, body: Record<string, unknown>, uploads: Upload[] = []): void {
     if (typeof body.content === 'string') m.content = body.content;
     if (Array.isArray(body.components)) m.components = body.components as FakeMessage['components'];
+    if (Array.isArray(body.embeds)) m.embeds = body.embeds as FakeMessage['embeds'];
     if (Array.isArray(body.attachments)) {
       const kept = m.attachments;
       m.attachments = (body.attachments as { id: string | number; filename?: string }[]).map((a) => {
@@ -417,7 +421,7 @@ export class FakeDiscord {
     const spec = discordSpec().check(method, path, body);
     const problems = [...spec.errors];
     if (body && typeof body === 'object' && !Array.isArray(body)) problems.push(...checkMessageLimits(body as Record<string, unknown>));
-    problems.push(...checkUploads(body, uploads));
+    problems.push(...checkUploads(body, uploads), ...checkEmbedFiles(body));
     if (problems.length) {
       log(400, spec.route);
       this.violations.push(`${method} ${path}: ${problems.join('; ')}`);
@@ -620,6 +624,24 @@ async function parseMultipart(raw: Buffer, contentType: string): Promise<{ body:
     uploads.push({ index: m[1]!, filename: value.name, size: value.size, contentType: value.type || undefined });
   }
   return { body, uploads };
+}
+
+/**
+ * An embed shows an uploaded file as `attachment://<filename>`, and the name must be one of the message's files
+ * (discord-api-docs reference.mdx "Uploading Files", "Using Attachments within Embeds"; discord.py's FAQ and
+ * python-discord/bot#1389: "the filename ... and the filename in the URL must match"); otherwise nothing shows.
+ */
+function checkEmbedFiles(body: unknown): string[] {
+  const b = body as { embeds?: { thumbnail?: { url?: string }; image?: { url?: string } }[]; attachments?: { filename?: string }[] } | undefined;
+  if (!Array.isArray(b?.embeds)) return [];
+  const names = new Set((b.attachments ?? []).map((a) => a.filename));
+  const errors: string[] = [];
+  for (const [k, e] of b.embeds.entries()) {
+    for (const url of [e.thumbnail?.url, e.image?.url]) {
+      if (url?.startsWith('attachment://') && !names.has(url.slice('attachment://'.length))) errors.push(`embeds[${k}]: ${url} names no file of this message`);
+    }
+  }
+  return errors;
 }
 
 /** `attachments[].id` must name a `files[n]` part (or an attachment the message keeps), and every part must be named. */
