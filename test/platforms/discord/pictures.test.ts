@@ -22,9 +22,10 @@ describe('Discord registration of pictures', () => {
     ]);
     expect(files[0]!.description).toMatch(/--iw/);
     expect(cmd.options!.length).toBeLessThanOrEqual(25);
-    // Flag-only on Discord: the prompt's --iw and --tile say the same.
+    // Flag-only on Discord: the prompt's --iw and --stylize say the same.
     expect(cmd.options!.map((o) => o.name)).not.toContain('imageWeight');
-    expect(cmd.options!.map((o) => o.name)).not.toContain('tile');
+    expect(cmd.options!.map((o) => o.name)).not.toContain('stylize');
+    expect(cmd.options!.map((o) => o.name)).toContain('tile');
     expect(cmd.options!.map((o) => o.name)).not.toContain('images');
   });
 
