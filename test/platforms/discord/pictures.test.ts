@@ -5,8 +5,7 @@ import { toDiscordCommand } from '../../../src/platforms/discord/register.ts';
 import { THUMBNAIL_SIDE } from '../../../src/platforms/discord/job-files.ts';
 import { autocompleteRequest, buttonPress, modalSubmit, slashCommandWithFiles } from '../../fakes/discord/interactions.ts';
 import type { FakeMessage } from '../../fakes/discord/fake-discord.ts';
-import type { ImageProvider } from '../../../src/core/provider.ts';
-import { sketchProvider } from '../../helpers/capability-providers.ts';
+import { plainProvider } from '../../helpers/capability-providers.ts';
 import { alice, bob, startHarness, type Harness } from './harness.ts';
 
 describe('Discord registration of pictures', () => {
@@ -23,7 +22,7 @@ describe('Discord registration of pictures', () => {
     expect(files[0]!.description).toMatch(/--iw/);
     expect(cmd.options!.length).toBeLessThanOrEqual(25);
     // Flag-only on Discord: the prompt's --iw and --stylize say the same.
-    expect(cmd.options!.map((o) => o.name)).not.toContain('imageWeight');
+    expect(cmd.options!.map((o) => o.name)).not.toContain('iw');
     expect(cmd.options!.map((o) => o.name)).not.toContain('stylize');
     expect(cmd.options!.map((o) => o.name)).toContain('tile');
     expect(cmd.options!.map((o) => o.name)).not.toContain('images');
@@ -44,9 +43,6 @@ describe('Discord registration of pictures', () => {
     expect((cmd.options!.find((o) => o.name === 'dimensions') as { choices: { value: string }[] }).choices.map((c) => c.value)).toEqual(['portrait', 'square', 'landscape']);
   });
 });
-
-/** Draws, but takes no pictures at all. */
-const plainProvider: ImageProvider = { ...sketchProvider, id: 'plain', displayName: 'Plain', capabilities: { ...sketchProvider.capabilities, imageInput: undefined } };
 
 describe('Discord pictures in and around jobs', () => {
   let h: Harness;
@@ -146,11 +142,12 @@ describe('Discord pictures in and around jobs', () => {
   });
 
   describe('/blend', () => {
-    it('with one picture: a private message asking for another, nothing queued', async () => {
+    it('with one picture (Discord requires two; a crafted request may not): a private message asking for another, nothing queued', async () => {
       const before = (await jobs()).length;
-      const res = await send('blend', {}, { image1: { name: 'only.png', bytes: other } });
-      expect(res.body).toMatchObject({ type: 4, data: { flags: 64 } });
-      expect(String((res.body!.data as { content: string }).content)).toMatch(/attach at least 2 pictures to blend/);
+      const isNew = fresh();
+      await send('blend', {}, { image1: { name: 'only.png', bytes: other } });
+      const msg = await h.waitFor((m) => isNew(m) && m.ephemeral && !m.loading && m.content.length > 0, 'the refusal');
+      expect(msg.content).toBe('/blend combines 2 to 5 pictures; you gave 1. Add another, or use /imagine with one picture.');
       expect((await jobs()).length).toBe(before);
     });
 
@@ -188,5 +185,5 @@ describe('Discord pictures in and around jobs', () => {
 
 /** A noisy picture (noise keeps PNG from shrinking it to nothing), so a thumbnail is visibly smaller. */
 async function noise(width: number, height: number): Promise<Uint8Array> {
-  return new Uint8Array(await sharp({ create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer());
+  return new Uint8Array(await sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer());
 }
