@@ -143,6 +143,17 @@ describe.each(all.map((p) => [p.id, p] as const))('Discord result buttons on %s'
     expect(acceptedByDiscord(payload)).toEqual([]);
   });
 
+  it('a single picture from a provider without U carries the toolbox (with V1 first) where it has one', () => {
+    if (c.upscale) return;
+    const single = job(p.id, { result: { imageIds: ['i1'] } });
+    const payload = render(single, [], c, 1);
+    const hasToolbox = Boolean(c.outpaint || c.inpaint || c.varyStrength);
+    const expected = hasToolbox ? [...(c.variations ? ['V1'] : []), ...expectedToolbox(c, false)] : [...(c.variations ? ['V1'] : []), 'Reroll', 'Remix', 'Details', 'Delete'];
+    expect(labels(payload).sort()).toEqual(expected.sort());
+    for (const b of payload.components.flatMap((r) => r.components)) expect(wouldRefuse(p, b.custom_id), b.label).toBeUndefined();
+    expect(acceptedByDiscord(payload)).toEqual([]);
+  });
+
   it('after U of a square picture, no Make Square', () => {
     const up = job(p.id, { action: { kind: 'upscale', index: 1 }, parentId: 'parent', request: { mode: 'simple', prompt: 'a lighthouse', aspectRatio: '1:1' }, result: { imageIds: ['u1'] } });
     expect(labels(render(up, [], c, 1)).sort()).toEqual(expectedToolbox(c, true).sort());
