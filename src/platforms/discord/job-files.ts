@@ -74,7 +74,7 @@ export async function inputThumbnails(atelier: Atelier, images: ImageTools, job:
     const small = await images.preview(await h.bytes(), THUMBNAIL_SIDE);
     if (small.bytes.length > limit) continue;
     const label = job.inputs.find((i) => i.imageId === h.meta.id)?.source ?? `picture ${k + 1}`;
-    out.push({ name: `input-${k + 1}.${ext(small.mime)}`, data: small.bytes, contentType: small.mime, description: `Your picture: ${label}`.slice(0, 200) });
+    out.push({ name: `input-${k + 1}.${ext(small.mime)}`, data: small.bytes, contentType: small.mime, description: `Started from: ${label}`.slice(0, 200) });
   }
   return out;
 }

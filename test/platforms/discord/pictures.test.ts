@@ -73,7 +73,7 @@ describe('Discord pictures in and around jobs', () => {
     const done = await h.waitFor((m) => m.content.includes('two harbours at noon') && m.content.includes('Done in'), 'the result');
     expect(done.content).toContain('Started from 2 pictures: first.png, second.png');
     expect(done.embeds.map((e) => e.thumbnail?.url)).toEqual([expect.stringMatching(/^attachment:\/\/input-1\.\w+$/), expect.stringMatching(/^attachment:\/\/input-2\.\w+$/)]);
-    expect(done.embeds[0]!.description).toBe('Your picture: first.png');
+    expect(done.embeds[0]!.description).toBe('Started from: first.png');
     const thumbs = done.attachments.filter((a) => a.filename.startsWith('input-'));
     expect(thumbs).toHaveLength(2);
     // Thumbnails, not the originals: a fraction of the picture's bytes.
