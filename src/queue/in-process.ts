@@ -35,8 +35,8 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
   const lastPosition = new Map<string, number>();
   /** Waiting jobs as last written: positions are announced on these snapshots, never written to the store. */
   const waiting = new Map<string, Job>();
-  /** Positions until the scheduler next changes; computed on read. */
-  let positionsMemo: Map<string, number> | undefined;
+  /** Waiting jobs whose place in line was never announced (new, or resumed). */
+  const unannounced = new Set<string>();
   // Until start() has read the store, nothing runs: a job enqueued earlier is in the store and start() finds it.
   let stopped = true;
   let positionsScheduled = false;
@@ -45,7 +45,6 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
   function pump(): void {
     if (stopped) return;
     for (let entry = scheduler.next(); entry; entry = scheduler.next()) launch(entry);
-    positionsMemo = undefined;
     schedulePositions();
     if (running.size === 0 && scheduler.waitingCount() === 0) {
       const waiters = idleWaiters;
@@ -56,8 +55,7 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
 
   function launch(entry: SchedulerEntry): void {
     const controller = new AbortController();
-    lastPosition.delete(entry.jobId);
-    waiting.delete(entry.jobId);
+    forgetWaiting(entry.jobId);
     const done = opts
       .run(entry.jobId, controller.signal)
       .then(
@@ -72,7 +70,17 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
     running.set(entry.jobId, { controller, done });
   }
 
-  const positions = (): Map<string, number> => (positionsMemo ??= scheduler.positions());
+  function forgetWaiting(jobId: string): void {
+    lastPosition.delete(jobId);
+    waiting.delete(jobId);
+    unannounced.delete(jobId);
+  }
+
+  function addWaiting(job: Job): void {
+    scheduler.add(entryOf(job));
+    waiting.set(job.id, job);
+    unannounced.add(job.id);
+  }
 
   // Position announcements are coalesced: a burst of submissions costs one pass, not one per job.
   function schedulePositions(): void {
@@ -88,18 +96,29 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
    * A position is not stored: rewriting every waiting job whenever one starts cost O(waiting) row writes
    * per job. Each waiting job whose position moved is announced as an event on its snapshot instead;
    * renderers draw it, and reads (`getJob`, /queue) compute it.
+   *
+   * Far back in a long queue, every arrival would re-announce hundreds of places (each an edit on the chat
+   * platform, on the loop that must answer the next interaction). There the place shown is the one at
+   * submission; announcements resume as the job nears the front. So a pass computes the first places and
+   * the places of new jobs only, never the whole line.
    */
   function publishPositions(): void {
-    for (const [jobId, position] of positions()) {
-      const job = waiting.get(jobId);
-      if (!job || lastPosition.get(jobId) === position) continue;
-      // Far back in a long queue, every arrival would re-announce hundreds of places (each an edit on the
-      // chat platform, on the loop that must answer the next interaction). There the place shown is the
-      // one at submission; announcements resume as the job nears the front.
-      if (position > ANNOUNCED_POSITIONS && lastPosition.has(jobId)) continue;
-      lastPosition.set(jobId, position);
-      opts.events.emit({ type: 'job.updated', job: { ...job, progress: { ...job.progress, queuePosition: position } } });
+    for (const [jobId, position] of scheduler.positions(ANNOUNCED_POSITIONS)) {
+      unannounced.delete(jobId);
+      announce(jobId, position);
     }
+    for (const jobId of unannounced) {
+      const position = scheduler.positionOf(jobId);
+      if (position !== undefined) announce(jobId, position);
+    }
+    unannounced.clear();
+  }
+
+  function announce(jobId: string, position: number): void {
+    const job = waiting.get(jobId);
+    if (!job || lastPosition.get(jobId) === position) return;
+    lastPosition.set(jobId, position);
+    opts.events.emit({ type: 'job.updated', job: { ...job, progress: { ...job.progress, queuePosition: position } } });
   }
 
   return {
@@ -115,34 +134,29 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
             )) ?? job;
           log.info({ jobId: job.id }, 'resuming a job interrupted by a restart');
         }
-        if (resumed.state === 'queued') {
-          scheduler.add(entryOf(resumed));
-          waiting.set(resumed.id, resumed);
-        }
+        if (resumed.state === 'queued') addWaiting(resumed);
       }
       pump();
     },
     async enqueue(job) {
       // Stopped (or not started): the job waits in the store for the next start.
       if (stopped) return;
-      scheduler.add(entryOf(job));
-      waiting.set(job.id, job);
+      addWaiting(job);
       pump();
     },
     async cancel(jobId) {
       if (scheduler.remove(jobId)) {
-        lastPosition.delete(jobId);
-        waiting.delete(jobId);
+        forgetWaiting(jobId);
         pump();
         return;
       }
       running.get(jobId)?.controller.abort(new Error('canceled'));
     },
     async positions() {
-      return positions();
+      return scheduler.positions();
     },
     position(jobId) {
-      return positions().get(jobId);
+      return scheduler.positionOf(jobId);
     },
     /** Resolves when nothing is running or waiting (the CLI and tests wait on it). */
     idle() {

@@ -75,3 +75,108 @@ describe('FairScheduler', () => {
     expect(s.next()).toBeUndefined();
   });
 });
+
+/**
+ * The rules as first written: scan every user in the ring and every entry of a lane, count running jobs
+ * by walking them, simulate the whole line for positions. The scheduler keeps counts and shortcuts so a
+ * submission costs no walk of the queue; it must decide exactly what this does.
+ */
+class ReferenceScheduler {
+  lanes = new Map<string, { jobId: string; userKey: string; channelKey: string }[]>();
+  ring: string[] = [];
+  running = new Map<string, { jobId: string; userKey: string; channelKey: string }>();
+  constructor(private limits: { global: number; perUser: number; perChannel: number }) {}
+  add(e: { jobId: string; userKey: string; channelKey: string }) {
+    const lane = this.lanes.get(e.userKey);
+    if (lane) lane.push(e);
+    else (this.lanes.set(e.userKey, [e]), this.ring.push(e.userKey));
+  }
+  remove(jobId: string) {
+    for (const [user, lane] of this.lanes) {
+      const i = lane.findIndex((e) => e.jobId === jobId);
+      if (i < 0) continue;
+      lane.splice(i, 1);
+      if (!lane.length) (this.lanes.delete(user), (this.ring = this.ring.filter((u) => u !== user)));
+      return true;
+    }
+    return false;
+  }
+  count(key: 'userKey' | 'channelKey', v: string) {
+    return [...this.running.values()].filter((e) => e[key] === v).length;
+  }
+  next() {
+    if (this.running.size >= this.limits.global) return undefined;
+    for (let i = 0; i < this.ring.length; i++) {
+      const user = this.ring[i]!;
+      if (this.count('userKey', user) >= this.limits.perUser) continue;
+      const lane = this.lanes.get(user)!;
+      const idx = lane.findIndex((e) => this.count('channelKey', e.channelKey) < this.limits.perChannel);
+      if (idx < 0) continue;
+      const [entry] = lane.splice(idx, 1);
+      this.ring.splice(i, 1);
+      if (lane.length) this.ring.push(user);
+      else this.lanes.delete(user);
+      this.running.set(entry!.jobId, entry!);
+      return entry;
+    }
+    return undefined;
+  }
+  positions() {
+    const out = new Map<string, number>();
+    const cursors = this.ring.map((u) => ({ lane: this.lanes.get(u)!, at: 0 }));
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      for (const c of cursors) {
+        const e = c.lane[c.at];
+        if (!e) continue;
+        out.set(e.jobId, out.size + 1);
+        c.at++;
+        progressed = true;
+      }
+    }
+    return out;
+  }
+}
+
+describe('FairScheduler against the rules as first written', () => {
+  it('starts the same jobs in the same order and reports the same places, over random traffic', () => {
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let run = 0; run < 12; run++) {
+      const limits = { global: 1 + rand(6), perUser: 1 + rand(3), perChannel: 1 + rand(4) };
+      const s = new FairScheduler(limits);
+      const ref = new ReferenceScheduler(limits);
+      let n = 0;
+      for (let step = 0; step < 200; step++) {
+        const op = rand(10);
+        if (op < 5) {
+          const e = entry(`j${n++}`, `u${rand(5)}`, `c${rand(3)}`);
+          s.add(e);
+          ref.add({ ...e });
+        } else if (op < 7) {
+          const running = [...ref.running.keys()];
+          if (running.length) {
+            const id = running[rand(running.length)]!;
+            ref.running.delete(id);
+            s.finish(id);
+          }
+        } else if (op < 8) {
+          const id = `j${rand(n + 1)}`;
+          expect(s.remove(id)).toBe(ref.remove(id));
+        }
+        // The queue asks for every job that may start after each change.
+        for (;;) {
+          const want = ref.next()?.jobId;
+          expect(s.next()?.jobId).toBe(want);
+          if (!want) break;
+        }
+        const places = ref.positions();
+        expect(s.positions()).toEqual(places);
+        expect(s.positions(3)).toEqual(new Map([...places].slice(0, 3)));
+        expect(new Map([...places.keys()].map((id) => [id, s.positionOf(id)]))).toEqual(places);
+        expect(s.waitingCount()).toBe(places.size);
+        expect(s.runningCount()).toBe(ref.running.size);
+      }
+    }
+  });
+});
