@@ -1,6 +1,5 @@
 import type { PlatformContext, RunningPlatform } from '../context.ts';
 import { ChannelBudget } from './channel-budget.ts';
-import { startGateway } from './gateway.ts';
 import { mountInteractions } from './http.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { ReplayGuard } from '../replay-guard.ts';
@@ -59,6 +58,8 @@ export async function startDiscord(ctx: PlatformContext): Promise<RunningDiscord
     };
   }
   if (!config.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN: set it (gateway) or DISCORD_PUBLIC_KEY + DISCORD_APPLICATION_ID (HTTP interactions)');
+  // discord.js (about 17 MiB of RSS) loads only for the gateway: HTTP interactions need REST alone.
+  const { startGateway } = await import('./gateway.ts');
   const client = await startGateway({
     token: config.DISCORD_TOKEN,
     shards: config.DISCORD_SHARDS,
