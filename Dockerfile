@@ -11,6 +11,10 @@ FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8787 DATA_DIR=/data NODE_OPTIONS=--enable-source-maps
+# glibc gives each thread that allocates its own malloc arena, and libvips' worker threads leave freed
+# image memory scattered over them: two arenas took peak RSS over 50 jobs from 332 to 266 MiB
+# (`npm run bench memory`; sharp's install notes and lovell/sharp#955 describe the same fragmentation).
+ENV MALLOC_ARENA_MAX=2
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY bin ./bin

@@ -49,6 +49,7 @@ async function peerVsAtelier(out: Record<string, number>): Promise<void> {
 
 async function inFlight(out: Record<string, number>): Promise<void> {
   {
+    await photoLikes('png');
     const rig = await discordRig({ files: photoPaths('png'), delayMs: -1 });
     try {
       const n = 1000;
