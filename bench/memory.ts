@@ -86,14 +86,33 @@ async function soak(out: Record<string, number>): Promise<void> {
       };
       await Promise.all(Array.from({ length: window }, worker));
       const u = await rig.atelier.call<Usage>('stats');
-      const first = samples[0] ?? u.rssMb;
-      const last = samples.at(-1) ?? u.rssMb;
+      // The first tenth includes warming up (modules, pools, caches); growth is judged after it.
+      const settled = samples.slice(1);
+      const first = settled[0] ?? u.rssMb;
+      const last = settled.at(-1) ?? u.rssMb;
       out.soakGrowth = last / first;
+      out.soakSlopeMbPer10k = (slope(settled) * 10_000) / Math.max(1, Math.floor(total / 10));
       console.log(
-        `memory soak, ${total} jobs (instant provider, ${window} at a time, ${fmt((performance.now() - t0) / 1000, 0)} s): RSS at each tenth ${samples.map((s) => fmt(s, 0)).join(', ')} MiB; last/first tenth ${fmt(out.soakGrowth)}×, peak ${fmt(u.peakRssMb, 0)} MiB`,
+        `memory soak, ${total} jobs (instant provider, ${window} at a time, ${fmt((performance.now() - t0) / 1000, 0)} s): RSS at each tenth ${samples.map((s) => fmt(s, 0)).join(', ')} MiB; ` +
+          `after the first tenth: last/second tenth ${fmt(out.soakGrowth)}×, trend ${fmt(out.soakSlopeMbPer10k, 1)} MiB per 10,000 jobs (flat: within noise of 0); peak ${fmt(u.peakRssMb, 0)} MiB`,
       );
     } finally {
       await rig.stop();
     }
   }
+}
+
+/** Least-squares slope of equally spaced samples, per sample. */
+function slope(ys: readonly number[]): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  });
+  return num / den;
 }

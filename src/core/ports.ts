@@ -49,8 +49,11 @@ export interface Store {
   recordUsage(platform: string, ownerId: string, jobId: string, at: number): Promise<void>;
   /** Ledger entries of this user since `since` (epoch ms). */
   countUsageSince(platform: string, ownerId: string, since: number): Promise<number>;
-  /** Jobs in these states across every user and channel, for the deployment-wide queue cap. */
-  countJobs(states: readonly JobState[]): Promise<number>;
+  /**
+   * Jobs in these states across every user and channel (the deployment-wide queue cap), or one owner's
+   * (their queue limit): a count from the index, never the rows.
+   */
+  countJobs(states: readonly JobState[], owner?: { platform: string; ownerId: string }): Promise<number>;
   deleteJob(id: string): Promise<void>;
   addImage(image: StoredImage): Promise<void>;
   getImage(id: string): Promise<StoredImage | undefined>;

@@ -154,10 +154,10 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   /** `adding` jobs at once (a permutation) must all fit, so none is queued when some would not be. */
   async function checkLimits(policy: Settings, actor: Actor, adding = 1): Promise<void> {
     const maxQueued = policy.maxQueuedPerUser ?? deps.limits.maxQueuedPerUser;
-    const waiting = await store.listJobs({ states: ['queued'], ownerId: actor.userId, platform: actor.platform });
-    if (waiting.length + adding > maxQueued) {
-      if (adding > 1 && waiting.length < maxQueued) throw new UserError('QUEUE_FULL', `This prompt makes ${adding} jobs but your queue has room for ${maxQueued - waiting.length}. Use fewer {…} options, or wait for some to finish.`);
-      throw new UserError('QUEUE_FULL', `Your queue is full (${waiting.length} waiting, limit ${maxQueued}). Wait for some to finish, or /cancel some.`);
+    const waiting = await store.countJobs(['queued'], { platform: actor.platform, ownerId: actor.userId });
+    if (waiting + adding > maxQueued) {
+      if (adding > 1 && waiting < maxQueued) throw new UserError('QUEUE_FULL', `This prompt makes ${adding} jobs but your queue has room for ${maxQueued - waiting}. Use fewer {…} options, or wait for some to finish.`);
+      throw new UserError('QUEUE_FULL', `Your queue is full (${waiting} waiting, limit ${maxQueued}). Wait for some to finish, or /cancel some.`);
     }
     if ((await store.countJobs(['queued'])) >= deps.limits.maxQueuedTotal) {
       throw new UserError('QUEUE_FULL', 'The studio is busy: too many jobs are waiting. Try again in a few minutes.', { retryable: true });
@@ -244,6 +244,8 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   /** Fetches each distinct picture once, however many jobs (a permutation) use it. */
   async function fetchFor(drafts: readonly Draft[]): Promise<FetchedImage[][]> {
     const cache = new Map<unknown, Promise<FetchedImage>>();
+    // Most prompts carry no pictures: no timer is armed for them.
+    if (drafts.every((d) => d.refs.length === 0)) return drafts.map(() => []);
     const signal = AbortSignal.timeout(60_000);
     const one = (ref: ImageRef) => {
       const key = 'url' in ref.source ? `${ref.role}|${ref.source.platformFile ? 'file' : 'link'}|${ref.source.url}` : ref.source;

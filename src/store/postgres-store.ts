@@ -76,9 +76,11 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
       const sql = `SELECT data FROM ${jobs}` + jobFilterSql(filter, (v) => `$${params.push(v)}`);
       return dataOf<Job>(await rows(sql, params));
     },
-    async countJobs(states) {
+    async countJobs(states, owner) {
       if (states.length === 0) return 0;
-      const r = await rows(`SELECT COUNT(*) AS n FROM ${jobs} WHERE state = ANY($1::text[])`, [[...states]]);
+      const r = owner
+        ? await rows(`SELECT COUNT(*) AS n FROM ${jobs} WHERE platform = $1 AND owner_id = $2 AND state = ANY($3::text[])`, [owner.platform, owner.ownerId, [...states]])
+        : await rows(`SELECT COUNT(*) AS n FROM ${jobs} WHERE state = ANY($1::text[])`, [[...states]]);
       return toNumber(r[0]?.['n'] ?? 0);
     },
     async recordUsage(platform: string, ownerId: string, jobId: string, at: number) {

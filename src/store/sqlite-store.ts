@@ -83,9 +83,11 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const sql = 'SELECT data FROM jobs' + jobFilterSql(filter, (v) => (params.push(v), '?'));
       return pluckAll(sql, ...params).map((d) => JSON.parse(d) as Job);
     },
-    async countJobs(states) {
+    async countJobs(states, owner) {
       if (states.length === 0) return 0;
-      return stmt(`SELECT COUNT(*) FROM jobs WHERE state IN (${states.map(() => '?').join(', ')})`).pluck().get(...states) as number;
+      const inStates = `state IN (${states.map(() => '?').join(', ')})`;
+      if (owner) return stmt(`SELECT COUNT(*) FROM jobs WHERE platform = ? AND owner_id = ? AND ${inStates}`).pluck().get(owner.platform, owner.ownerId, ...states) as number;
+      return stmt(`SELECT COUNT(*) FROM jobs WHERE ${inStates}`).pluck().get(...states) as number;
     },
     async recordUsage(platform: string, ownerId: string, jobId: string, at: number) {
       stmt('INSERT INTO usage (platform, owner_id, job_id, created_at) VALUES (?, ?, ?, ?)').run(platform, ownerId, jobId, at);

@@ -173,6 +173,20 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(await store.countJobs([])).toBe(0);
     });
 
+    it("counts one owner's jobs by state, for their queue limit: same user id on another platform is someone else", async () => {
+      const { store } = await open();
+      const alice = { platform: 'discord', userId: 'alice', displayName: 'A' };
+      await store.createJob(makeJob({ owner: alice }));
+      await store.createJob(makeJob({ owner: alice }));
+      await store.createJob(makeJob({ owner: alice, state: 'running' }));
+      await store.createJob(makeJob({ owner: { ...alice, platform: 'slack' } }));
+      await store.createJob(makeJob({ owner: { ...alice, userId: 'bob' } }));
+      expect(await store.countJobs(['queued'], { platform: 'discord', ownerId: 'alice' })).toBe(2);
+      expect(await store.countJobs(['queued', 'running'], { platform: 'discord', ownerId: 'alice' })).toBe(3);
+      expect(await store.countJobs(['queued'], { platform: 'slack', ownerId: 'alice' })).toBe(1);
+      expect(await store.countJobs(['failed'], { platform: 'discord', ownerId: 'alice' })).toBe(0);
+    });
+
     it('claims a request key once until it expires, across stores sharing the database', async () => {
       const { store, more } = await open();
       const other = more();
