@@ -175,11 +175,11 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
 
     it("counts one owner's jobs by state, for their queue limit: same user id on another platform is someone else", async () => {
       const { store } = await open();
-      const alice = { platform: 'discord', userId: 'alice', displayName: 'A' };
+      const alice = { platform: 'discord' as const, userId: 'alice', displayName: 'A' };
       await store.createJob(makeJob({ owner: alice }));
       await store.createJob(makeJob({ owner: alice }));
       await store.createJob(makeJob({ owner: alice, state: 'running' }));
-      await store.createJob(makeJob({ owner: { ...alice, platform: 'slack' } }));
+      await store.createJob(makeJob({ owner: { ...alice, platform: 'slack' as const } }));
       await store.createJob(makeJob({ owner: { ...alice, userId: 'bob' } }));
       expect(await store.countJobs(['queued'], { platform: 'discord', ownerId: 'alice' })).toBe(2);
       expect(await store.countJobs(['queued', 'running'], { platform: 'discord', ownerId: 'alice' })).toBe(3);
