@@ -27,7 +27,7 @@ export async function benchCore(jobs = 40): Promise<Record<string, number>> {
   const events = new JobEvents();
   const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', limits: { maxQueuedPerUser: 10_000, maxQueuedTotal: 1_000_000, dailyQuotaPerUser: 0 } });
   const deps = { store, blobs, images, providers, events, logger: silentLogger, settingsFor: () => Promise.resolve({}), jobTimeoutMs: 600_000 };
-  const queue = createInProcessQueue({ store, events, run: (id, signal) => runJob(deps, id, signal), limits: { global: 2, perUser: 2, perChannel: 2 } });
+  const queue = createInProcessQueue({ store, events, run: (id, signal, hooks) => runJob(deps, id, signal, hooks), limits: { global: 2, perUser: 2, perChannel: 2 } });
   atelier.attachQueue(queue);
   await queue.start();
 

@@ -5,7 +5,7 @@ import type { ImageProvider } from './core/provider.ts';
 import type { BlobStore, ImageTools, JobQueue, Logger, Store } from './core/ports.ts';
 import { silentLogger } from './core/ports.ts';
 import { ProviderRegistry } from './core/registry.ts';
-import { runJob, type RunnerDeps } from './core/runner.ts';
+import { runJob, type RunHooks, type RunnerDeps } from './core/runner.ts';
 import { createAtelier, type AtelierService } from './core/service.ts';
 import type { Config } from './config.ts';
 import { platformsConfigured } from './config.ts';
@@ -137,7 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     faults: overrides.faults,
     ...(files ? { publicImageUrl: files.urlFor } : {}),
   };
-  const run = (jobId: string, signal: AbortSignal) => runJob(runnerDeps, jobId, signal);
+  const run = (jobId: string, signal: AbortSignal, hooks?: RunHooks) => runJob(runnerDeps, jobId, signal, hooks);
   const limits = { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL };
   const queueKind = overrides.roles?.queue ?? (config.REDIS_URL && isPostgresUrl(config.DATABASE_URL) ? 'redis' : 'in-process');
   // BullMQ (and ioredis) load only when Redis is used: about 19 MiB of RSS a single process never needs.

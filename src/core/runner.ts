@@ -64,16 +64,25 @@ export async function writeJob(deps: Pick<RunnerDeps, 'store' | 'events'>, id: s
   throw new Error(`job ${id}: too many concurrent writes`);
 }
 
+/** What a queue learns from a run before it ends. */
+export interface RunHooks {
+  /**
+   * The provider has answered: what is left (storing the images, composing the grid) is this process's work,
+   * so the queue may give the job's place at the provider to the next one.
+   */
+  leftProvider?(): void;
+}
+
 /** Runs one job to a final state. Never throws for provider failures: they become a failed job. */
-export async function runJob(deps: RunnerDeps, jobId: string, signal: AbortSignal): Promise<Job | undefined> {
-  const ended = await runToEnd(deps, jobId, signal);
+export async function runJob(deps: RunnerDeps, jobId: string, signal: AbortSignal, hooks: RunHooks = {}): Promise<Job | undefined> {
+  const ended = await runToEnd(deps, jobId, signal, hooks);
   // Deleted while it ran: whatever the run stored after the delete (images, a grid) has no row to find
   // it by, so its folder goes now.
   if (!ended && !(await deps.store.getJob(jobId))) await deps.blobs.deleteFolder(jobFolder(jobId));
   return ended;
 }
 
-async function runToEnd(deps: RunnerDeps, jobId: string, signal: AbortSignal): Promise<Job | undefined> {
+async function runToEnd(deps: RunnerDeps, jobId: string, signal: AbortSignal, hooks: RunHooks): Promise<Job | undefined> {
   const started = await writeJob(deps, jobId, (j) => {
     if (isFinal(j.state)) return undefined;
     return { ...j, state: 'running', startedAt: j.startedAt ?? Date.now(), progress: restartProgress(j.progress, 'Starting') };
@@ -88,6 +97,7 @@ async function runToEnd(deps: RunnerDeps, jobId: string, signal: AbortSignal): P
     tried.add(job.provider);
     try {
       const result = await execute(deps, job, both);
+      hooks.leftProvider?.();
       return await finish(deps, job, result);
     } catch (err) {
       if (signal.aborted && signal.reason instanceof HandBack) {

@@ -29,6 +29,8 @@ export class FairScheduler {
   private readonly runningPerChannel = new Map<string, number>();
   /** The user whose lane holds each waiting job. */
   private readonly laneOf = new Map<string, string>();
+  /** Running jobs past their provider (see `leaveProvider`). */
+  private readonly leftProvider = new Set<string>();
   /** True when the last `next()` found nothing that may start and no slot has freed since. */
   private stuck = false;
 
@@ -63,9 +65,26 @@ export class FairScheduler {
     const entry = this.running.get(jobId);
     if (!entry) return;
     this.running.delete(jobId);
+    if (!this.leftProvider.delete(jobId)) this.freeSlots(entry);
+    this.stuck = false;
+  }
+
+  /**
+   * The job's provider has answered; it is composing and storing its result. The per-user and per-channel
+   * limits share the provider's time, so the next job may take its place there now; the global limit
+   * still counts it until `finish`, which bounds how many results are composed at once.
+   */
+  leaveProvider(jobId: string): void {
+    const entry = this.running.get(jobId);
+    if (!entry || this.leftProvider.has(jobId)) return;
+    this.leftProvider.add(jobId);
+    this.freeSlots(entry);
+    this.stuck = false;
+  }
+
+  private freeSlots(entry: SchedulerEntry): void {
     bump(this.runningPerUser, entry.userKey, -1);
     bump(this.runningPerChannel, entry.channelKey, -1);
-    this.stuck = false;
   }
 
   /** Takes the next job that may start now, or undefined. */

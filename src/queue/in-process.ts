@@ -2,7 +2,7 @@ import type { JobEvents } from '../core/events.ts';
 import { restartProgress, type Job } from '../core/job.ts';
 import type { JobQueue, Logger, Store } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
-import { HandBack, writeJob } from '../core/runner.ts';
+import { HandBack, writeJob, type RunHooks } from '../core/runner.ts';
 import { FairScheduler, type SchedulerEntry, type SchedulerLimits } from '../core/scheduler.ts';
 
 export interface InProcessQueueOptions {
@@ -10,7 +10,7 @@ export interface InProcessQueueOptions {
   events: JobEvents;
   limits: SchedulerLimits;
   /** Runs one job to a final state; the queue only decides when. */
-  run(jobId: string, signal: AbortSignal): Promise<unknown>;
+  run(jobId: string, signal: AbortSignal, hooks: RunHooks): Promise<unknown>;
   logger?: Logger;
 }
 
@@ -56,8 +56,13 @@ export function createInProcessQueue(opts: InProcessQueueOptions): JobQueue & { 
   function launch(entry: SchedulerEntry): void {
     const controller = new AbortController();
     forgetWaiting(entry.jobId);
+    // Past its provider, a job's user and channel slots go to the next job while it composes its result.
+    const leftProvider = () => {
+      scheduler.leaveProvider(entry.jobId);
+      pump();
+    };
     const done = opts
-      .run(entry.jobId, controller.signal)
+      .run(entry.jobId, controller.signal, { leftProvider })
       .then(
         () => undefined,
         (err: unknown) => log.error({ err, jobId: entry.jobId }, 'job runner crashed'),

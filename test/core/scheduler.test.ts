@@ -180,3 +180,32 @@ describe('FairScheduler against the rules as first written', () => {
     }
   });
 });
+
+describe('FairScheduler: a job past its provider', () => {
+  it("gives its user's and channel's slots to the next job, but still counts against the global limit until it finishes", () => {
+    const s = new FairScheduler({ global: 3, perUser: 1, perChannel: 1 });
+    s.add(entry('a1', 'alice'));
+    s.add(entry('a2', 'alice'));
+    s.add(entry('b1', 'bob'));
+    expect(s.next()?.jobId).toBe('a1');
+    expect(s.next()).toBeUndefined();
+    s.leaveProvider('a1');
+    expect(s.next()?.jobId).toBe('b1');
+    s.leaveProvider('b1');
+    expect(s.next()?.jobId).toBe('a2');
+    // Three running (two composing their results): the global limit holds.
+    s.add(entry('c1', 'carol', 'c2'));
+    expect(s.next()).toBeUndefined();
+    s.finish('a1');
+    expect(s.next()?.jobId).toBe('c1');
+    // Finishing after leaving frees nothing twice: alice's a2 still holds her one slot.
+    s.add(entry('a3', 'alice', 'c3'));
+    s.finish('b1');
+    expect(s.next()).toBeUndefined();
+    s.leaveProvider('a1');
+    s.finish('a1');
+    expect(s.next()).toBeUndefined();
+    s.finish('a2');
+    expect(s.next()?.jobId).toBe('a3');
+  });
+});

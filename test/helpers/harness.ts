@@ -8,7 +8,7 @@ import { ProviderRegistry } from '../../src/core/registry.ts';
 import { runJob, type RunnerDeps } from '../../src/core/runner.ts';
 import { createAtelier, type AtelierDeps, type AtelierLimits, type AtelierService } from '../../src/core/service.ts';
 import { JobEvents } from '../../src/core/events.ts';
-import { silentLogger } from '../../src/core/ports.ts';
+import { silentLogger, type ImageTools } from '../../src/core/ports.ts';
 import type { SchedulerLimits } from '../../src/core/scheduler.ts';
 import { createImageTools } from '../../src/images/index.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
@@ -31,13 +31,13 @@ export const here: Where = { platform: 'web', channelId: 'general', serverId: 's
 
 /** The real core over a real SQLite file, the local renderer at 128 px and the in-process queue. */
 export async function createHarness(
-  opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string; imageInput?: AtelierDeps['imageInput']; publicImageUrl?: RunnerDeps['publicImageUrl'] } = {},
+  opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string; imageInput?: AtelierDeps['imageInput']; publicImageUrl?: RunnerDeps['publicImageUrl']; images?: ImageTools } = {},
 ): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'atelier-core-'));
   const store = createSqliteStore(join(dir, 'atelier.db'));
   await store.migrate();
   const blobs = createFolderBlobStore(join(dir, 'images'));
-  const images = createImageTools();
+  const images = opts.images ?? createImageTools();
   const providers = new ProviderRegistry().register(createLocalProvider({ longSide: 128, previewSide: 64 }));
   for (const p of opts.providers ?? []) providers.register(p);
   const events = new JobEvents();
@@ -53,7 +53,7 @@ export async function createHarness(
     jobTimeoutMs: 30_000,
     ...(opts.publicImageUrl ? { publicImageUrl: opts.publicImageUrl } : {}),
   };
-  const queue = createInProcessQueue({ store, events, run: (id, signal) => runJob(deps, id, signal), limits: { global: 2, perUser: 1, perChannel: 2, ...opts.scheduler } });
+  const queue = createInProcessQueue({ store, events, run: (id, signal, hooks) => runJob(deps, id, signal, hooks), limits: { global: 2, perUser: 1, perChannel: 2, ...opts.scheduler } });
   atelier.attachQueue(queue);
   await queue.start();
   const settle = (jobId: string) =>
