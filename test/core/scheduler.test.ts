@@ -89,14 +89,20 @@ class ReferenceScheduler {
   add(e: { jobId: string; userKey: string; channelKey: string }) {
     const lane = this.lanes.get(e.userKey);
     if (lane) lane.push(e);
-    else (this.lanes.set(e.userKey, [e]), this.ring.push(e.userKey));
+    else {
+      this.lanes.set(e.userKey, [e]);
+      this.ring.push(e.userKey);
+    }
   }
   remove(jobId: string) {
     for (const [user, lane] of this.lanes) {
       const i = lane.findIndex((e) => e.jobId === jobId);
       if (i < 0) continue;
       lane.splice(i, 1);
-      if (!lane.length) (this.lanes.delete(user), (this.ring = this.ring.filter((u) => u !== user)));
+      if (!lane.length) {
+        this.lanes.delete(user);
+        this.ring = this.ring.filter((u) => u !== user);
+      }
       return true;
     }
     return false;
