@@ -21,7 +21,9 @@ export async function benchBusy(jobs = 40, people = 10, delayMs = Number(process
   await Promise.all(Array.from({ length: jobs }, (_, i) => provider.generate({ prompt: `alone-${i}`, mode: 'simple' } as never, ctx())));
   const providerMs = performance.now() - p0;
 
-  const rig = await discordRig({ files, delayMs, concurrency });
+  // BENCH_BUSY_ENV (JSON) tries other limits, e.g. {"MAX_CONCURRENT_JOBS":"24"}.
+  const env = JSON.parse(process.env.BENCH_BUSY_ENV ?? '{}') as Record<string, string>;
+  const rig = await discordRig({ files, delayMs, concurrency }, env);
   try {
     await rig.job(0, 0);
     const cpu0 = (await rig.atelier.call<{ cpuMs: number }>('stats')).cpuMs;
@@ -34,7 +36,7 @@ export async function benchBusy(jobs = 40, people = 10, delayMs = Number(process
     const lag = landed.map((l, i) => l.at - done[String(i + 1)]!);
     const lastDone = Math.max(...Array.from({ length: jobs }, (_, i) => done[String(i + 1)]!)) - t0;
     const ratio = last / providerMs;
-    const c = loadConfig({});
+    const c = loadConfig(env);
     console.log(
       `busy channel: ${jobs} jobs from ${people} people in one channel, provider ${delayMs / 1000} s/job at concurrency ${concurrency}: provider alone ${fmt(providerMs / 1000)} s; ` +
         `Atelier (defaults: global ${c.MAX_CONCURRENT_JOBS}, per channel ${c.MAX_CONCURRENT_PER_CHANNEL}, per user ${c.MAX_CONCURRENT_PER_USER}) last result ${fmt(last / 1000)} s after the first /imagine = ${fmt(ratio)}× (target ≤ 1.2×), ${fmt(jobs / (last / 1000))} jobs/s; the provider's last job done at ${fmt(lastDone / 1000)} s; done → channel p50 ${fmt(percentile(lag, 50), 0)} ms, max ${fmt(Math.max(...lag), 0)} ms; Atelier CPU ${fmt((after.cpuMs - cpu0) / jobs, 0)} ms/job`,
