@@ -66,10 +66,16 @@ export function gridLayout(count: number, cellWidth: number, cellHeight: number)
 
 /** Under this a PNG grid costs nothing worth saving, whatever the sources weigh. */
 const SMALL_PNG_BYTES = 256 * 1024;
-/** The encoders, chosen by measurement (bench/image.ts): WebP's fastest effort is within 3% of its default size at a third of the CPU. */
+/**
+ * The encoders, chosen by measurement (bench/image.ts): WebP's fastest effort is within 3% of its default
+ * size at a third of the CPU. JPEG keeps the sources' chroma: full when any source has it, 4:2:0 when
+ * every source is a 4:2:0 JPEG (as cameras and most providers write them), where full chroma only added
+ * bytes the sources never had: on four photo-like 1024² q92 JPEGs the grid went from 637 to 418 KiB (a
+ * result's upload from 1.51× to 1.33× the provider's bytes) and its encode from 31 to 16 ms.
+ */
 const ENCODE = {
   png: (s: sharp.Sharp) => s.png({ compressionLevel: 6 }),
-  jpeg: (s: sharp.Sharp) => s.jpeg({ quality: 90, chromaSubsampling: '4:4:4' }),
+  jpeg: (s: sharp.Sharp, subsampled: boolean) => s.jpeg({ quality: 90, chromaSubsampling: subsampled ? '4:2:0' : '4:4:4' }),
   webp: (s: sharp.Sharp) => s.webp({ quality: 90, effort: 0 }),
 } as const;
 
@@ -88,8 +94,8 @@ export function gridFormat(images: readonly Uint8Array[], sourcePixels: number, 
   return predicted <= Math.max(SMALL_PNG_BYTES, sourceBytes / 2) ? 'png' : 'jpeg';
 }
 
-/** Upright size from the header alone: nothing is decoded here (the tiles' decode checks the whole stream). */
-async function headerSize(bytes: Uint8Array): Promise<{ width: number; height: number }> {
+/** Upright size (and a JPEG's chroma subsampling) from the header alone: nothing is decoded here (the tiles' decode checks the whole stream). */
+async function headerSize(bytes: Uint8Array): Promise<{ width: number; height: number; chroma?: string }> {
   const mime = sniffImageType(bytes);
   if (!mime) throw new ImageDecodeError('not an image: expected PNG, JPEG, WebP or GIF bytes');
   try {
@@ -97,7 +103,7 @@ async function headerSize(bytes: Uint8Array): Promise<{ width: number; height: n
     const width = meta.autoOrient?.width ?? meta.width;
     const height = meta.autoOrient?.height ?? meta.height;
     if (!width || !height) throw new Error('no dimensions');
-    return { width, height };
+    return { width, height, ...(meta.format === 'jpeg' && meta.chromaSubsampling ? { chroma: meta.chromaSubsampling } : {}) };
   } catch (err) {
     throw new ImageDecodeError(`${mime} does not decode: ${(err as Error).message}`, { cause: err });
   }
@@ -147,6 +153,7 @@ export async function composeGrid(
   });
   const sourcePixels = sizes.reduce((s, z) => s + z.width * z.height, 0);
   const chosen = format === 'auto' ? gridFormat(images, sourcePixels, layout.width * layout.height) : format;
-  const bytes = await ENCODE[chosen](sharp(canvas, { raw: { width: layout.width, height: layout.height, channels: 3 } })).toBuffer();
+  const subsampled = sizes.every((z) => z.chroma === '4:2:0');
+  const bytes = await ENCODE[chosen](sharp(canvas, { raw: { width: layout.width, height: layout.height, channels: 3 } }), subsampled).toBuffer();
   return { bytes, mime: `image/${chosen}`, width: layout.width, height: layout.height };
 }

@@ -104,10 +104,21 @@ describe('grid', () => {
       expect((await probeImage(grid.bytes)).mime).toBe('image/webp');
     });
 
-    it('a grid of JPEG sources is JPEG with full chroma', async () => {
+    it('a grid of JPEG sources is JPEG with their chroma: subsampled from 4:2:0 sources, full from full', async () => {
       const grid = await createImageTools().grid(await jpegs());
       expect(grid.mime).toBe('image/jpeg');
-      expect((await sharp(grid.bytes).metadata()).chromaSubsampling).toBe('4:4:4');
+      expect((await sharp(grid.bytes).metadata()).chromaSubsampling).toBe('4:2:0');
+      const full = await Promise.all([0, 1, 2, 3].map((i) => noisy(i).jpeg({ quality: 90, chromaSubsampling: i === 2 ? '4:4:4' : '4:2:0' }).toBuffer()));
+      expect((await sharp((await createImageTools().grid(full)).bytes).metadata()).chromaSubsampling).toBe('4:4:4');
+    });
+
+    it('a grid of lossless or mixed sources encoded as JPEG keeps full chroma', async () => {
+      const pngs = await Promise.all([0, 1, 2, 3].map((i) => noisy(i).png().toBuffer()));
+      const fromPng = await composeGrid(pngs, { maxSide: 1024 });
+      expect((await sharp(fromPng.bytes).metadata()).chromaSubsampling).toBe('4:4:4');
+      const mixed = await composeGrid([...(await jpegs()).slice(0, 2), ...(await webps()).slice(0, 2)]);
+      expect(mixed.mime).toBe('image/jpeg');
+      expect((await sharp(mixed.bytes).metadata()).chromaSubsampling).toBe('4:4:4');
     });
 
     it('a grid of photo-like PNGs that would weigh as much as its sources is JPEG, not PNG', async () => {
