@@ -12,6 +12,10 @@ import { createLocalProvider } from '../src/providers/local/index.ts';
 import { createInProcessQueue } from '../src/queue/in-process.ts';
 import { createFolderBlobStore, createSqliteStore } from '../src/store/index.ts';
 import { fmt, percentile } from './stats.ts';
+import { imagine } from '../commands/imagine.ts';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { benchProvider } from './bench-provider.ts';
 
 /**
  * Jobs/s and CPU ms per job through the whole core: submit (validation, moderation, persistence),
@@ -55,5 +59,32 @@ export async function benchCore(jobs = 40): Promise<Record<string, number>> {
     submitP99Ms: percentile(submit, 99),
   };
   console.log(`core+local+grid: ${jobs} jobs of four 512² images in ${fmt(wall)} s = ${fmt(out.jobsPerSecond)} jobs/s; CPU ${fmt(out.cpuMsPerJob, 1)} ms/job (main thread + libvips); submit latency p50 ${fmt(out.submitP50Ms)} ms, p99 ${fmt(out.submitP99Ms)} ms`);
-  return out;
+  return { ...out, submitCpuMs: await benchSubmit() };
+}
+
+/**
+ * The core's share of the work behind each /imagine answer: the command's run (validation, settings,
+ * limits, the job row, the usage ledger, the queue) for `n` jobs from 100 people in one channel, with a
+ * provider that never finishes so the queue grows as in the ack burst. CPU time, so a busy machine
+ * inflates it less than wall time.
+ */
+export async function benchSubmit(n = 1000): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'atelier-bench-submit-'));
+  const config = loadConfig({ PORT: '0', PLAYGROUND: 'off', LOG_LEVEL: 'error', DATA_DIR: dir, MAX_QUEUED_PER_USER: '1000', MAX_QUEUED_TOTAL: '100000', DEFAULT_PROVIDER: 'bench' });
+  const app = await createApp(config, { providers: [await benchProvider({ files: [], delayMs: -1 })] });
+  await app.start({ listen: false, platforms: false });
+  const where = { platform: 'discord' as const, serverId: '300000000000000001', channelId: '400000000000000001', nsfw: false };
+  const run = async (i: number) => {
+    const actor = { platform: 'discord' as const, userId: String(100000000000000000n + BigInt(i % 100)), displayName: `member${i % 100}`, roles: [], canManage: false, canManageChannel: false, canManageServer: false };
+    await imagine.run(imagine.options.parse({ prompt: `bench-${i} lighthouse`, provider: 'bench', count: 4 }) as never, { atelier: app.atelier, actor, where });
+  };
+  for (let i = 0; i < 50; i++) await run(100_000 + i);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) await run(i);
+  const c = process.cpuUsage(c0);
+  const ms = (c.user + c.system) / 1000 / n;
+  await app.stop();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`core submit: ${n} /imagine (100 people, one channel, none finishing) through the command's run: ${fmt(ms, 3)} ms CPU each`);
+  return ms;
 }
