@@ -3,6 +3,7 @@ import type { Job } from '../core/job.ts';
 import type { JobFilter, MessageRef, Store, StoredImage } from '../core/ports.ts';
 import { scopeKey, type Settings, type SettingsScope } from '../core/settings.ts';
 import { MIGRATIONS, MIGRATIONS_TABLE, renderSql } from './migrations.ts';
+import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import { ImmutableJobFieldError, JOB_COLUMNS, jobColumns, jobFilterSql, jobIdentity } from './rows.ts';
 
 export interface SqliteStoreOptions {
@@ -23,6 +24,12 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   // In WAL mode NORMAL survives a process crash (kill -9); only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Checkpoints happen off the event loop (see SqliteCheckpointer); an in-memory database has none.
+  const checkpoints = path === ':memory:' ? undefined : new SqliteCheckpointer(path);
+  if (checkpoints) {
+    db.pragma('wal_autocheckpoint = 0');
+    checkpoints.onLost = () => db.pragma('wal_autocheckpoint = 1000');
+  }
 
   const cache = new Map<string, Database.Statement>();
   const stmt = (sql: string): Database.Statement => {
@@ -32,6 +39,12 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       cache.set(sql, s);
     }
     return s;
+  };
+  /** A write: counted, so the checkpointer can copy the log into the database file every few hundred. */
+  const run = (sql: string, ...params: unknown[]): Database.RunResult => {
+    const result = stmt(sql).run(...params);
+    checkpoints?.wrote();
+    return result;
   };
   const pluckAll = (sql: string, ...params: unknown[]) => stmt(sql).pluck().all(...params) as string[];
   const pluckOne = (sql: string, ...params: unknown[]) => stmt(sql).pluck().get(...params) as string | undefined;
@@ -64,7 +77,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       migrateSync();
     },
     async createJob(job: Job) {
-      stmt(insertJob).run(job.id, ...jobColumns(job));
+      run(insertJob, job.id, ...jobColumns(job));
     },
     async getJob(id: string) {
       const data = pluckOne('SELECT data FROM jobs WHERE id = ?', id);
@@ -72,7 +85,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     },
     async updateJob(job: Job) {
       const next: Job = { ...job, version: job.version + 1 };
-      const { changes } = stmt(updateJob).run(next.state, next.version, JSON.stringify(next), job.id, job.version, ...jobIdentity(job));
+      const { changes } = run(updateJob, next.state, next.version, JSON.stringify(next), job.id, job.version, ...jobIdentity(job));
       if (changes === 1) return next;
       const row = stmt(`SELECT version FROM jobs WHERE id = ?`).get(job.id) as { version: number } | undefined;
       if (row?.version === job.version) throw new ImmutableJobFieldError(job.id);
@@ -90,17 +103,17 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       return stmt(`SELECT COUNT(*) FROM jobs WHERE ${inStates}`).pluck().get(...states) as number;
     },
     async recordUsage(platform: string, ownerId: string, jobId: string, at: number) {
-      stmt('INSERT INTO usage (platform, owner_id, job_id, created_at) VALUES (?, ?, ?, ?)').run(platform, ownerId, jobId, at);
+      run('INSERT INTO usage (platform, owner_id, job_id, created_at) VALUES (?, ?, ?, ?)', platform, ownerId, jobId, at);
     },
     async countUsageSince(platform: string, ownerId: string, since: number) {
       return stmt('SELECT COUNT(*) FROM usage WHERE platform = ? AND owner_id = ? AND created_at >= ?').pluck().get(platform, ownerId, since) as number;
     },
     async deleteJob(id: string) {
       // Images and message refs go with it (ON DELETE CASCADE).
-      stmt('DELETE FROM jobs WHERE id = ?').run(id);
+      run('DELETE FROM jobs WHERE id = ?', id);
     },
     async addImage(image: StoredImage) {
-      stmt('INSERT INTO images (id, job_id, idx, created_at, data) VALUES (?, ?, ?, ?, ?)').run(image.id, image.jobId, image.index, image.createdAt, JSON.stringify(image));
+      run('INSERT INTO images (id, job_id, idx, created_at, data) VALUES (?, ?, ?, ?, ?)', image.id, image.jobId, image.index, image.createdAt, JSON.stringify(image));
     },
     async getImage(id: string) {
       const data = pluckOne('SELECT data FROM images WHERE id = ?', id);
@@ -116,14 +129,15 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       return parseImages(pluckAll('SELECT data FROM images WHERE created_at < ? ORDER BY created_at, id LIMIT ?', before, limit));
     },
     async deleteImage(id: string) {
-      stmt('DELETE FROM images WHERE id = ?').run(id);
+      run('DELETE FROM images WHERE id = ?', id);
     },
     async getMessageRef(jobId: string, platform: string) {
       const data = pluckOne('SELECT data FROM message_refs WHERE job_id = ? AND platform = ?', jobId, platform);
       return data === undefined ? undefined : (JSON.parse(data) as MessageRef);
     },
     async setMessageRef(jobId: string, platform: string, ref: MessageRef) {
-      stmt('INSERT INTO message_refs (job_id, platform, data) VALUES (?, ?, ?) ON CONFLICT (job_id, platform) DO UPDATE SET data = excluded.data').run(
+      run(
+        'INSERT INTO message_refs (job_id, platform, data) VALUES (?, ?, ?) ON CONFLICT (job_id, platform) DO UPDATE SET data = excluded.data',
         jobId,
         platform,
         JSON.stringify(ref),
@@ -134,21 +148,22 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       return data === undefined ? undefined : (JSON.parse(data) as Settings);
     },
     async setSettings(scope: SettingsScope, settings: Settings) {
-      stmt('INSERT INTO settings (scope_key, data) VALUES (?, ?) ON CONFLICT (scope_key) DO UPDATE SET data = excluded.data').run(scopeKey(scope), JSON.stringify(settings));
+      run('INSERT INTO settings (scope_key, data) VALUES (?, ?) ON CONFLICT (scope_key) DO UPDATE SET data = excluded.data', scopeKey(scope), JSON.stringify(settings));
     },
     async getValue(key: string) {
       return pluckOne('SELECT value FROM kv WHERE key = ?', key);
     },
     async setValue(key: string, value: string) {
-      stmt('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+      run('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
     },
     async claimOnce(key: string, expiresAt: number, now: number) {
       // An expired claim is taken over in the same statement; a live one leaves the row untouched (0 changes).
-      const { changes } = stmt('INSERT INTO seen_requests (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE seen_requests.expires_at <= ?').run(key, expiresAt, now);
-      if (++claims % PRUNE_EVERY === 0) stmt('DELETE FROM seen_requests WHERE expires_at <= ?').run(now);
+      const { changes } = run('INSERT INTO seen_requests (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE seen_requests.expires_at <= ?', key, expiresAt, now);
+      if (++claims % PRUNE_EVERY === 0) run('DELETE FROM seen_requests WHERE expires_at <= ?', now);
       return changes === 1;
     },
     async close() {
+      await checkpoints?.close();
       if (db.open) db.close();
     },
   };

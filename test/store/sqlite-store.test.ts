@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createFolderBlobStore } from '../../src/store/folder-blob-store.ts';
 import { createStoreFromConfig } from '../../src/store/from-config.ts';
 import { MIGRATIONS, MIGRATIONS_TABLE, renderSql } from '../../src/store/migrations.ts';
@@ -151,5 +151,24 @@ describe('createStoreFromConfig (SQLite)', () => {
 
   it('refuses a DATABASE_URL that is not PostgreSQL rather than silently using SQLite', async () => {
     await expect(createStoreFromConfig({ DATA_DIR: await tempDir(), DATABASE_URL: 'mysql://x/y' })).rejects.toThrow(/DATABASE_URL/);
+  });
+});
+
+describe('SQLite store: checkpoints off the event loop', () => {
+  it('never checkpoints on the connection that writes; a worker thread copies the log into the database file', async () => {
+    const file = join(await tempDir(), 'atelier.db');
+    const store = createSqliteStore(file);
+    await store.migrate();
+    // The writers' connection leaves the log alone (SQLite would otherwise fsync inside some commit).
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const before = statSync(file).size;
+    for (let i = 0; i < 600; i++) await store.createJob(makeJob({ notes: ['x'.repeat(2000)] }));
+    // In WAL mode only a checkpoint writes pages into the database file itself.
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 600 * 1000), { timeout: 10_000 });
+    expect(await store.countJobs(['queued'])).toBe(600);
+    await store.close();
+    const again = createSqliteStore(file);
+    expect(await again.countJobs(['queued'])).toBe(600);
+    await again.close();
   });
 });
