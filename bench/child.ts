@@ -17,8 +17,9 @@ export async function spawnChild(name: string, env: Record<string, string> = {},
   const file = fileURLToPath(new URL(`./children/${name}.ts`, import.meta.url));
   // BENCH_NODE_ARGS_<NAME> (e.g. BENCH_NODE_ARGS_ATELIER="--cpu-prof") adds Node flags to one kind of child, for profiling.
   const extra = (process.env[`BENCH_NODE_ARGS_${name.toUpperCase().replace(/-/g, '_')}`] ?? '').split(' ').filter(Boolean);
-  // Every bot runs as the Docker image runs it: two glibc malloc arenas (see the Dockerfile); BENCH_MALLOC_ARENA_MAX overrides.
-  const arenas = { MALLOC_ARENA_MAX: process.env.BENCH_MALLOC_ARENA_MAX ?? '2' };
+  // Every bot runs as the Docker image runs it: glibc's malloc tuned against fragmentation (see the Dockerfile).
+  // BENCH_MALLOC=default runs glibc's defaults instead.
+  const arenas = process.env.BENCH_MALLOC === 'default' ? {} : { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
   const proc = fork(file, [], { execArgv: ['--import', 'tsx', ...extra], env: { ...process.env, ...arenas, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Map<string, ((m: Record<string, unknown>) => void)[]>();
