@@ -6,7 +6,7 @@ import { fmt, percentile } from './stats.ts';
  * The acknowledgement under a burst, from a separate load process (bench/children/ack-load.ts) firing
  * pre-signed /imagine at fixed rates on loopback: against the floor (verify-and-defer only) and against
  * Atelier (its own process; Discord's REST side a plain responder in a third; a provider that never
- * finishes, so rendering does not compete). A fresh server per rate. 100 members, as in issue 14.
+ * finishes, so rendering does not compete). A fresh server per rate, warmed first. 100 members, as in issue 14.
  */
 export async function benchAck(): Promise<Record<string, number>> {
   const steps = [
@@ -24,17 +24,26 @@ export async function benchAck(): Promise<Record<string, number>> {
   try {
     for (const { rate, seconds } of steps) {
       const count = rate * seconds;
-      const fire = (url: string) => load.call<{ latencies: number[]; failed: number; lateMs: number; wallMs: number }>('fire', { url, rate, count, privateKeyPem, applicationId }, 60_000);
+      const fire = (url: string, r = rate, n = count) => load.call<{ latencies: number[]; failed: number; lateMs: number; wallMs: number }>('fire', { url, rate: r, count: n, privateKeyPem, applicationId }, 60_000);
+      // Each server answers 100 /imagine at 50/s first and settles: a bot meets a burst warm (code compiled,
+      // statements prepared, connections open); its start-up is not what this measures.
+      const warm = async (url: string) => {
+        await fire(url, 50, 100);
+        await new Promise((r) => setTimeout(r, 2_000));
+      };
 
       const floorServer = await spawnChild('ack-floor', { BENCH_PUBLIC_KEY: publicKeyHex });
+      await warm(`${String(floorServer.ready.url)}/discord/interactions`);
       const floor = await fire(`${String(floorServer.ready.url)}/discord/interactions`);
       await floorServer.stop();
 
       const responder = await spawnChild('responder');
       const atelier = await spawnChild('atelier', {
-        BENCH_ENV: JSON.stringify({ DISCORD_API_URL: String(responder.ready.apiUrl), DISCORD_APPLICATION_ID: applicationId, DISCORD_TOKEN: 'bench-token', DISCORD_PUBLIC_KEY: publicKeyHex, DEFAULT_PROVIDER: 'bench' }),
+        // Every /imagine of the burst is queued (none refused as "studio busy"), so each costs the full work.
+        BENCH_ENV: JSON.stringify({ DISCORD_API_URL: String(responder.ready.apiUrl), DISCORD_APPLICATION_ID: applicationId, DISCORD_TOKEN: 'bench-token', DISCORD_PUBLIC_KEY: publicKeyHex, DEFAULT_PROVIDER: 'bench', MAX_QUEUED_TOTAL: '100000' }),
         BENCH_PROVIDER: JSON.stringify({ files: [], delayMs: -1 }),
       });
+      await warm(`${String(atelier.ready.url)}/discord/interactions`);
       const a = await fire(`${String(atelier.ready.url)}/discord/interactions`);
       await atelier.stop();
       await responder.stop();

@@ -17,7 +17,7 @@ interface Fire {
   members?: number;
 }
 
-async function fire(o: Fire): Promise<{ latencies: number[]; failed: number; lateMs: number; wallMs: number }> {
+async function fire(o: Fire): Promise<{ latencies: number[]; bySend: number[]; failed: number; lateMs: number; wallMs: number }> {
   const key = createPrivateKey(o.privateKeyPem);
   const members = o.members ?? 100;
   const timestamp = String(Math.floor(Date.now() / 1000));
@@ -30,6 +30,8 @@ async function fire(o: Fire): Promise<{ latencies: number[]; failed: number; lat
   const url = new URL(o.url);
   const pool = new Pool(url.origin, { connections: 256, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const latencies: number[] = [];
+  /** Each answer's latency in the order the requests were sent (NaN: none), to see where in a burst the slow ones are. */
+  const bySend: number[] = Array.from({ length: o.count }, () => NaN);
   let failed = 0;
   let lateMs = 0;
   const t0 = performance.now() + 50;
@@ -40,6 +42,7 @@ async function fire(o: Fire): Promise<{ latencies: number[]; failed: number; lat
       const now = performance.now();
       while (next < requests.length && t0 + (next * 1000) / o.rate <= now) {
         lateMs = Math.max(lateMs, now - (t0 + (next * 1000) / o.rate));
+        const index = next;
         const r = requests[next++]!;
         const s = performance.now();
         sends.push(
@@ -48,6 +51,7 @@ async function fire(o: Fire): Promise<{ latencies: number[]; failed: number; lat
             .then(async (res) => {
               const text = await res.body.text();
               latencies.push(performance.now() - s);
+              bySend[index] = performance.now() - s;
               if (res.statusCode !== 200 || !text.includes('"type":5')) failed++;
             })
             .catch(() => {
@@ -65,7 +69,7 @@ async function fire(o: Fire): Promise<{ latencies: number[]; failed: number; lat
   const wallMs = performance.now() - t0;
   failed += o.count - latencies.length - failed > 0 ? o.count - latencies.length - failed : 0;
   await pool.destroy();
-  return { latencies, failed, lateMs, wallMs };
+  return { latencies, bySend, failed, lateMs, wallMs };
 }
 
 serveParent({}, { fire: (o: Fire) => fire(o) });
