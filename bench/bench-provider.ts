@@ -26,6 +26,7 @@ export async function benchProvider(o: BenchProviderOptions): Promise<ImageProvi
   return {
     id: 'bench',
     displayName: 'Bench',
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
     capabilities: { ...LOCAL_CAPABILITIES, previews: false, progressPercent: false },
     async generate(req, ctx) {
       const release = await slots?.acquire(ctx.signal);

@@ -163,7 +163,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       events,
       logger,
       run,
-      limits: { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL },
+      limits: { ...limits, perProvider: (id) => (registry.has(id) ? registry.get(id).concurrency : undefined) },
     });
   atelier.attachQueue(queue);
   const server = createServer({ host: config.HOST, port: config.PORT, logger, requestTimeoutMs: config.HTTP_TIMEOUT_SECONDS * 1000, maxConnections: config.HTTP_MAX_CONNECTIONS });

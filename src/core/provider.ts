@@ -156,6 +156,12 @@ export interface ImageProvider {
   readonly id: string;
   readonly displayName: string;
   readonly capabilities: ProviderCapabilities;
+  /**
+   * Jobs the provider runs at once for this key (Leonardo's concurrency slots, a single self-hosted GPU).
+   * The queue starts no more than this at it, so jobs past its capacity wait their round-robin turn in
+   * our queue, not first-come in the adapter's own line, and leave the other providers' slots alone.
+   */
+  readonly concurrency?: number;
   generate(request: GenerationRequest, ctx: ProviderRunContext): Promise<ProviderResult>;
   /** The image at full size, through the provider's native upscale where it has one. */
   upscale?(source: SourceImage, ctx: ProviderRunContext): Promise<ProviderResult>;

@@ -3,18 +3,22 @@ export interface SchedulerEntry {
   jobId: string;
   userKey: string;
   channelKey: string;
+  /** The job's provider, for its concurrency cap. */
+  providerKey?: string;
 }
 
 export interface SchedulerLimits {
   global: number;
   perUser: number;
   perChannel: number;
+  /** A provider's own concurrency (jobs at it at once), when it has one. */
+  perProvider?: (providerKey: string) => number | undefined;
 }
 
 /**
  * Fair order without I/O: round-robin across users (each user has a FIFO lane; the next start goes
- * to the next user in the ring who has work and room), within per-user, per-channel and global
- * concurrency limits. One user's twenty queued jobs never starve another's one.
+ * to the next user in the ring who has work and room), within per-user, per-channel, per-provider and
+ * global concurrency limits. One user's twenty queued jobs never starve another's one.
  *
  * It is on the path of every submission, so nothing here walks every waiting job per call: running
  * counts are kept per user and per channel, a scheduler that found nothing to start remembers it until a
@@ -27,6 +31,7 @@ export class FairScheduler {
   private readonly running = new Map<string, SchedulerEntry>();
   private readonly runningPerUser = new Map<string, number>();
   private readonly runningPerChannel = new Map<string, number>();
+  private readonly runningPerProvider = new Map<string, number>();
   /** The user whose lane holds each waiting job. */
   private readonly laneOf = new Map<string, string>();
   /** Running jobs past their provider (see `leaveProvider`). */
@@ -70,8 +75,8 @@ export class FairScheduler {
   }
 
   /**
-   * The job's provider has answered; it is composing and storing its result. The per-user and per-channel
-   * limits share the provider's time, so the next job may take its place there now; the global limit
+   * The job's provider has answered; it is composing and storing its result. The per-user, per-channel and
+   * per-provider limits share the provider's time, so the next job may take its place there now; the global limit
    * still counts it until `finish`, which bounds how many results are composed at once.
    */
   leaveProvider(jobId: string): void {
@@ -85,6 +90,14 @@ export class FairScheduler {
   private freeSlots(entry: SchedulerEntry): void {
     bump(this.runningPerUser, entry.userKey, -1);
     bump(this.runningPerChannel, entry.channelKey, -1);
+    if (entry.providerKey !== undefined) bump(this.runningPerProvider, entry.providerKey, -1);
+  }
+
+  /** The entry's provider runs as many jobs as it can take. */
+  private providerFull(entry: SchedulerEntry): boolean {
+    if (entry.providerKey === undefined) return false;
+    const cap = this.limits.perProvider?.(entry.providerKey);
+    return cap !== undefined && (this.runningPerProvider.get(entry.providerKey) ?? 0) >= cap;
   }
 
   /** Takes the next job that may start now, or undefined. */
@@ -95,7 +108,7 @@ export class FairScheduler {
         const user = this.ring[i]!;
         if ((this.runningPerUser.get(user) ?? 0) >= this.limits.perUser) continue;
         const lane = this.lanes.get(user)!;
-        const idx = lane.findIndex((e) => (this.runningPerChannel.get(e.channelKey) ?? 0) < this.limits.perChannel);
+        const idx = lane.findIndex((e) => (this.runningPerChannel.get(e.channelKey) ?? 0) < this.limits.perChannel && !this.providerFull(e));
         if (idx < 0) continue;
         const [entry] = lane.splice(idx, 1) as [SchedulerEntry];
         this.laneOf.delete(entry.jobId);
@@ -117,6 +130,7 @@ export class FairScheduler {
     this.running.set(entry.jobId, entry);
     bump(this.runningPerUser, entry.userKey, 1);
     bump(this.runningPerChannel, entry.channelKey, 1);
+    if (entry.providerKey !== undefined) bump(this.runningPerProvider, entry.providerKey, 1);
   }
 
   isRunning(jobId: string): boolean {
@@ -177,7 +191,8 @@ export class FairScheduler {
     return (
       this.running.size < this.limits.global &&
       (this.runningPerUser.get(entry.userKey) ?? 0) < this.limits.perUser &&
-      (this.runningPerChannel.get(entry.channelKey) ?? 0) < this.limits.perChannel
+      (this.runningPerChannel.get(entry.channelKey) ?? 0) < this.limits.perChannel &&
+      !this.providerFull(entry)
     );
   }
 

@@ -18,6 +18,7 @@ const entryOf = (job: Job): SchedulerEntry => ({
   jobId: job.id,
   userKey: `${job.owner.platform}:${job.owner.userId}`,
   channelKey: `${job.where.platform}:${job.where.channelId}`,
+  providerKey: job.provider,
 });
 
 /**

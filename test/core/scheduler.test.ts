@@ -215,3 +215,26 @@ describe('FairScheduler: a job past its provider', () => {
     expect(s.next()?.jobId).toBe('a3');
   });
 });
+
+describe('FairScheduler: a provider with its own concurrency', () => {
+  const at = (jobId: string, user: string, provider: string, channel = 'c1') => ({ jobId, userKey: user, channelKey: channel, providerKey: provider });
+
+  it('starts no more jobs at a provider than it runs; the rest wait their turn here while other providers go on', () => {
+    const s = new FairScheduler({ global: 10, perUser: 5, perChannel: 10, perProvider: (p) => (p === 'gpu' ? 1 : undefined) });
+    s.add(at('a1', 'alice', 'gpu'));
+    s.add(at('b1', 'bob', 'gpu'));
+    s.add(at('c1', 'carol', 'cloud'));
+    expect(s.next()?.jobId).toBe('a1');
+    // Bob's job waits for the one GPU; Carol's, elsewhere, does not wait behind it.
+    expect(s.next()?.jobId).toBe('c1');
+    expect(s.next()).toBeUndefined();
+    // Alice adds another: still Bob's turn at the GPU first (round-robin, not first come in the adapter).
+    s.add(at('a2', 'alice', 'gpu'));
+    expect(s.next()).toBeUndefined();
+    s.leaveProvider('a1');
+    expect(s.next()?.jobId).toBe('b1');
+    expect(s.next()).toBeUndefined();
+    s.finish('b1');
+    expect(s.next()?.jobId).toBe('a2');
+  });
+});

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import type { ImageTools } from '../../src/core/ports.ts';
 import type { ImageProvider } from '../../src/core/provider.ts';
 import { createImageTools } from '../../src/images/index.ts';
@@ -73,5 +78,42 @@ describe('in-process queue: the provider is not left idle while a result is comp
     openGrid();
     for (const j of jobs) expect((await h.settle(j.id)).state).toBe('succeeded');
     expect(generated).toHaveLength(3);
+  });
+});
+
+describe('the app gives a provider no more jobs at once than its own concurrency', () => {
+  it('a second job waits queued (with its place) while a one-at-a-time provider runs the first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atelier-cap-'));
+    const started: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const provider: ImageProvider = {
+      id: 'gpu',
+      displayName: 'One GPU',
+      concurrency: 1,
+      capabilities: { ...LOCAL_CAPABILITIES, previews: false, progressPercent: false },
+      async generate(req) {
+        started.push(req.prompt);
+        await gate;
+        return { images: [{ bytes: new Uint8Array(PNG), mime: 'image/png', width: 1, height: 1 }], seed: 1 };
+      },
+    };
+    const app = await createApp(loadConfig({ DATA_DIR: dir, PORT: '0', PLAYGROUND: 'off', LOG_LEVEL: 'silent' }), { providers: [provider] });
+    try {
+      await app.start({ listen: false, platforms: false });
+      const first = await app.atelier.imagine({ prompt: 'first', provider: 'gpu' }, alice, here);
+      const second = await app.atelier.imagine({ prompt: 'second', provider: 'gpu' }, bob, { ...here, channelId: 'other' });
+      await vi.waitFor(() => expect(started).toEqual(['first']));
+      for (let t = 0; t < 20; t++) await new Promise((r) => setImmediate(r));
+      expect(started).toEqual(['first']);
+      expect((await app.atelier.getJob(second.id))?.progress.queuePosition).toBe(1);
+      release();
+      await vi.waitFor(async () => expect((await app.atelier.getJob(second.id))?.state).toBe('succeeded'));
+      expect((await app.atelier.getJob(first.id))?.state).toBe('succeeded');
+      expect(started).toEqual(['first', 'second']);
+    } finally {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -315,6 +315,7 @@ export function createA1111Provider(o: A1111Options): A1111Provider {
 
   return {
     id: 'a1111',
+    concurrency: 1,
     displayName: name,
     capabilities,
     async generate(req, ctx) {

@@ -283,6 +283,7 @@ export function createLeonardoProvider(o: LeonardoOptions): ImageProvider {
     id: 'leonardo',
     displayName: LEONARDO_NAME,
     capabilities,
+    concurrency: limits.concurrentJobs,
     generate: (req, ctx) => withSlot(ctx, () => runGeneration(req, ctx, 'generate')),
     vary(source: SourceImage, ctx) {
       if (!source.providerImageId) throw new UserError('UNSUPPORTED', `This image has no ${LEONARDO_NAME} id, so it cannot be varied there.`);
