@@ -27,6 +27,8 @@ export async function benchMemory(parts = (process.env.BENCH_MEMORY_PARTS ?? 'pe
 async function peerVsAtelier(out: Record<string, number>): Promise<void> {
   await photoLikes('webp');
   const peak: Record<string, number> = {};
+  /** RSS once the 50 jobs are delivered: what the process keeps (fragmentation shows here). */
+  const after: Record<string, number> = {};
   for (const bot of ['peer', 'atelier'] as const) {
     const rig = await discordRig({ files: photoPaths('webp'), delayMs: 1_000 }, {}, bot);
     try {
@@ -38,13 +40,18 @@ async function peerVsAtelier(out: Record<string, number>): Promise<void> {
       }
       await Promise.all(posts);
       for (let n = 1; n <= 50; n++) await rig.wait(n, 300_000);
-      peak[bot] = (await rig.atelier.call<Usage>('stats')).peakRssMb;
+      const u = await rig.atelier.call<Usage>('stats');
+      peak[bot] = u.peakRssMb;
+      after[bot] = u.rssMb;
     } finally {
       await rig.stop();
     }
   }
   out.peakRatio = peak.atelier! / peak.peer!;
-  console.log(`memory, 50 jobs of four 1024² WebPs: peak RSS Atelier ${fmt(peak.atelier!, 0)} MiB, peer ${fmt(peak.peer!, 0)} MiB = ${fmt(out.peakRatio)}× (target ≤ 1.5×)`);
+  console.log(
+    `memory, 50 jobs of four 1024² WebPs: peak RSS Atelier ${fmt(peak.atelier!, 0)} MiB, peer ${fmt(peak.peer!, 0)} MiB = ${fmt(out.peakRatio)}× (target ≤ 1.5×); ` +
+      `RSS after the run Atelier ${fmt(after.atelier!, 0)} MiB, peer ${fmt(after.peer!, 0)} MiB`,
+  );
 }
 
 async function inFlight(out: Record<string, number>): Promise<void> {
