@@ -17,9 +17,7 @@ export async function spawnChild(name: string, env: Record<string, string> = {},
   const file = fileURLToPath(new URL(`./children/${name}.ts`, import.meta.url));
   // BENCH_NODE_ARGS_<NAME> (e.g. BENCH_NODE_ARGS_ATELIER="--cpu-prof") adds Node flags to one kind of child, for profiling.
   const extra = (process.env[`BENCH_NODE_ARGS_${name.toUpperCase().replace(/-/g, '_')}`] ?? '').split(' ').filter(Boolean);
-  // Every bot runs as the Docker image runs it: two glibc malloc arenas (see the Dockerfile); BENCH_MALLOC_ARENA_MAX overrides.
-  const arenas = { MALLOC_ARENA_MAX: process.env.BENCH_MALLOC_ARENA_MAX ?? '2' };
-  const proc = fork(file, [], { execArgv: ['--import', 'tsx', ...extra], env: { ...process.env, ...arenas, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(file, [], { execArgv: ['--import', 'tsx', ...extra], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Map<string, ((m: Record<string, unknown>) => void)[]>();
   let seq = 0;
@@ -100,10 +98,9 @@ export function serveParent(info: Record<string, unknown>, handlers: Record<stri
 }
 
 /** This process's CPU (main thread + libuv/libvips threads) and memory, for the parent's ratios. */
-export function usage(): { cpuMs: number; rssMb: number; peakRssMb: number; heapMb: number; externalMb: number } {
+export function usage(): { cpuMs: number; rssMb: number; peakRssMb: number } {
   const c = process.cpuUsage();
-  const m = process.memoryUsage();
-  return { cpuMs: (c.user + c.system) / 1000, rssMb: m.rss / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024, heapMb: m.heapUsed / 2 ** 20, externalMb: m.external / 2 ** 20 };
+  return { cpuMs: (c.user + c.system) / 1000, rssMb: process.memoryUsage().rss / 2 ** 20, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
 export const wallNow = (): number => performance.timeOrigin + performance.now();

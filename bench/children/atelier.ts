@@ -44,7 +44,8 @@ serveParent(
     /** A full GC first, so what is left is what is still referenced (the leak bench). */
     gc: () => {
       fullGc();
-      return usage();
+      const m = process.memoryUsage();
+      return { ...usage(), heapMb: m.heapUsed / 2 ** 20, externalMb: m.external / 2 ** 20 };
     },
     /** Writes a heap snapshot (to find what holds memory); answers with its path. */
     snap: (file?: string) => writeHeapSnapshot(file),
