@@ -48,7 +48,7 @@ export async function benchLeak(total = Number(process.env.BENCH_LEAK_JOBS ?? 20
   const flat = (t: Trend) => Math.abs(t.slope) <= Math.max(t.band, 0.1);
   console.log(`leak, ${total} jobs (instant provider, 32 at a time, ${fmt((performance.now() - t0) / 1000, 0)} s), after a full GC every ${step}: heap ${samples.map((s) => fmt(s.heapMb, 1)).join(', ')} MiB; RSS ${samples.map((s) => fmt(s.rssMb, 0)).join(', ')} MiB`);
   console.log(
-    `leak: heap trend ${fmt(heap.slope, 3)} ± ${fmt(heap.band, 3)} MiB per 1,000 jobs (${flat(heap) ? 'flat' : 'GROWING'}); RSS trend ${fmt(rss.slope, 2)} ± ${fmt(rss.band, 2)} MiB per 1,000 jobs (${flat(rss) ? 'flat' : 'growing'}); first ${warm} sample(s) (warm-up) left out`,
+    `leak: heap trend ${fmt(heap.slope, 3)} ± ${fmt(heap.band, 3)} MiB per 1,000 jobs (${flat(heap) ? 'flat' : heap.slope > 0 ? 'GROWING' : 'not flat'}); RSS trend ${fmt(rss.slope, 2)} ± ${fmt(rss.band, 2)} MiB per 1,000 jobs (${flat(rss) ? 'flat' : rss.slope > 0 ? 'growing' : 'not flat'}); first ${warm} sample(s) (warm-up) left out`,
   );
   return { heapSlopeMbPer1k: heap.slope, heapBandMbPer1k: heap.band, rssSlopeMbPer1k: rss.slope, rssBandMbPer1k: rss.band };
 }
