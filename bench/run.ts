@@ -1,6 +1,6 @@
 /**
  * `npm run bench [section ...]`: every benchmark in one run (or the named sections), figures printed as
- * lines a note can quote, ratios against their floors included. Sections: core, image, ack, busy, memory,
+ * lines a note can quote, ratios against their floors included. Sections: core, image, ack, busy, memory, leak,
  * idle, discord, slack, queue. Benchmarks that need a service (Redis) or a platform part that is not there
  * are reported as skipped. Every section is bounded in time; the whole run stops by itself.
  */
@@ -14,6 +14,7 @@ const benches: Bench[] = [
   { name: 'ack', file: './ack.ts', fn: 'benchAck' },
   { name: 'busy', file: './busy.ts', fn: 'benchBusy' },
   { name: 'memory', file: './memory.ts', fn: 'benchMemory' },
+  { name: 'leak', file: './leak.ts', fn: 'benchLeak' },
   { name: 'idle', file: './idle.ts', fn: 'benchIdle' },
   { name: 'discord', file: './discord.ts', fn: 'benchDiscordAck' },
   { name: 'slack', file: './slack.ts', fn: 'benchSlackAck' },

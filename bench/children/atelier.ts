@@ -4,12 +4,19 @@
  * BENCH_PROVIDER: the provider's options as JSON.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { benchProvider, providerDone, type BenchProviderOptions } from '../bench-provider.ts';
 import { serveParent, usage } from '../child.ts';
+
+// The GC is exposed without a Node flag (the child's flags stay those of production): with --expose-gc
+// set at run time, a new context is given a `gc` function.
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
 
 const env = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
 const providerOptions = JSON.parse(process.env.BENCH_PROVIDER ?? '{}') as BenchProviderOptions;
@@ -34,10 +41,14 @@ serveParent(
       await new Promise((r) => setTimeout(r, ms));
       return { cpuMs: usage().cpuMs - before, resources: process.getActiveResourcesInfo() };
     },
+    /** A full GC first, so what is left is what is still referenced (the leak bench). */
     gc: () => {
-      (globalThis as { gc?: () => void }).gc?.();
-      return usage();
+      fullGc();
+      const m = process.memoryUsage();
+      return { ...usage(), heapMb: m.heapUsed / 2 ** 20, externalMb: m.external / 2 ** 20 };
     },
+    /** Writes a heap snapshot (to find what holds memory); answers with its path. */
+    snap: (file?: string) => writeHeapSnapshot(file),
     stop: exit,
   },
 );

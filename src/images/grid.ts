@@ -127,11 +127,16 @@ export async function composeGrid(
   const first = sizes[0]!;
   const cell = cellSize(images.length, first.width, first.height, maxSide);
   const layout = gridLayout(images.length, cell.width, cell.height);
-  // Each source is decoded once, here, straight to its cell size (JPEG and WebP shrink while decoding);
+  // Copying raw rows into one buffer is far cheaper than libvips' general-purpose composite.
+  // Buffer.fill repeats the 3-byte pattern natively (a JS loop over every byte cost ~10 ms a 1024² grid).
+  const canvas = Buffer.alloc(layout.width * layout.height * 3, Buffer.from([background.r, background.g, background.b]));
+  const rowBytes = cell.width * 3;
+  // Each source is decoded once, here, straight to its cell size (JPEG and WebP shrink while decoding),
+  // and its tile is copied into the canvas as soon as it is ready, so no tile outlives its copy;
   // 'truncated' makes a cut-off download fail now rather than draw a grey half.
-  const tiles = await Promise.all(
-    images.map((bytes) =>
-      sharp(bytes, { failOn: 'truncated' })
+  await Promise.all(
+    images.map(async (bytes, i) => {
+      const tile = await sharp(bytes, { failOn: 'truncated' })
         .autoOrient()
         .resize(cell.width, cell.height, { fit: 'cover', kernel: 'lanczos3' })
         .flatten({ background })
@@ -140,17 +145,11 @@ export async function composeGrid(
         .toBuffer()
         .catch((err: unknown) => {
           throw new ImageDecodeError(`${sniffImageType(bytes) ?? 'image'} does not decode: ${(err as Error).message}`, { cause: err });
-        }),
-    ),
+        });
+      const { left, top } = layout.cells[i]!;
+      for (let y = 0; y < cell.height; y++) tile.copy(canvas, ((top + y) * layout.width + left) * 3, y * rowBytes, (y + 1) * rowBytes);
+    }),
   );
-  // Copying raw rows into one buffer is far cheaper than libvips' general-purpose composite.
-  // Buffer.fill repeats the 3-byte pattern natively (a JS loop over every byte cost ~10 ms a 1024² grid).
-  const canvas = Buffer.alloc(layout.width * layout.height * 3, Buffer.from([background.r, background.g, background.b]));
-  const rowBytes = cell.width * 3;
-  tiles.forEach((tile, i) => {
-    const { left, top } = layout.cells[i]!;
-    for (let y = 0; y < cell.height; y++) tile.copy(canvas, ((top + y) * layout.width + left) * 3, y * rowBytes, (y + 1) * rowBytes);
-  });
   const sourcePixels = sizes.reduce((s, z) => s + z.width * z.height, 0);
   const chosen = format === 'auto' ? gridFormat(images, sourcePixels, layout.width * layout.height) : format;
   const subsampled = sizes.every((z) => z.chroma === '4:2:0');

@@ -19,7 +19,14 @@ export const REST_DEFAULTS = {
   retries: 2,
   maxRateLimitWaitMs: 30_000,
   maxResponseBytes: 2 * 1024 * 1024,
-} as const satisfies Required<Omit<DiscordRestOptions, 'api' | 'token'>>;
+  /**
+   * discord.js keeps a rate-limit queue per route and major parameter, and an interaction webhook's major
+   * parameter is its id and token, so every interaction gets a queue of its own; by default idle queues are
+   * swept hourly (a busy bot held an hour of interactions: heap grew about 0.8 MiB per 1,000 jobs in the
+   * memory soak). A token lives 15 minutes; an idle queue goes within a minute (a sweep of a map, nothing more).
+   */
+  idleQueueSweepMs: 60_000,
+} as const satisfies Required<Omit<DiscordRestOptions, 'api' | 'token'>> & { idleQueueSweepMs: number };
 
 /**
  * The one REST client: discord.js's, so rate-limit buckets and 429 `retry_after` are honoured, with a
@@ -33,6 +40,7 @@ export function createRest(opts: DiscordRestOptions): REST {
     retries: o.retries,
     rejectOnRateLimit: (data) => data.retryAfter > o.maxRateLimitWaitMs,
     makeRequest: boundedRequest(o.maxResponseBytes),
+    handlerSweepInterval: REST_DEFAULTS.idleQueueSweepMs,
   });
   if (o.token) rest.setToken(o.token);
   return rest;

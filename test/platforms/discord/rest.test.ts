@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DiscordAPIError } from '@discordjs/rest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRest, settled } from '../../../src/platforms/discord/rest.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRest, REST_DEFAULTS, settled } from '../../../src/platforms/discord/rest.ts';
 
 const unknownWebhook = () => new DiscordAPIError({ code: 10015, message: 'Unknown Webhook' }, 10015, 404, 'POST', '/webhooks/x/y', {});
 
@@ -42,5 +42,20 @@ describe('createRest: bounded responses', () => {
     const rest = createRest({ api: url, token: 't', retries: 0 });
     expect(await rest.get('/small')).toEqual({ ok: true });
     await expect(rest.get('/huge')).rejects.toThrow(/more than/);
+  });
+
+  it('forgets each interaction token\'s rate-limit queue soon after its last call', async () => {
+    // discord.js keeps one queue per webhook id + token (every interaction is its own major parameter) and
+    // sweeps idle ones hourly by default: a busy bot would hold an hour of interactions' queues.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const rest = createRest({ api: url, retries: 0 });
+      for (let i = 0; i < 5; i++) await rest.patch(`/webhooks/123456789012345678/token-${i}/messages/@original`, { body: {}, auth: false });
+      expect(rest.handlers.size).toBe(5);
+      vi.advanceTimersByTime(REST_DEFAULTS.idleQueueSweepMs);
+      expect(rest.handlers.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
