@@ -14,10 +14,10 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=8787 DATA_DIR=/data NODE_OPTIONS=--ena
 # glibc gives each thread that allocates its own malloc arena, and libvips' worker threads leave freed
 # image memory scattered over them: two arenas took peak RSS over 50 jobs from 332 to 266 MiB
 # (`npm run bench memory`; sharp's install notes and lovell/sharp#955 describe the same fragmentation).
-# A fixed mmap threshold keeps decoded pictures (hundreds of KiB to MiB) out of the arenas altogether, so
-# freeing one returns it to the system (glibc manual, "Malloc Tunable Parameters"): RSS after 50 jobs
-# 289 -> 172 MiB, peak 302 -> 247.
-ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
+# A fixed mmap threshold (MALLOC_MMAP_THRESHOLD_=131072) would lower RSS further (peak 302 -> 247 MiB) but
+# keeps an idle process busy: 12.7 ms CPU per second, 20 s after its last job, against 0.4 without it
+# (`BENCH_MALLOC=… BENCH_IDLE_SETTLE_MS=20000 npx tsx bench/run.ts idle`), so it is not set.
+ENV MALLOC_ARENA_MAX=2
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY bin ./bin

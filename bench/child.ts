@@ -18,8 +18,10 @@ export async function spawnChild(name: string, env: Record<string, string> = {},
   // BENCH_NODE_ARGS_<NAME> (e.g. BENCH_NODE_ARGS_ATELIER="--cpu-prof") adds Node flags to one kind of child, for profiling.
   const extra = (process.env[`BENCH_NODE_ARGS_${name.toUpperCase().replace(/-/g, '_')}`] ?? '').split(' ').filter(Boolean);
   // Every bot runs as the Docker image runs it: glibc's malloc tuned against fragmentation (see the Dockerfile).
-  // BENCH_MALLOC=default runs glibc's defaults instead.
-  const arenas = process.env.BENCH_MALLOC === 'default' ? {} : { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+  // BENCH_MALLOC=default runs glibc's defaults instead; =mmap adds the fixed mmap threshold the Dockerfile
+  // leaves out (lower RSS, but an idle process stays busy).
+  const tuning = process.env.BENCH_MALLOC;
+  const arenas = tuning === 'default' ? {} : tuning === 'mmap' ? { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } : { MALLOC_ARENA_MAX: '2' };
   const proc = fork(file, [], { execArgv: ['--import', 'tsx', ...extra], env: { ...process.env, ...arenas, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Map<string, ((m: Record<string, unknown>) => void)[]>();

@@ -15,7 +15,7 @@ export async function benchIdle(seconds = Number(process.env.BENCH_IDLE_SECONDS 
     try {
       for (let n = 1; n <= 3; n++) await rig.job(n, n);
       // Let the last job's after-work (V8's concurrent GC, sockets closing) settle first.
-      await new Promise((r) => setTimeout(r, 5_000));
+      await new Promise((r) => setTimeout(r, Number(process.env.BENCH_IDLE_SETTLE_MS ?? 5_000)));
       const r = await rig.atelier.call<{ cpuMs: number; resources: string[] }>('idle', seconds * 1000, seconds * 1000 + 10_000);
       out[bot] = r.cpuMs / seconds;
       // What keeps the loop alive while idle (the bench's own IPC pipe and the waiting timer included).
