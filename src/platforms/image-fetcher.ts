@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { UserError } from '../core/errors.ts';
 import type { ImageFetcher } from '../core/ports.ts';
 import type { Config } from '../config.ts';
-import { BlockedAddressError, createGuardedAgent, isPrivateAddress, policyForBaseUrl } from '../providers/net-guard.ts';
+import { createGuardedAgent, discard, findBlocked, isPrivateAddress, policyForBaseUrl } from '../providers/net-guard.ts';
 import { backoffDelay, parseRetryAfter, sleep } from '../providers/timing.ts';
 
 export interface ImageFetcherOptions {
@@ -256,18 +256,6 @@ function shown(url: URL | string): string {
   }
 }
 
-function findBlocked(err: unknown): BlockedAddressError | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof BlockedAddressError) return e;
-  }
-  return undefined;
-}
-
-/** Stops reading a body we refuse; undici reports the abort as an error nobody else listens for. */
-function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
-  body.on('error', () => {});
-  body.destroy();
-}
 
 /** The fetcher a deployment's configuration asks for. */
 export function imageFetcherFromConfig(config: Pick<Config, 'IMAGE_INPUT_MAX_MB' | 'IMAGE_FETCH_ALLOW_ORIGINS' | 'DISCORD_CDN_URL' | 'SLACK_FILES_URL' | 'SLACK_BOT_TOKEN'>, tuning: Pick<ImageFetcherOptions, 'timeoutMs' | 'maxAttempts'> = {}): ClosableImageFetcher {

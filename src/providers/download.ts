@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { request, type Dispatcher } from 'undici';
 import { UserError } from '../core/errors.ts';
-import { BlockedAddressError, createGuardedAgent, effectivePort, isExempt, isPrivateAddress, policyForBaseUrl, type AddressPolicy } from './net-guard.ts';
+import { createGuardedAgent, discard, findBlocked, effectivePort, isExempt, isPrivateAddress, policyForBaseUrl, type AddressPolicy } from './net-guard.ts';
 import { sniffImage } from './image-type.ts';
 import { ProviderHttpError } from './provider-error.ts';
 import { backoffDelay, sleep } from './timing.ts';
@@ -178,15 +178,3 @@ export function createImageDownloader(options: ImageDownloaderOptions): ImageDow
   };
 }
 
-function findBlocked(err: unknown): BlockedAddressError | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof BlockedAddressError) return e;
-  }
-  return undefined;
-}
-
-/** Stops reading a body we refuse; undici reports the abort as an error nobody else listens for. */
-function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
-  body.on('error', () => {});
-  body.destroy();
-}

@@ -112,3 +112,17 @@ export function createGuardedAgent(policy: AddressPolicy, options: { connectTime
   };
   return new Agent({ connect, headersTimeout: options.headersTimeoutMs ?? 30_000, bodyTimeout: options.bodyTimeoutMs ?? 30_000 });
 }
+
+/** The BlockedAddressError behind a failed request, however deep undici wrapped it. */
+export function findBlocked(err: unknown): BlockedAddressError | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof BlockedAddressError) return e;
+  }
+  return undefined;
+}
+
+/** Stops reading a body we refuse; undici reports the abort as an error nobody else listens for. */
+export function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => {});
+  body.destroy();
+}
