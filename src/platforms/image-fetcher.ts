@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { UserError } from '../core/errors.ts';
 import type { ImageFetcher } from '../core/ports.ts';
 import type { Config } from '../config.ts';
-import { createGuardedAgent, discard, findBlocked, isPrivateAddress, policyForBaseUrl } from '../providers/net-guard.ts';
+import { createGuardedAgent, discard, findBlocked, readCapped, isPrivateAddress, policyForBaseUrl } from '../providers/net-guard.ts';
 import { backoffDelay, parseRetryAfter, sleep } from '../providers/timing.ts';
 
 export interface ImageFetcherOptions {
@@ -146,27 +146,7 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
         const page = /html/i.test(type) ? ' a web page' : '';
         throw new UserError('INVALID_IMAGE', `${shown(url)} is${page} ${type}, not a picture. Use the picture's own address (right-click it, "Copy image address"), or attach the picture.`);
       }
-      const declared = Number(res.headers['content-length'] ?? NaN);
-      if (declared > maxBytes) {
-        discard(res.body);
-        throw tooLarge(url);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (size > maxBytes) {
-            discard(res.body);
-            throw tooLarge(url);
-          }
-          chunks.push(chunk);
-        }
-      } catch (err) {
-        if (err instanceof UserError) throw err;
-        throw networkError(err, url, previous, signal);
-      }
-      return new Uint8Array(Buffer.concat(chunks));
+      return new Uint8Array(await readCapped(res, maxBytes, () => tooLarge(url), (err) => networkError(err, url, previous, signal)));
     }
   }
 

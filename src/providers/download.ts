@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { request, type Dispatcher } from 'undici';
 import { UserError } from '../core/errors.ts';
-import { createGuardedAgent, discard, findBlocked, effectivePort, isExempt, isPrivateAddress, policyForBaseUrl, type AddressPolicy } from './net-guard.ts';
+import { createGuardedAgent, findBlocked, readCapped, effectivePort, isExempt, isPrivateAddress, policyForBaseUrl, type AddressPolicy } from './net-guard.ts';
 import { sniffImage } from './image-type.ts';
 import { ProviderHttpError } from './provider-error.ts';
 import { backoffDelay, sleep } from './timing.ts';
@@ -104,27 +104,8 @@ export function createImageDownloader(options: ImageDownloaderOptions): ImageDow
         res.body.resume();
         throw refuse(url, `the server says it is "${type || 'untyped'}", not an image`);
       }
-      const declared = Number(res.headers['content-length'] ?? NaN);
-      if (declared > maxBytes) {
-        discard(res.body);
-        throw refuse(url, `it is ${declared} bytes, over the ${maxBytes}-byte limit`);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (size > maxBytes) {
-            discard(res.body);
-            throw refuse(url, `it is over the ${maxBytes}-byte limit`);
-          }
-          chunks.push(chunk);
-        }
-      } catch (err) {
-        if (err instanceof ProviderHttpError) throw err;
-        throw mapNetworkError(err, url, signal);
-      }
-      return verify(Buffer.concat(chunks), url);
+      const bytes = await readCapped(res, maxBytes, () => refuse(url, `it is over the ${maxBytes}-byte limit`), (err) => mapNetworkError(err, url, signal));
+      return verify(bytes, url);
     }
   }
 

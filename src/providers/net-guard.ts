@@ -126,3 +126,36 @@ export function discard(body: NodeJS.ReadableStream & { destroy(): void }): void
   body.on('error', () => {});
   body.destroy();
 }
+
+/**
+ * Reads a response body up to `maxBytes`, refusing early on a declared length over it and stopping the
+ * stream the moment it passes it (a hostile server may send forever). `tooLarge` makes the caller's error;
+ * `failed` maps a network error while reading.
+ */
+export async function readCapped(
+  res: { headers: Record<string, string | string[] | undefined>; body: NodeJS.ReadableStream & { destroy(): void } },
+  maxBytes: number,
+  tooLarge: () => Error,
+  failed: (err: unknown) => unknown,
+): Promise<Buffer> {
+  if (Number(res.headers['content-length'] ?? NaN) > maxBytes) {
+    discard(res.body);
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) break;
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    throw failed(err);
+  }
+  if (size > maxBytes) {
+    discard(res.body);
+    throw tooLarge();
+  }
+  return Buffer.concat(chunks);
+}

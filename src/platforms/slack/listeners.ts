@@ -255,6 +255,32 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     }
   });
 
+  /**
+   * Slack shows form errors under the inputs they name and keeps the form open; an error for an input the
+   * form lacks would be refused, so it goes under `fallback`.
+   */
+  function formErrors(issues: readonly { path: readonly PropertyKey[]; message: string }[], view: { blocks?: { block_id?: string }[] }, fallback: string): Record<string, string> {
+    const shown = new Set((view.blocks ?? []).map((b) => b.block_id));
+    const errors: Record<string, string> = {};
+    for (const issue of issues) {
+      const at = String(issue.path[0] ?? fallback);
+      errors[shown.has(at) ? at : fallback] ??= issue.message;
+    }
+    return errors;
+  }
+
+  /** Runs a submitted command form (after its ack) for the person who sent it, in the channel it came from. */
+  async function runForm(def: CommandDefinition, data: unknown, ctx: { channelId: string; teamId?: string }, body: { user: { id: string; name: string }; team?: { id: string } | null }, pictures: Parameters<typeof sourcesOf>[0]): Promise<void> {
+    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
+    try {
+      const actor = await actorFor(body.user.id, body.user.name, false);
+      const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
+      await present(await def.run(data as never, { atelier, actor, where }, sourcesOf(pictures)), to, pictures);
+    } catch (err) {
+      await fail(to, err);
+    }
+  }
+
   app.view(IMAGINE_MODAL, async ({ ack, body, view }) => {
     const def = byName.get('imagine');
     const ctx = readModalContext(view.private_metadata);
@@ -271,26 +297,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     const pictures = [...(ctx.files ?? []), ...uploaded];
     const parsed = def.options.safeParse(readModalValues(def, values as never));
     if (!parsed.success) {
-      // Slack shows these under the inputs they name, and keeps the form open; an error for an input the
-      // form lacks would be refused, so it goes under the prompt.
-      const shown = new Set((view.blocks ?? []).map((b) => b.block_id));
-      const errors: Record<string, string> = {};
-      for (const issue of parsed.error.issues) {
-        const at = String(issue.path[0] ?? 'prompt');
-        errors[shown.has(at) ? at : 'prompt'] ??= issue.message;
-      }
-      await ack({ response_action: 'errors', errors });
+      await ack({ response_action: 'errors', errors: formErrors(parsed.error.issues, view, 'prompt') });
       return;
     }
     await ack();
-    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
-    try {
-      const actor = await actorFor(body.user.id, body.user.name, false);
-      const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
-      await present(await def.run(parsed.data as never, { atelier, actor, where }, sourcesOf(pictures)), to, pictures);
-    } catch (err) {
-      await fail(to, err);
-    }
+    await runForm(def, parsed.data, ctx, body, pictures);
   });
 
   app.view(BLEND_MODAL, async ({ ack, body, view }) => {
@@ -310,24 +321,11 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
     }
     const parsed = def.options.safeParse(readModalValues(def, values as never));
     if (!parsed.success) {
-      const shown = new Set((view.blocks ?? []).map((b) => b.block_id));
-      const errors: Record<string, string> = {};
-      for (const issue of parsed.error.issues) {
-        const at = String(issue.path[0] ?? IMAGES_BLOCK);
-        errors[shown.has(at) ? at : IMAGES_BLOCK] ??= issue.message;
-      }
-      await ack({ response_action: 'errors', errors });
+      await ack({ response_action: 'errors', errors: formErrors(parsed.error.issues, view, IMAGES_BLOCK) });
       return;
     }
     await ack();
-    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
-    try {
-      const actor = await actorFor(body.user.id, body.user.name, false);
-      const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
-      await present(await def.run(parsed.data as never, { atelier, actor, where }, sourcesOf(pictures)), to, pictures);
-    } catch (err) {
-      await fail(to, err);
-    }
+    await runForm(def, parsed.data, ctx, body, pictures);
   });
 
   /**
