@@ -96,7 +96,7 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
     );
 
   /** One attempt: follows redirects, returns the bytes or throws a UserError; `transient` marks what another attempt may fix. */
-  async function attempt(start: string, platformFile: boolean, signal: AbortSignal): Promise<Uint8Array> {
+  async function attempt(start: string, platformFile: boolean, signal: AbortSignal, name: string | undefined): Promise<Uint8Array> {
     let url = vet(start);
     let previous: URL | undefined;
     // The token goes with a file Slack gave us, to Slack's host, until a redirect leaves that host: then never again.
@@ -123,7 +123,7 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
       if (REDIRECTS.has(res.statusCode)) {
         discard(res.body);
         const location = res.headers.location;
-        if (typeof location !== 'string') throw new UserError('INVALID_IMAGE', `${shown(url)} answered with a redirect to nowhere. Use the picture's own address, or attach the picture.`);
+        if (typeof location !== 'string') throw new UserError('INVALID_IMAGE', `${called(url, name)} answered with a redirect to nowhere. Use the picture's own address, or attach the picture.`);
         if (hop >= maxRedirects) {
           throw new UserError('INVALID_IMAGE', `The picture link ${shown(start)} redirects more than ${maxRedirects} times. Open it in a browser and use the address the picture finally has, or attach the picture.`);
         }
@@ -133,7 +133,7 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
       }
       if (res.statusCode < 200 || res.statusCode >= 300) {
         discard(res.body);
-        throw statusError(res.statusCode, url, res.headers['retry-after']);
+        throw statusError(res.statusCode, url, res.headers['retry-after'], name);
       }
       const type = String(res.headers['content-type'] ?? '')
         .split(';')[0]!
@@ -144,40 +144,40 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
           throw new UserError('INVALID_IMAGE', 'Slack answered with a sign-in page instead of the file: the bot may lack the files:read scope or access to that channel. Ask the operator, or attach the picture where the bot is a member.');
         }
         const page = /html/i.test(type) ? ' a web page' : '';
-        throw new UserError('INVALID_IMAGE', `${shown(url)} is${page} ${type}, not a picture. Use the picture's own address (right-click it, "Copy image address"), or attach the picture.`);
+        throw new UserError('INVALID_IMAGE', `${called(url, name)} is${page} ${type}, not a picture. Use the picture's own address (right-click it, "Copy image address"), or attach the picture.`);
       }
-      return new Uint8Array(await readCapped(res, maxBytes, () => tooLarge(url), (err) => networkError(err, url, previous, signal)));
+      return new Uint8Array(await readCapped(res, maxBytes, () => tooLarge(url, name), (err) => networkError(err, url, previous, signal, name)));
     }
   }
 
-  const tooLarge = (url: URL) => new UserError('INVALID_IMAGE', `The picture at ${shown(url)} is larger than the ${mib(maxBytes)} limit. Send a smaller one.`);
+  const tooLarge = (url: URL, name?: string) => new UserError('INVALID_IMAGE', `${pictureAt(url, name)} is larger than the ${mib(maxBytes)} limit. Send a smaller one.`);
 
-  function statusError(status: number, url: URL, retryAfter: string | string[] | undefined): UserError {
+  function statusError(status: number, url: URL, retryAfter: string | string[] | undefined, name?: string): UserError {
     if (discordOrigins.has(url.origin) && (status === 404 || status === 403)) {
       // Discord signs attachment links with an expiry (ex/is/hm: API reference, "Signed Attachment CDN URLs") and
       // answers 404 once it has passed; a 403 (a signature it refuses) needs the same fix: a fresh attachment.
       return new UserError('INVALID_IMAGE', 'That Discord link has expired; attach the picture again.');
     }
     if (status === 429 || status >= 500) {
-      return transient(new UserError('INVALID_IMAGE', `${shown(url)} is not answering properly (HTTP ${status}). Try again in a moment, or attach the picture.`), parseRetryAfter(retryAfter));
+      return transient(new UserError('INVALID_IMAGE', `${called(url, name)} is not answering properly (HTTP ${status}). Try again in a moment, or attach the picture.`), parseRetryAfter(retryAfter));
     }
     const why = status === 404 || status === 410 ? 'there is no picture there' : status === 401 || status === 403 ? 'it needs signing in' : `HTTP ${status}`;
-    return new UserError('INVALID_IMAGE', `The picture at ${shown(url)} could not be fetched (${why}). Check the link opens in a private browser window, or attach the picture.`);
+    return new UserError('INVALID_IMAGE', `${pictureAt(url, name)} could not be fetched (${why}). Check the link opens in a private browser window, or attach the picture.`);
   }
 
-  function networkError(err: unknown, url: URL, from: URL | undefined, signal: AbortSignal): UserError {
+  function networkError(err: unknown, url: URL, from: URL | undefined, signal: AbortSignal, name?: string): UserError {
     if (findBlocked(err)) return privateAddress(url, from);
     if (signal.aborted) {
-      return new UserError('INVALID_IMAGE', `The picture at ${shown(url)} did not arrive in time. Try a faster host, or attach the picture.`);
+      return new UserError('INVALID_IMAGE', `${pictureAt(url, name)} did not arrive in time. Try a faster host, or attach the picture.`);
     }
     const code = String((err as { code?: unknown })?.code ?? '');
     if (code === 'ENOTFOUND') {
       return new UserError('INVALID_IMAGE', `${url.hostname} does not exist (no such host). Check the picture link, or attach the picture.`);
     }
     if (code.includes('TIMEOUT')) {
-      return new UserError('INVALID_IMAGE', `The picture at ${shown(url)} did not arrive in time. Try a faster host, or attach the picture.`);
+      return new UserError('INVALID_IMAGE', `${pictureAt(url, name)} did not arrive in time. Try a faster host, or attach the picture.`);
     }
-    return transient(new UserError('INVALID_IMAGE', `${shown(url)} could not be reached (${code || 'network error'}). Check the link, or attach the picture.`));
+    return transient(new UserError('INVALID_IMAGE', `${called(url, name)} could not be reached (${code || 'network error'}). Check the link, or attach the picture.`));
   }
 
   return {
@@ -186,12 +186,12 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
       const signal = AbortSignal.any([outer, deadline]);
       for (let n = 1; ; n++) {
         try {
-          return await attempt(url, fetchOptions?.platformFile === true, signal);
+          return await attempt(url, fetchOptions?.platformFile === true, signal, fetchOptions?.name);
         } catch (err) {
           // A caller's own reason (a cancel) wins; a bare timeout of the caller's reads as ours, said to the user.
           if (outer.aborted) throw outer.reason instanceof UserError ? outer.reason : err;
           const wait = transientWait.get(err as object);
-          if (wait === undefined || n >= maxAttempts || signal.aborted) throw named(err, url, fetchOptions?.name);
+          if (wait === undefined || n >= maxAttempts || signal.aborted) throw err;
           const delay = Math.max(wait, backoffDelay(n, 250, 2_000));
           try {
             await sleep(delay, signal);
@@ -207,17 +207,6 @@ export function createImageFetcher(options: ImageFetcherOptions): ClosableImageF
   };
 }
 
-/**
- * A platform's file has a name the user knows (its file name) and an address they never saw (a signed CDN or
- * url_private link): the message names the file.
- */
-function named(err: unknown, url: string, name: string | undefined): unknown {
-  if (!name || !(err instanceof UserError)) return err;
-  const address = shown(url);
-  if (!err.message.includes(address)) return err;
-  return new UserError(err.code, err.message.split(`The picture at ${address}`).join(name).split(address).join(name), err.details);
-}
-
 /** Errors another attempt may fix, with the wait the server asked for (0: none). */
 const transientWait = new WeakMap<object, number>();
 const transient = (err: UserError, waitMs?: number) => {
@@ -226,6 +215,13 @@ const transient = (err: UserError, waitMs?: number) => {
 };
 
 /** Host and the start of the path: enough to recognise the link, never its query (signatures, tokens). */
+/**
+ * How a message names the picture: a platform's file by the file name the user knows, not by its signed
+ * address they never saw; a typed link by its address.
+ */
+const called = (url: URL, name: string | undefined): string => name ?? shown(url);
+const pictureAt = (url: URL, name: string | undefined): string => name ?? `The picture at ${shown(url)}`;
+
 function shown(url: URL | string): string {
   try {
     const u = typeof url === 'string' ? new URL(url) : url;
