@@ -12,23 +12,10 @@ import { imagineModal } from '../../src/platforms/slack/modals.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
 import { alice, createHarness, here, type Harness } from '../helpers/harness.ts';
 import { startPlayground } from '../platforms/web/harness.ts';
-import { providersFor } from '../providers/helpers.ts';
+import { everyShippedProvider } from '../providers/helpers.ts';
 
 // Every provider Atelier ships, configured (addresses that are never called: only capabilities are read).
-const configured = providersFor({
-  ALLIMAGES_API_KEY: 'k',
-  ALLIMAGES_API_URL: 'http://127.0.0.1:9',
-  LEONARDO_API_KEY: 'k',
-  LEONARDO_API_URL: 'http://127.0.0.1:9/api/rest/v1',
-  POMELO_API_KEY: 'k',
-  POMELO_API_URL: 'http://127.0.0.1:9',
-  AI_HORDE_API_KEY: 'k',
-  AI_HORDE_URL: 'http://127.0.0.1:9/api',
-  OPENAI_API_KEY: 'k',
-  OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
-  COMFYUI_URL: 'http://127.0.0.1:9',
-  A1111_URL: 'http://127.0.0.1:9',
-});
+const configured = everyShippedProvider();
 const all: ImageProvider[] = [createLocalProvider({ longSide: 128, previewSide: 64 }), ...configured.providers];
 
 let h: Harness;

@@ -82,3 +82,20 @@ export async function caught(fn: () => Promise<unknown>): Promise<any> {
   }
   throw new Error('expected a rejection');
 }
+
+/** Every provider Atelier ships, configured with addresses that are never called: for tests that read capabilities. */
+export const everyShippedProvider = () =>
+  providersFor({
+  ALLIMAGES_API_KEY: 'k',
+  ALLIMAGES_API_URL: 'http://127.0.0.1:9',
+  LEONARDO_API_KEY: 'k',
+  LEONARDO_API_URL: 'http://127.0.0.1:9/api/rest/v1',
+  POMELO_API_KEY: 'k',
+  POMELO_API_URL: 'http://127.0.0.1:9',
+  AI_HORDE_API_KEY: 'k',
+  AI_HORDE_URL: 'http://127.0.0.1:9/api',
+  OPENAI_API_KEY: 'k',
+  OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+  COMFYUI_URL: 'http://127.0.0.1:9',
+  A1111_URL: 'http://127.0.0.1:9',
+});

@@ -6,7 +6,7 @@ import { render } from '../../../src/platforms/discord/render.ts';
 import { createLocalProvider } from '../../../src/providers/local/index.ts';
 import { discordSpec } from '../../fakes/discord/openapi.ts';
 import { checkMessageLimits } from '../../fakes/discord/limits.ts';
-import { providersFor } from '../../providers/helpers.ts';
+import { everyShippedProvider } from '../../providers/helpers.ts';
 
 /**
  * The buttons of a result message on Discord, for every provider Atelier ships, are exactly what its declared
@@ -15,20 +15,7 @@ import { providersFor } from '../../providers/helpers.ts';
  */
 
 // Every shipped provider, configured (addresses never called: only capabilities and methods are read).
-const configured = providersFor({
-  ALLIMAGES_API_KEY: 'k',
-  ALLIMAGES_API_URL: 'http://127.0.0.1:9',
-  LEONARDO_API_KEY: 'k',
-  LEONARDO_API_URL: 'http://127.0.0.1:9/api/rest/v1',
-  POMELO_API_KEY: 'k',
-  POMELO_API_URL: 'http://127.0.0.1:9',
-  AI_HORDE_API_KEY: 'k',
-  AI_HORDE_URL: 'http://127.0.0.1:9/api',
-  OPENAI_API_KEY: 'k',
-  OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
-  COMFYUI_URL: 'http://127.0.0.1:9',
-  A1111_URL: 'http://127.0.0.1:9',
-});
+const configured = everyShippedProvider();
 const all: ImageProvider[] = [createLocalProvider({ longSide: 128, previewSide: 64 }), ...configured.providers];
 afterAll(() => configured.close());
 
