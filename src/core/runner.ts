@@ -147,6 +147,44 @@ async function runToEnd(deps: RunnerDeps, jobId: string, signal: AbortSignal, ho
 }
 
 async function execute(deps: RunnerDeps, job: Job, signal: AbortSignal): Promise<ProviderResult> {
+  const reporter = progressReporter(deps, job.id);
+  try {
+    return await perform(deps, job, signal, reporter.report);
+  } finally {
+    // Every report sent before the result is shown before the final state (each is one small write).
+    await reporter.settled();
+  }
+}
+
+/**
+ * Applies a run's progress reports one at a time, in the order the provider sent them: a preview takes
+ * longer to write than a bare percent, and must land neither after a newer report nor after the result.
+ * Reports arriving while one is written merge into one (newest fields win), so a chatty provider never
+ * builds a backlog.
+ */
+function progressReporter(deps: RunnerDeps, jobId: string): { report: (p: ProviderProgress) => void; settled: () => Promise<void> } {
+  let waiting: ProviderProgress | undefined;
+  let running: Promise<void> | undefined;
+  const drain = async (): Promise<void> => {
+    while (waiting) {
+      const p = waiting;
+      waiting = undefined;
+      await reportProgress(deps, jobId, p).catch((err: unknown) => deps.logger.warn({ err, jobId }, 'progress write failed'));
+    }
+    running = undefined;
+  };
+  return {
+    report: (p) => {
+      waiting = waiting ? { ...waiting, ...p } : p;
+      running ??= drain();
+    },
+    settled: async () => {
+      while (running) await running;
+    },
+  };
+}
+
+async function perform(deps: RunnerDeps, job: Job, signal: AbortSignal, progress: (p: ProviderProgress) => void): Promise<ProviderResult> {
   const provider = deps.providers.get(job.provider);
   const settings = await deps.settingsFor(job);
   const ctx: ProviderRunContext = {
@@ -154,7 +192,9 @@ async function execute(deps: RunnerDeps, job: Job, signal: AbortSignal): Promise
     signal,
     allowNsfw: nsfwAllowed(job.where, settings),
     paidUpscale: settings.paidUpscale === true,
-    progress: (p) => void reportProgress(deps, job.id, p).catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'progress write failed')),
+    // Reports are applied one at a time, in the order the provider sent them: a preview takes longer to
+    // write than a bare percent, and must neither land after a newer report nor after the result.
+    progress,
     recordIntent: async (intent) => {
       await writeJob(deps, job.id, (j) => ({ ...j, intent }));
     },

@@ -74,6 +74,38 @@ describe('imagine', () => {
     expect(states.at(-1)).toMatch(/^succeeded/);
   });
 
+  it('shows every preview a provider sent before its result, in the order sent, before the final state', async () => {
+    // A provider that streams partial images and its result in one burst (OpenAI's stream on a fast
+    // connection) must not have its previews dropped or reordered by the time the job finishes.
+    const sharp = (await import('sharp')).default;
+    const shade = (v: number) => sharp({ create: { width: 512, height: 512, channels: 3, background: { r: v, g: v, b: v } } }).png().toBuffer();
+    const [first, second] = [await shade(40), await shade(200)];
+    const bursty = recordingProvider('bursty', { previews: true, progressPercent: true });
+    const generate = bursty.generate.bind(bursty);
+    bursty.generate = (async (request: never, ctx: { progress(p: unknown): void }) => {
+      ctx.progress({ percent: 30, preview: { bytes: first, mime: 'image/png' } });
+      ctx.progress({ percent: 60, preview: { bytes: second, mime: 'image/png' } });
+      ctx.progress({ percent: 90, stage: 'almost' });
+      return generate(request, ctx as never);
+    }) as never;
+    h = await createHarness({ providers: [bursty] });
+    const seen: { state: string; percent?: number; previewKey?: string }[] = [];
+    h.atelier.events.subscribe((e) => seen.push({ state: e.job.state, percent: e.job.progress.percent, previewKey: e.job.progress.previewKey }));
+    const job = await h.atelier.imagine({ prompt: 'a lighthouse', provider: 'bursty' }, alice, here);
+    const done = await h.settle(job.id);
+    expect(done.state).toBe('succeeded');
+    const running = seen.filter((s) => s.state === 'running' && s.percent !== undefined);
+    // Reports that arrive while one is written may merge, but never go backwards.
+    const percents = running.map((s) => s.percent!);
+    expect(percents[0]).toBe(30);
+    expect(percents.at(-1)).toBe(90);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    const last = done.progress.previewKey!;
+    expect(last).toBe(running.at(-1)!.previewKey);
+    const stats = await sharp(Buffer.from((await h.atelier.blobs.get(last))!)).stats();
+    expect(stats.channels[0]!.mean).toBeGreaterThan(150);
+  });
+
   it('refuses an unknown flag in simple mode, naming it, and queues nothing', async () => {
     h = await createHarness();
     await rejects(h.atelier.imagine({ prompt: 'a dog --bogus 3' }, alice, here), 'UNKNOWN_FLAG', /--bogus/);
