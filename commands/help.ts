@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { acceptedOptions, countText, declaredValues, FIELDS_WITHOUT_OPTION } from '../src/core/capability-options.ts';
 import { defineCommand } from '../src/core/command.ts';
+import { imagine } from './imagine.ts';
 import { WHO_MAY_CHANGE } from '../src/core/permissions.ts';
 import type { ImageProvider, ProviderCapabilities } from '../src/core/provider.ts';
 
@@ -21,20 +22,28 @@ export const help = defineCommand({
       `/settings scope:channel or scope:server sets policy. Who may: channel settings: ${WHO_MAY_CHANGE[ctx.actor.platform].channel}; server settings: ${WHO_MAY_CHANGE[ctx.actor.platform].server}.`,
       '',
     ];
-    for (const p of providers) lines.push(...describeProvider(p));
+    // Where the platform has no typed option for some (Discord's 25-option room), they are named as flags.
+    const asFlags = ctx.flagsOnly?.(imagine) ?? {};
+    for (const p of providers) lines.push(...describeProvider(p, asFlags));
     return { type: 'message', ephemeral: true, text: lines.join('\n') };
   },
 });
 
-/** One provider's entry, generated from its declared capabilities only. */
-export function describeProvider(p: ImageProvider): string[] {
+/**
+ * One provider's entry, generated from its declared capabilities only; `asFlags` (option -> prompt flag) are
+ * the options this platform offers as the flag only, listed as flags rather than as options.
+ */
+export function describeProvider(p: ImageProvider, asFlags: Readonly<Record<string, string>> = {}): string[] {
   const c = p.capabilities;
+  const accepted = acceptedOptions(c);
+  const flags = accepted.flatMap((o) => (Object.hasOwn(asFlags, o) ? [asFlags[o]!] : []));
   const buttons = [c.upscale && 'U (upscale)', c.variations && 'V (variations)', ...toolboxNames(c)].filter(Boolean).join(', ');
   const extras = [c.progressPercent && 'progress %', c.previews && 'previews', picturesText(c)].filter(Boolean).join(', ');
   const out = [
     `• ${p.displayName} (provider:${p.id}) — modes: ${c.modes.join('/')}; ${countText(c)}${buttons ? `; buttons: ${buttons}` : ''}${extras ? `; ${extras}` : ''}.`,
-    `  options: ${acceptedOptions(c).join(', ')}`,
+    `  options: ${accepted.filter((o) => !Object.hasOwn(asFlags, o)).join(', ')}`,
   ];
+  if (flags.length) out.push(`  typed in the prompt as flags (no option for them here): ${flags.join(', ')}`);
   const ranges = [
     c.steps && `steps ${c.steps.min}–${c.steps.max}`,
     c.guidance && `guidance ${c.guidance.min}–${c.guidance.max}`,

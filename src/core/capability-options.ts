@@ -49,9 +49,17 @@ export function fieldOptionsFor(caps: ProviderCapabilities): FieldOption[] {
   return (Object.keys(OPTION_FIELDS) as FieldOption[]).filter((o) => caps.fields.includes(OPTION_FIELDS[o]));
 }
 
-/** Every /imagine option this provider accepts; `mode` only where it has a choice of modes. */
+/**
+ * Every /imagine option this provider accepts; `mode` only where it has a choice of modes, `iw` (the image
+ * weight, not a request field) only where it weighs pictures.
+ */
 export function acceptedOptions(caps: ProviderCapabilities): (keyof ImagineOptions)[] {
-  return [...COMMON_OPTIONS, ...(caps.modes.length > 1 ? (['mode'] as const) : []), ...fieldOptionsFor(caps)];
+  return [
+    ...COMMON_OPTIONS,
+    ...(caps.modes.length > 1 ? (['mode'] as const) : []),
+    ...fieldOptionsFor(caps),
+    ...(caps.imageInput?.weight ? (['iw'] as const) : []),
+  ];
 }
 
 /** Values an option can take for this provider, where the provider lists them (for autocomplete and forms). */

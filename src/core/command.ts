@@ -14,6 +14,12 @@ export interface CommandContext {
   readonly atelier: Atelier;
   readonly actor: Actor;
   readonly where: Where;
+  /**
+   * The options this platform offers only as their prompt flag, for a command (option name -> flag): what its
+   * registration leaves out. Absent where every option is typed. /help reads it so it never names an option
+   * the user cannot find.
+   */
+  readonly flagsOnly?: (def: CommandDefinition) => Readonly<Record<string, string>>;
 }
 
 /**

@@ -26,6 +26,7 @@ import type { Job } from '../../core/job.ts';
 import { buttonAction, decodeButtonId, detailsText, FORM_BUTTONS } from '../../core/present.ts';
 import { formatPrompt } from '../../core/prompt.ts';
 import { readCommandInput } from './attachments.ts';
+import { leftToFlags } from './register.ts';
 import { DEFAULT_ATTACHMENT_LIMIT, loadRef, type DiscordMessageRef } from './message-ref.ts';
 import { settled } from './rest.ts';
 import type { JobMessages } from './job-messages.ts';
@@ -148,7 +149,7 @@ export function createInteractionHandler(deps: HandlerDeps): (i: APIInteraction)
     return {
       response: { type: InteractionResponseType.DeferredChannelMessageWithSource, ...(ephemeral ? { data: { flags: MessageFlags.Ephemeral } } : {}) },
       after: async () => {
-        const ctx = { atelier, actor: actorOf(i), where: whereOf(i) };
+        const ctx = { atelier, actor: actorOf(i), where: whereOf(i), flagsOnly: leftToFlags };
         try {
           const result: CommandResult = await def.run(parsed.data, ctx, read.pictures);
           await present(i, result, ephemeral, receivedAt);

@@ -33,8 +33,7 @@ export function toDiscordCommand(def: CommandDefinition): RESTPostAPIChatInputAp
   if (!NAME.test(def.name) || def.name !== def.name.toLowerCase()) throw new Error(`/${def.name}: Discord command names are 1-32 lowercase letters, digits, - or _`);
   const schema = z.toJSONSchema(def.options, { io: 'input' }) as { properties?: Record<string, JsonProperty>; required?: string[] };
   const required = new Set(schema.required ?? []);
-  // Room for the pictures: options the prompt's flags also say are left to the flags.
-  const leftOut = new Set(Object.keys(def.flagOnly ?? {}));
+  const leftOut = new Set(Object.keys(leftToFlags(def)));
   const options: APIApplicationCommandBasicOption[] = Object.entries(schema.properties ?? {})
     .filter(([name]) => !leftOut.has(name))
     .map(([name, prop]) => toOption(def, name, prop, required.has(name)));
@@ -46,6 +45,14 @@ export function toDiscordCommand(def: CommandDefinition): RESTPostAPIChatInputAp
   // Discord refuses a required option after an optional one.
   options.sort((a, b) => Number(b.required ?? false) - Number(a.required ?? false));
   return { type: ApplicationCommandType.ChatInput, name: def.name, description: clip(def.description), options };
+}
+
+/**
+ * The options Discord's registration leaves to their prompt flags (name -> flag): room for the pictures within
+ * the 25 options. The interactions hand this to the commands, so /help says the same as the registration.
+ */
+export function leftToFlags(def: CommandDefinition): Readonly<Record<string, string>> {
+  return Object.fromEntries(Object.entries(def.flagOnly ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function toOption(def: CommandDefinition, name: string, prop: JsonProperty, required: boolean): APIApplicationCommandBasicOption {

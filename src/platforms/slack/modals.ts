@@ -113,8 +113,7 @@ const namesOf = (files: readonly PictureFile[]) => files.map((f) => f.name).join
  * Pictures chosen before the form opened (a message shortcut's) are named at the top and ride in the metadata.
  */
 export function imagineModal(def: CommandDefinition, ctx: ModalContext, choices: ModalChoices = {}, pictures?: PictureChoices): Block {
-  // --iw is offered where some provider weighs pictures (the option is not tied to a request field).
-  const blocks = optionInputs(def, pictures?.weight && choices.only ? { ...choices, only: [...choices.only, 'iw'] } : choices);
+  const blocks = optionInputs(def, choices);
   const given = ctx.files ?? [];
   const room = Math.min(pictures?.maxImages ?? 0, def.pictures?.names.length ?? MAX_INPUT_IMAGES, MAX_INPUT_IMAGES) - given.length;
   const extra: Block[] = [];

@@ -32,22 +32,18 @@ export interface PictureFile {
 export interface PictureChoices {
   /** Most pictures one /imagine can take (0: no provider takes any). */
   maxImages: number;
-  /** Some provider weighs pictures against the text (--iw). */
-  weight: boolean;
   /** Providers that can /blend. */
   blenders: readonly ImageProvider[];
 }
 
 export function pictureChoices(providers: readonly ImageProvider[]): PictureChoices {
   let maxImages = 0;
-  let weight = false;
   for (const p of providers) {
     const caps = p.capabilities.imageInput;
     if (!caps) continue;
     maxImages = Math.max(maxImages, Math.min(caps.maxImages, MAX_INPUT_IMAGES));
-    weight ||= Boolean(caps.weight);
   }
-  return { maxImages, weight, blenders: providers.filter((p) => p.capabilities.imageInput?.blend) };
+  return { maxImages, blenders: providers.filter((p) => p.capabilities.imageInput?.blend) };
 }
 
 const clipName = (s: string) => (s.length > 100 ? `${s.slice(0, 99)}…` : s);

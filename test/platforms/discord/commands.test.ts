@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buttonPress, slashCommand, ping, type FakeMember } from '../../fakes/discord/interactions.ts';
+import { imagine } from '../../../commands/imagine.ts';
+import { toDiscordCommand } from '../../../src/platforms/discord/register.ts';
 import { alice, bob, startHarness, type Harness } from './harness.ts';
 
 const mod: FakeMember = { id: '100000000000000003', name: 'mod', canManage: true };
@@ -33,6 +35,23 @@ describe('Discord slash commands other than /imagine, and refusals', () => {
     expect(r.ephemeral).toBe(true);
     expect(r.text).toMatch(/provider:local/);
     expect(r.text).toMatch(/provider:failing/);
+  });
+
+  it('/help names the options Discord registers no typed option for (--iw, --stylize) as prompt flags, not as options', async () => {
+    // What the registration leaves out of /imagine is what /help must not offer as an option.
+    const registered = toDiscordCommand(imagine as never).options!.map((o) => o.name);
+    expect(registered).not.toContain('iw');
+    expect(registered).not.toContain('stylize');
+    const lines = (await run(alice, 'help')).text.split('\n');
+    const at = lines.findIndex((l) => l.includes('(provider:local)'));
+    const next = lines.findIndex((l, n) => n > at && l.startsWith('•'));
+    const entry = lines.slice(at + 1, next < 0 ? undefined : next);
+    const options = entry.find((l) => l.trim().startsWith('options:'))!.replace(/^\s*options:\s*/, '').split(', ');
+    expect(options).toEqual(expect.arrayContaining(['seed', 'chaos']));
+    for (const name of options) expect(registered, `/help offers ${name}`).toContain(name);
+    expect(options).not.toContain('stylize');
+    expect(options).not.toContain('iw');
+    expect(entry.find((l) => l.includes('as flags'))).toMatch(/--stylize, --iw/);
   });
 
   it('/settings: a member sets a default; channel policy needs Manage Channels; a moderator sets it', async () => {

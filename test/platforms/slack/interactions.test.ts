@@ -45,7 +45,8 @@ describe('the /imagine options modal', () => {
     expect(byId.get('count')?.element).toMatchObject({ type: 'number_input', min_value: '1', max_value: '8' });
     expect(byId.get('provider')?.element.options?.map((o) => o.value)).toEqual(expect.arrayContaining(['local', 'failing', 'slow']));
     expect(byId.get('private')?.element.type).toBe('checkboxes');
-    for (const name of ['weather', 'time', 'chaos', 'stylize', 'no', 'seed']) expect(byId.has(name)).toBe(true);
+    // The local renderer weighs pictures, so the image weight is an input like the others (Slack has room).
+    for (const name of ['weather', 'time', 'chaos', 'stylize', 'no', 'seed', 'iw']) expect(byId.has(name), name).toBe(true);
     // No configured provider takes these, so the form does not offer them (capabilities decide).
     for (const name of ['mode', 'steps', 'guidance', 'style', 'model', 'photo']) expect(byId.has(name), name).toBe(false);
   });
@@ -151,6 +152,15 @@ describe('shared commands and policy', () => {
     expect((await answerTo(q.response.id, 'queue')).length).toBeGreaterThan(0);
     const c = await command('', h.fake.users.alice, '/cancel');
     expect(await answerTo(c.response.id, 'cancel')).toMatch(/Cancel|nothing/i);
+  });
+
+  it('/help lists the image weight and stylize among the options, as the form offers them (no flag-only line)', async () => {
+    const { response } = await command('', h.fake.users.alice, '/help');
+    const lines = (await answerTo(response.id, 'help')).split('\n');
+    const at = lines.findIndex((l) => l.includes('(provider:local)'));
+    const options = lines.slice(at + 1).find((l) => l.trim().startsWith('options:'))!.split(/[:,]\s*/);
+    expect(options).toEqual(expect.arrayContaining(['stylize', 'iw']));
+    expect(lines.some((l) => l.includes('as flags'))).toBe(false);
   });
 
   it('never POSTs to a response_url outside Slack; answers with chat.postEphemeral instead', async () => {

@@ -126,7 +126,7 @@ describe('pictures in the job message and the forms', () => {
     const { blend } = await import('../../../commands/blend.ts');
     const def = defineCommand({ name: 'imagine', description: 'x', options: imagineOptionsSchema, positional: 'prompt', run: async () => ({ type: 'message', text: '', ephemeral: true }) });
     const views = [
-      imagineModal(def, { channelId: 'C1', files: [{ url: 'https://files.slack.com/files-pri/T1-F1/download/a.png', name: 'a.png' }] }, { only: ['prompt'] }, { maxImages: 5, weight: true, blenders: [] }),
+      imagineModal(def, { channelId: 'C1', files: [{ url: 'https://files.slack.com/files-pri/T1-F1/download/a.png', name: 'a.png' }] }, { only: ['prompt', 'iw'] }, { maxImages: 5, blenders: [] }),
       blendModal(blend as never, { channelId: 'C1' }, { dynamic: { provider: ['local', 'other'] }, initial: { dimensions: 'landscape' } }),
       zoomModal('a fox', { channelId: 'C1', jobId: 'j', index: 1 }),
       regionModal('a fox', { channelId: 'C1', jobId: 'j', index: 1 }),

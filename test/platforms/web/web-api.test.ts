@@ -170,6 +170,15 @@ describe('the playground API', () => {
     expect(imagine.positional).toBe('prompt');
     expect(imagine.options.find((o) => o.name === 'format')?.enum).toContain('16:9');
     expect(promptFlags.map((f) => f.name)).toEqual(expect.arrayContaining(['ar', 'no', 'seed']));
+    // The playground has room for every option: the image weight and stylize are typed options here, and /help says so.
+    expect(imagine.options.map((o) => o.name)).toEqual(expect.arrayContaining(['iw', 'stylize']));
+    const { data } = await post(pg, '/api/command', { user: ann, text: '/help' });
+    if (data.type !== 'text') throw new Error(`expected text, got ${JSON.stringify(data)}`);
+    const lines = data.text.split('\n');
+    const at = lines.findIndex((l) => l.includes('(provider:local)'));
+    const options = lines.slice(at + 1).find((l) => l.trim().startsWith('options:'))!.split(/[:,]\s*/);
+    expect(options).toEqual(expect.arrayContaining(['stylize', 'iw']));
+    expect(lines.some((l) => l.includes('as flags'))).toBe(false);
   });
 
   it('bad input answers with what to change and queues nothing', async () => {
