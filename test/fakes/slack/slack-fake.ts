@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createEmulator, type Emulator } from 'emulate';
-import { SlackApiProxy } from './web-api-proxy.ts';
+import { SlackApiProxy, type SlackRoles } from './web-api-proxy.ts';
 import { SlackFilesHost } from './files-host.ts';
 import { signSlackRequest } from '../../../src/platforms/slack/signature.ts';
 
@@ -9,7 +9,18 @@ export const BOT_TOKEN = 'xoxb-atelier-test';
 /** What the test workspace granted the bot token (an install from the manifest). */
 export const BOT_TOKEN_SCOPES = ['chat:write', 'files:write', 'files:read', 'channels:join', 'channels:read', 'users:read', 'commands', 'im:write'] as const;
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
-const MEMBERS = ['alice', 'bob', 'mod'] as const;
+const MEMBERS = ['alice', 'bob', 'mod', 'owner'] as const;
+/**
+ * The workspace's people and their roles. mod is an admin; owner is a workspace owner who is not an admin
+ * (Slack usually reports owners as admins too: this one tells the two flags apart).
+ */
+const PEOPLE: (SlackRoles & { name: string; real_name: string })[] = [
+  { name: 'alice', real_name: 'Alice' },
+  { name: 'bob', real_name: 'Bob' },
+  { name: 'mod', real_name: 'Mod', is_admin: true },
+  { name: 'owner', real_name: 'Owner', is_owner: true },
+  { name: 'atelier', real_name: 'Atelier' },
+];
 /** Each member's own user token: only the fake uses them, to act as that person. */
 const memberToken = (name: string) => `xoxp-atelier-test-${name}`;
 
@@ -30,7 +41,7 @@ export interface SlackMessage {
 
 /**
  * The Slack side of a test: the emulate@0.12.2 Web API behind the spec-checking proxy, seeded with a
- * workspace, three members (mod is an admin), the bot user and #general.
+ * workspace, four members (mod is an admin, owner a workspace owner), the bot user and #general.
  */
 export class SlackFake {
   readonly proxy = new SlackApiProxy();
@@ -38,7 +49,7 @@ export class SlackFake {
   readonly files = new SlackFilesHost(new Set([BOT_TOKEN]), () => this.teamId);
   private emulator: Emulator | undefined;
   private emulatorUrl = '';
-  users: Record<'alice' | 'bob' | 'mod' | 'bot', FakeUser> = {} as never;
+  users: Record<'alice' | 'bob' | 'mod' | 'owner' | 'bot', FakeUser> = {} as never;
   teamId = '';
   channel = '';
 
@@ -62,7 +73,7 @@ export class SlackFake {
         tokens: { [BOT_TOKEN]: { login: 'atelier', scopes: [...BOT_TOKEN_SCOPES] }, ...Object.fromEntries(MEMBERS.map((n) => [memberToken(n), { login: n, scopes: ['channels:write', 'channels:join'] }])) },
         slack: {
           team: { name: 'Atelier Test', domain: 'atelier-test' },
-          users: [{ name: 'alice', real_name: 'Alice' }, { name: 'bob', real_name: 'Bob' }, { name: 'mod', real_name: 'Mod', is_admin: true }, { name: 'atelier', real_name: 'Atelier' }],
+          users: PEOPLE.map(({ name, real_name, is_admin }) => ({ name, real_name, ...(is_admin ? { is_admin } : {}) })),
         },
       },
     });
@@ -76,7 +87,9 @@ export class SlackFake {
       if (!u) throw new Error(`emulator has no user ${n}`);
       return { id: u.id, name: u.name };
     };
-    this.users = { alice: byName('alice'), bob: byName('bob'), mod: byName('mod'), bot: byName('atelier') };
+    this.users = { alice: byName('alice'), bob: byName('bob'), mod: byName('mod'), owner: byName('owner'), bot: byName('atelier') };
+    // The emulator keeps is_admin only; the proxy gives users.info the other role flags Slack answers with.
+    for (const { name, real_name: _, ...roles } of PEOPLE) this.proxy.roles.set(byName(name).id, roles);
     const chans = (await this.direct('conversations.list', {})) as { channels: { id: string; name: string }[] };
     this.channel = chans.channels.find((c) => c.name === 'general')!.id;
     // Everyone is in #general on Slack (the workspace's default channel); the emulator seeds only its admin

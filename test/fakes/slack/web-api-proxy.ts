@@ -11,6 +11,20 @@ export interface RecordedCall {
   at: number;
 }
 
+/**
+ * The role flags of Slack's user object. Slack's users.info answer carries each of them as a boolean for every
+ * user (slackapi/slack-api-specs, web-api/slack_web_openapi_v2.json: users.info's typical success response and
+ * objs_user); the emulator (emulate@0.12.2, formatUser) answers with is_admin and is_bot only.
+ */
+export interface SlackRoles {
+  is_admin?: boolean;
+  is_owner?: boolean;
+  is_primary_owner?: boolean;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+}
+const NO_ROLES: Required<SlackRoles> = { is_admin: false, is_owner: false, is_primary_owner: false, is_restricted: false, is_ultra_restricted: false };
+
 export type Fault = ({ retryAfter: number } | { error: string }) & {
   /** Only calls whose arguments match; others pass through untouched. */
   when?: (args: Record<string, unknown>) => boolean;
@@ -39,6 +53,8 @@ export class SlackApiProxy {
    * reads that header into response_metadata.scopes).
    */
   readonly tokens = new Map<string, string[]>();
+  /** Each user's roles by id: users.info answers carry all the flags, as Slack's do (see SlackRoles). */
+  readonly roles = new Map<string, SlackRoles>();
 
   /** The next `times` calls of `method` fail as Slack would fail them. */
   failNext(method: string, fault: Fault, times = 1): void {
@@ -130,7 +146,7 @@ export class SlackApiProxy {
       record(answer);
       return json(answer);
     }
-    const out = await this.forward(req, raw);
+    const out = method === 'users.info' ? withRoles(await this.forward(req, raw), this.roles) : await this.forward(req, raw);
     const scopes = token ? this.tokens.get(token) : undefined;
     if (scopes) out.headers['x-oauth-scopes'] = scopes.join(',');
     try {
@@ -149,6 +165,14 @@ export class SlackApiProxy {
     const answerHeaders: Record<string, string> = { 'content-type': res.headers.get('content-type') ?? 'application/octet-stream' };
     return { status: res.status, headers: answerHeaders, body };
   }
+}
+
+/** A users.info answer with every role flag Slack sends: the user's own, false for the rest. */
+function withRoles<T extends { body: Buffer }>(out: T, roles: ReadonlyMap<string, SlackRoles>): T {
+  const answer = JSON.parse(out.body.toString('utf8')) as { ok?: boolean; user?: { id?: string } & SlackRoles };
+  if (!answer.ok || !answer.user?.id) return out;
+  answer.user = { ...answer.user, ...NO_ROLES, ...(answer.user.is_admin ? { is_admin: true } : {}), ...roles.get(answer.user.id) };
+  return { ...out, body: Buffer.from(JSON.stringify(answer)) };
 }
 
 /** Web API calls come form-encoded (objects as JSON strings) or as JSON. */

@@ -36,6 +36,23 @@ describe('Slack: who may change what', () => {
   });
 });
 
+describe('Slack: workspace owners manage as admins do', () => {
+  it('an owner who is not an admin may change workspace and channel settings; a plain member may not', async () => {
+    const { owner, bob } = h.fake.users;
+    expect(await command('--scope server --daily_quota 40', bob, '/settings')).toMatch(/Only workspace admins and owners may change this server's settings/);
+    expect(await command('--scope channel --max_jobs 3', bob, '/settings')).toMatch(/Only workspace admins and owners/);
+    expect(await h.app.atelier.getSettings({ kind: 'server', platform: 'slack', id: h.fake.teamId })).toEqual({});
+    expect(await command('--scope server --daily_quota 40', owner, '/settings')).toMatch(/dailyQuota: 40/);
+    expect(await command('--scope channel --max_jobs 3', owner, '/settings')).toMatch(/maxJobsPerPrompt: 3/);
+    // What the app was told is Slack's answer: the owner is no admin, the member neither admin nor owner.
+    const roleOf = (id: string) => h.fake.proxy.callsOf('users.info').find((c) => c.args.user === id)!.answer.user;
+    expect(roleOf(owner.id)).toMatchObject({ is_admin: false, is_owner: true, is_primary_owner: false });
+    expect(roleOf(bob.id)).toMatchObject({ is_admin: false, is_owner: false, is_primary_owner: false });
+    expect(await command('--scope server --reset daily_quota', owner, '/settings')).toMatch(/nothing set/);
+    expect(await command('--scope channel --reset max_jobs', owner, '/settings')).toMatch(/nothing set/);
+  });
+});
+
 describe('Slack: NSFW follows the channel and workspace settings', () => {
   it('refused by default; allowed once an admin allows it for the channel', async () => {
     expect(await command('a nude plaster cast --provider local --count 1', h.fake.users.alice)).toMatch(/NSFW/);
