@@ -212,6 +212,9 @@ async function perform(deps: RunnerDeps, job: Job, signal: AbortSignal, progress
     ...(deps.publicImageUrl ? { publicImageUrl: deps.publicImageUrl } : {}),
   };
   switch (job.action.kind) {
+    case 'select':
+      // Midjourney's U without an upscaler: nothing to ask the provider, the picture is already made.
+      return withholdFlagged(await pickedImage(deps, job), ctx.allowNsfw, provider.displayName);
     case 'upscale':
     case 'vary': {
       const source = await loadSource(deps, job, job.action.index);
@@ -224,6 +227,20 @@ async function perform(deps: RunnerDeps, job: Job, signal: AbortSignal, progress
     default:
       return withholdFlagged(await provider.generate(job.request, ctx), ctx.allowNsfw, provider.displayName);
   }
+}
+
+/**
+ * A select's result: the picture it picked, which the service copied into the job's own folder as its first
+ * input when it was queued (so deleting the parent since changes nothing). Its seed and the provider's id for it
+ * come along, so V and the strengths under it work as they would on the grid.
+ */
+async function pickedImage(deps: RunnerDeps, job: Job): Promise<ProviderResult> {
+  const id = job.inputs?.[0]?.imageId;
+  const meta = id ? await deps.store.getImage(id) : undefined;
+  const bytes = meta ? await deps.blobs.get(meta.blobKey) : undefined;
+  if (!meta || !bytes) throw new UserError('NOT_FOUND', 'The picture this job picked is no longer stored. Run /imagine again.');
+  const { mime, width, height, seed, providerImageId, nsfw } = meta;
+  return { images: [{ bytes, mime, width, height, ...(seed !== undefined ? { seed } : {}), ...(providerImageId ? { providerImageId } : {}), ...(nsfw !== undefined ? { nsfw } : {}) }], ...(seed !== undefined ? { seed } : {}) };
 }
 
 async function loadSource(deps: RunnerDeps, job: Job, index: number): Promise<SourceImage> {
