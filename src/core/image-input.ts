@@ -215,8 +215,6 @@ export async function storeCopies(childId: string, copies: readonly { meta: Stor
   for (const [i, c] of copies.entries()) {
     const blobKey = `${jobFolder(childId)}/input-${i + 1}.${ext(c.meta.mime)}`;
     await deps.blobs.put(blobKey, c.bytes);
-    // The seed, the provider's id and its NSFW verdict come along: a U that picks a picture gives them to its result.
-    const { seed, providerImageId, nsfw } = c.meta;
-    await deps.store.addImage({ id: c.newId, jobId: childId, index: i + 1, kind: 'input', mime: c.meta.mime, width: c.meta.width, height: c.meta.height, size: c.bytes.byteLength, blobKey, seed, providerImageId, nsfw, createdAt: at });
+    await deps.store.addImage({ id: c.newId, jobId: childId, index: i + 1, kind: 'input', mime: c.meta.mime, width: c.meta.width, height: c.meta.height, size: c.bytes.byteLength, blobKey, createdAt: at });
   }
 }

@@ -16,7 +16,7 @@ export type JobAction =
   | { kind: 'upscale'; index: number; mode?: UpscaleMode }
   /**
    * Midjourney's U on a provider without an upscaler: image `index` of the grid on its own, to carry the toolbox.
-   * No provider call: the job's first input is its copy of that picture, and its result is that copy.
+   * No provider call: the job is queued with its own copy of that picture, which becomes its result.
    */
   | { kind: 'select'; index: number }
   /** `strength`: Vary (Subtle / Strong); absent is the provider's own V. */

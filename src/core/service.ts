@@ -16,7 +16,7 @@ import { MAX_INPUT_IMAGES, type GenerationRequest, type RequestField } from './r
 import type { ProviderRegistry } from './registry.ts';
 import { chooseProvider, resolveWithDefaults } from './resolve.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import { writeJob } from './runner.ts';
+import { storePicked, writeJob } from './runner.ts';
 import { mayChangeScope, nsfwAllowed, WHO_MAY_CHANGE } from './permissions.ts';
 import { applySettingsPatch, mergeSettings, readStoredSettings, scopeKey, settingsPatchSchema, type Settings, type SettingsScope } from './settings.ts';
 import { maySee, mayRemove } from './visibility.ts';
@@ -295,21 +295,21 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   }
 
   /**
-   * A child keeps its own copies of the pictures it starts from (its parent's image prompts, an edit's source),
-   * so deleting the parent never breaks it and a restart finds them in its own folder.
+   * A child keeps its own copies of the pictures it starts from (its parent's image prompts, an edit's source,
+   * the picture a U picked), so deleting the parent never breaks it and a restart finds them in its own folder.
    */
   async function submitChild(parent: Job, draft: Job): Promise<Job> {
     const req = draft.request;
     const labels = new Map((parent.inputs ?? []).map((i) => [i.imageId, i.source]));
+    // A U that picks a picture gets its own copy of it, read now (a picture gone since stops the press).
     const pickedId = draft.action.kind === 'select' ? parent.result?.imageIds[draft.action.index - 1] : undefined;
-    const picked = pickedId && draft.action.kind === 'select' ? [{ imageId: pickedId, label: `image ${draft.action.index} of job ${parent.id}` }] : [];
+    const [picked] = pickedId ? await readCopies(new Map([[pickedId, pickedId]]), { store, blobs }) : [];
+    const storePick = () => (picked ? storePicked({ store, blobs }, draft.id, picked, now()) : Promise.resolve());
     const sources = [
-      // A select's picture comes first, so it is the child's first input: the runner's result (runner.ts `pickedImage`).
-      ...picked,
       ...(req.images ?? []).map((i) => ({ imageId: i.imageId, label: labels.get(i.imageId) ?? 'a picture of the parent job' })),
       ...(req.edit ? [{ imageId: req.edit.imageId, label: labels.get(req.edit.imageId) ?? `image ${req.edit.imageId.slice(parent.id.length + 1)} of job ${parent.id}` }] : []),
     ];
-    if (!sources.length) return submit(draft);
+    if (!sources.length) return submit(draft, storePick);
     const { ids, inputs } = planCopies(draft.id, sources);
     const copies = await readCopies(ids, { store, blobs });
     const request: GenerationRequest = {
@@ -317,7 +317,10 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       ...(req.images ? { images: req.images.map((i) => ({ ...i, imageId: ids.get(i.imageId)! })) } : {}),
       ...(req.edit ? { edit: { ...req.edit, imageId: ids.get(req.edit.imageId)! } } : {}),
     };
-    return submit({ ...draft, request, inputs }, () => storeCopies(draft.id, copies, { store, blobs }, now()));
+    return submit({ ...draft, request, inputs }, async () => {
+      await storeCopies(draft.id, copies, { store, blobs }, now());
+      await storePick();
+    });
   }
 
   /** A new job with its fetched pictures: the request points at them by the ids they will be stored under. */
@@ -364,6 +367,9 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         const count = parent.result?.imageIds.length ?? 0;
         if (count < 2) throw new UserError('INVALID_OPTIONS', 'That job has one picture: its tools are already under it.');
         if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
+        // A picture the provider flagged is refused here as the run would refuse it, before anything is copied.
+        const meta = await store.getImage(parent.result!.imageIds[action.index - 1]!);
+        if (meta?.nsfw && !nsfwAllowed(where, policy)) throw new UserError('MODERATION', `${provider.displayName} flagged image ${action.index} as NSFW, and NSFW is not allowed here.`, { blockedBy: `${provider.displayName}'s NSFW flag` });
         // The same request as its parent, so 🔄 and ✏️ under the picked picture work as they do under the grid.
         return inherited(parent.request);
       }

@@ -99,7 +99,8 @@ describe('U on a provider without an upscaler', () => {
     await h.settle(upscale.id);
     const done = await h.settle(child.id);
     expect(done.state).toBe('succeeded');
-    expect(done.inputs).toEqual([{ imageId: `${done.id}-in1`, source: `image 1 of job ${parent.id}` }]);
+    // Nothing to show beside it: the picture is the result, not a picture the job started from.
+    expect(done.inputs).toBeUndefined();
     const zoom = await h.settle((await h.atelier.act(done.id, { kind: 'zoom', index: 1, factor: 2 }, alice, here)).id);
     expect(zoom.state).toBe('succeeded');
   });
@@ -113,6 +114,24 @@ describe('U on a provider without an upscaler', () => {
     expect((await h.settle((await h.atelier.act(parent.id, { kind: 'select', index: 2 }, alice, here)).id)).state).toBe('succeeded');
     // A press that asks the provider for pictures still counts.
     expect((await rejection(h.atelier.act(picked.id, { kind: 'zoom', index: 1, factor: 2 }, alice, here))).code).toBe('QUOTA_EXCEEDED');
+  });
+
+  it('refuses a picture the provider flagged NSFW where NSFW is not allowed, as the run would', async () => {
+    const painter = noUpscaler({ outpaint: true });
+    const flagging: ImageProvider = { ...painter, generate: async (request, ctx) => {
+      const r = await painter.generate(request, ctx);
+      return { ...r, images: r.images.map((img, i) => (i === 1 ? { ...img, nsfw: true } : img)) };
+    } };
+    h = await createHarness({ providers: [flagging] });
+    const adult = { ...here, channelId: 'adult', nsfw: true };
+    const parent = await h.settle((await h.atelier.imagine({ prompt: 'two foxes', provider: 'painter', count: 2 }, alice, adult)).id);
+    const refused = await rejection(h.atelier.act(parent.id, { kind: 'select', index: 2 }, alice, { ...here, nsfw: false }));
+    expect(refused.code).toBe('MODERATION');
+    expect(refused.message).toMatch(/flagged image 2 as NSFW/);
+    expect((await h.settle((await h.atelier.act(parent.id, { kind: 'select', index: 1 }, alice, { ...here, nsfw: false })).id)).state).toBe('succeeded');
+    const allowed = await h.settle((await h.atelier.act(parent.id, { kind: 'select', index: 2 }, alice, adult)).id);
+    expect(allowed.state).toBe('succeeded');
+    expect((await h.atelier.images(allowed.id))[0]!.meta.nsfw).toBe(true);
   });
 
   it('is refused where the provider upscales (its U is a real upscale), out of range, or without a toolbox', async () => {
