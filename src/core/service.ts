@@ -172,12 +172,13 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     if ((await store.countJobs(['queued'])) >= deps.limits.maxQueuedTotal) {
       throw new UserError('QUEUE_FULL', 'The studio is busy: too many jobs are waiting. Try again in a few minutes.', { retryable: true });
     }
-    // The unit is jobs: every /imagine and every button that makes images counts one, whatever it yields.
+    // The unit is jobs: every /imagine and every button that makes images counts one, whatever it yields; a U
+    // that only picks a picture out of a grid (no provider call) counts none.
     const quota = policy.dailyQuota ?? deps.limits.dailyQuotaPerUser;
     if (quota > 0 && counted) {
       const used = await store.countUsageSince(actor.platform, actor.userId, now() - DAY_MS);
       if (adding > 1 && used < quota && used + adding > quota) throw new UserError('QUOTA_EXCEEDED', `This prompt makes ${adding} jobs but ${quota - used} of your ${quota} jobs for today are left.`);
-      if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} jobs for today (each /imagine and each U, V, 🔄 or ✏️ counts one). Your quota frees up over the next 24 hours.`);
+      if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} jobs for today (each /imagine and each U, V, 🔄 or ✏️ that makes pictures counts one). Your quota frees up over the next 24 hours.`);
     }
   }
 
