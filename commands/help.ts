@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { acceptedOptions, countText, declaredValues, FIELDS_WITHOUT_OPTION } from '../src/core/capability-options.ts';
 import { defineCommand } from '../src/core/command.ts';
 import { imagine } from './imagine.ts';
+import { hasToolbox } from '../src/core/present.ts';
 import { WHO_MAY_CHANGE } from '../src/core/permissions.ts';
 import type { ImageProvider, ProviderCapabilities } from '../src/core/provider.ts';
 
@@ -15,7 +16,7 @@ export const help = defineCommand({
     const providers = input.provider ? [ctx.atelier.providers.get(input.provider)] : ctx.atelier.providers.all();
     const lines = [
       '/imagine <prompt> — describe a picture; add flags like --ar 16:9 --seed 7 --chaos 30 --no text, or use the typed options.',
-      'Buttons: U upscales an image, V makes a variation (where the provider can), 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes. After U (or under a single picture where the provider has no U), the provider\'s toolbox: zoom, pan, Make Square, Vary (Subtle / Strong / Region), Upscale (Subtle / Creative), each where it can.',
+      'Buttons: U upscales an image (where the provider has no upscaler, U picks the image out of the grid, as Midjourney\'s U does), V makes a variation (where the provider can), 🔄 rerolls, ✏️ remixes with an edited prompt, ℹ️ shows details, 🗑️ deletes. After U (or under a single picture where the provider has no upscaler), the provider\'s toolbox: zoom, pan, Make Square, Vary (Subtle / Strong / Region), Upscale (Subtle / Creative), each where it can.',
       'Pictures: attach them to /imagine or start the prompt with image URLs (--sref / --cref URLs for style and character, --iw 0-3 to weigh them); /blend combines 2-5 pictures.',
       ...(ctx.actor.platform === 'slack' ? ['On Slack: a bare /imagine and /blend open a form with a file input; on a message with a picture, choose "Imagine from this image" in its ⋮ menu.'] : []),
       '/queue shows the channel queue, /cancel stops your jobs, /info shows details, /settings sets your defaults.',
@@ -37,7 +38,8 @@ export function describeProvider(p: ImageProvider, asFlags: Readonly<Record<stri
   const c = p.capabilities;
   const accepted = acceptedOptions(c);
   const flags = accepted.flatMap((o) => (Object.hasOwn(asFlags, o) ? [asFlags[o]!] : []));
-  const buttons = [c.upscale && 'U (upscale)', c.variations && 'V (variations)', ...toolboxNames(c)].filter(Boolean).join(', ');
+  const u = c.upscale ? 'U (upscale)' : hasToolbox(c) ? 'U (picks an image for the toolbox; no upscale)' : '';
+  const buttons = [u, c.variations && 'V (variations)', ...toolboxNames(c)].filter(Boolean).join(', ');
   const extras = [c.progressPercent && 'progress %', c.previews && 'previews', picturesText(c)].filter(Boolean).join(', ');
   const out = [
     `• ${p.displayName} (provider:${p.id}) — modes: ${c.modes.join('/')}; ${countText(c)}${buttons ? `; buttons: ${buttons}` : ''}${extras ? `; ${extras}` : ''}.`,

@@ -14,6 +14,11 @@ export type JobAction =
   | { kind: 'reroll' }
   /** `mode`: Upscale (Subtle / Creative) where the provider has such upscalers; absent is the plain U. */
   | { kind: 'upscale'; index: number; mode?: UpscaleMode }
+  /**
+   * Midjourney's U on a provider without an upscaler: image `index` of the grid on its own, to carry the toolbox.
+   * No provider call: the job is queued with its own copy of that picture, which becomes its result.
+   */
+  | { kind: 'select'; index: number }
   /** `strength`: Vary (Subtle / Strong); absent is the provider's own V. */
   | { kind: 'vary'; index: number; strength?: VaryStrength }
   /** Zoom Out by `factor` (1.5, 2, or Custom Zoom 1.1-2) around image `index`; `prompt` when Custom Zoom changed it. */

@@ -7,7 +7,11 @@ import { formatPrompt } from './prompt.ts';
 /** Everything a button can do; its id names an action and a job, nothing else, so it works after a restart. */
 export type ButtonKind = (typeof BUTTON_KINDS)[number];
 
-/** Every button kind; the toolbox kinds (after U) are Midjourney's: upscale and vary strengths, zoom, pan, square, region. */
+/**
+ * Every button kind; the toolbox kinds (after U) are Midjourney's: upscale and vary strengths, zoom, pan, square, region.
+ * `select` is the U of a provider without an upscaler: it picks the picture out of the grid (labelled U1…U4 all the same).
+ * New kinds go last, so no existing id changes.
+ */
 export const BUTTON_KINDS = [
   'upscale',
   'vary',
@@ -30,6 +34,7 @@ export const BUTTON_KINDS = [
   'panright',
   'panup',
   'pandown',
+  'select',
 ] as const;
 
 /** Buttons whose press opens a form first (the new prompt, the zoom factor, the region), not a job at once. */
@@ -56,6 +61,8 @@ export function buttonAction(kind: ButtonKind, index: number): ButtonAction | un
   switch (kind) {
     case 'upscale':
       return { kind: 'upscale', index };
+    case 'select':
+      return { kind: 'select', index };
     case 'vary':
       return { kind: 'vary', index };
     case 'reroll':
@@ -118,17 +125,20 @@ export function buttonRows(job: Job, caps: ProviderCapabilities, imageCount: num
   const rows: ButtonSpec[][] = [];
   const n = Math.min(imageCount, 8);
   if (job.action.kind === 'upscale' && n === 1) return [...toolboxRows(job, caps), afterUpscaleTools(job)];
-  // A provider without U (OpenAI, AI Horde) has no upscaled picture to carry the toolbox: one picture is already
-  // the chosen one, so it gets the toolbox, with its V first.
-  if (!caps.upscale && n === 1 && (caps.outpaint || caps.inpaint || caps.varyStrength)) {
+  // A provider without U (OpenAI, AI Horde) has no upscaled picture to carry the toolbox: one picture (a job of
+  // one, or one picked from a grid by its U) is already the chosen one, so it gets the toolbox, with its V first.
+  if (!caps.upscale && n === 1 && hasToolbox(caps)) {
     const [first = [], ...rest] = toolboxRows(job, caps);
     const v = caps.variations ? [button('vary', job.id, 'V1', 'secondary', { index: 1 })] : [];
     return [[...v, ...first], ...rest, afterUpscaleTools(job)].filter((r) => r.length > 0).slice(0, 5);
   }
   // An upscale's result is one image; U / V on it would repeat the same picture.
   if (job.action.kind !== 'upscale' && n > 0) {
-    if (caps.upscale) {
-      const us = Array.from({ length: n }, (_, i) => button('upscale', job.id, `U${i + 1}`, 'secondary', { index: i + 1 }));
+    // Without an upscaler, U does what Midjourney's U does since v5: it picks the picture out of the grid, and the
+    // toolbox appears under it. Only where there is a toolbox to show; otherwise U would change nothing.
+    const u = caps.upscale ? 'upscale' : n > 1 && hasToolbox(caps) ? 'select' : undefined;
+    if (u) {
+      const us = Array.from({ length: n }, (_, i) => button(u, job.id, `U${i + 1}`, 'secondary', { index: i + 1 }));
       for (let i = 0; i < us.length; i += 4) rows.push(us.slice(i, i + 4));
     }
     if (caps.variations) {
@@ -176,6 +186,9 @@ export function toolboxRows(job: Job, caps: ProviderCapabilities, image?: { widt
   return rows.filter((r) => r.length > 0);
 }
 
+/** Whether `toolboxRows` has a button for this provider beyond Upscale (Subtle / Creative), which needs an upscaler. */
+export const hasToolbox = (caps: ProviderCapabilities): boolean => Boolean(caps.outpaint || caps.inpaint || (caps.variations && caps.varyStrength));
+
 /** The square-or-not of a job's pictures from its request: an explicit size, else its aspect ratio (1:1 when unset). */
 function shapeOf(job: Job): { width: number; height: number } | undefined {
   const r = job.request;
@@ -204,6 +217,7 @@ const ACTION_TEXT: Record<Job['action']['kind'], string> = {
   retry: 'Retry',
   reroll: 'Reroll',
   upscale: 'Upscale',
+  select: 'Image',
   vary: 'Variation',
   remix: 'Remix',
   zoom: 'Zoom Out',
@@ -214,7 +228,7 @@ const ACTION_TEXT: Record<Job['action']['kind'], string> = {
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
-/** "Variation of image 2" / "Upscale of image 3" / "Reroll" / "" for a plain imagine. */
+/** "Variation of image 2" / "Upscale of image 3" / "Image #2" (picked by U) / "Reroll" / "" for a plain imagine. */
 export function actionText(job: Job): string {
   const a = job.action;
   switch (a.kind) {
@@ -222,6 +236,8 @@ export function actionText(job: Job): string {
       return `${a.mode ? `Upscale (${cap(a.mode)})` : ACTION_TEXT.upscale} of image ${a.index}`;
     case 'vary':
       return `${a.strength ? `Vary (${cap(a.strength)})` : ACTION_TEXT.vary} of image ${a.index}`;
+    case 'select':
+      return `${ACTION_TEXT.select} #${a.index}`;
     case 'zoom':
       return `Zoom Out ${a.factor}×`;
     case 'pan':

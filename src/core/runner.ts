@@ -1,7 +1,7 @@
 import { classifyError, UserError } from './errors.ts';
 import type { JobEvents } from './events.ts';
 import { assertTransition, isFinal, jobFolder, restartProgress, type Job } from './job.ts';
-import type { BlobStore, ImageTools, Logger, Store } from './ports.ts';
+import type { BlobStore, ImageTools, Logger, Store, StoredImage } from './ports.ts';
 import type { ProviderProgress, ProviderResult, ProviderRunContext, SourceImage } from './provider.ts';
 import type { ProviderRegistry } from './registry.ts';
 import { withholdFlagged } from './nsfw.ts';
@@ -212,6 +212,9 @@ async function perform(deps: RunnerDeps, job: Job, signal: AbortSignal, progress
     ...(deps.publicImageUrl ? { publicImageUrl: deps.publicImageUrl } : {}),
   };
   switch (job.action.kind) {
+    case 'select':
+      // Midjourney's U without an upscaler: nothing to ask the provider, the picture is already made.
+      return withholdFlagged(await pickedImage(deps, job), ctx.allowNsfw, provider.displayName);
     case 'upscale':
     case 'vary': {
       const source = await loadSource(deps, job, job.action.index);
@@ -224,6 +227,32 @@ async function perform(deps: RunnerDeps, job: Job, signal: AbortSignal, progress
     default:
       return withholdFlagged(await provider.generate(job.request, ctx), ctx.allowNsfw, provider.displayName);
   }
+}
+
+/** Where `finish` keeps a job's image `n`: its id and blob key. */
+const resultImageId = (jobId: string, n: number) => `${jobId}-${n}`;
+const resultImage = (jobId: string, n: number, mime: string) => ({ id: resultImageId(jobId, n), key: blobKey(jobId, `${n}.${mime.split('/')[1] ?? 'bin'}`) });
+
+/**
+ * A select's picture, copied from its parent when it is queued, to where its result goes (image 1, in its own
+ * folder): deleting the parent never breaks it, and nothing shows it before the job is done (platforms show a
+ * job's images once it succeeded). Its seed and the provider's id for it come along, so V and the strengths
+ * under it work as they would on the grid; its NSFW verdict too, which the run honours where it ends.
+ */
+export async function storePicked(deps: Pick<RunnerDeps, 'store' | 'blobs'>, jobId: string, source: { meta: StoredImage; bytes: Uint8Array }, at: number): Promise<void> {
+  const { mime, width, height, seed, providerImageId, nsfw } = source.meta;
+  const { id, key } = resultImage(jobId, 1, mime);
+  await deps.blobs.put(key, source.bytes);
+  await deps.store.addImage({ id, jobId, index: 1, kind: 'image', mime, width, height, size: source.bytes.byteLength, blobKey: key, seed, providerImageId, nsfw, createdAt: at });
+}
+
+/** A select's result is the picture `storePicked` put in place: `finish` finds it stored already and keeps it. */
+async function pickedImage(deps: RunnerDeps, job: Job): Promise<ProviderResult> {
+  const meta = await deps.store.getImage(resultImageId(job.id, 1));
+  const bytes = meta ? await deps.blobs.get(meta.blobKey) : undefined;
+  if (!meta || !bytes) throw new UserError('NOT_FOUND', 'The picture this job picked is no longer stored. Run /imagine again.');
+  const { mime, width, height, seed, providerImageId, nsfw } = meta;
+  return { images: [{ bytes, mime, width, height, ...(seed !== undefined ? { seed } : {}), ...(providerImageId ? { providerImageId } : {}), ...(nsfw !== undefined ? { nsfw } : {}) }], ...(seed !== undefined ? { seed } : {}) };
 }
 
 async function loadSource(deps: RunnerDeps, job: Job, index: number): Promise<SourceImage> {
@@ -262,9 +291,7 @@ async function finish(deps: RunnerDeps, job: Job, result: ProviderResult): Promi
   // A run killed between storing images and the final write leaves rows behind; the resumed run reuses them.
   const stored = new Set((await deps.store.listImages(job.id)).map((i) => i.id));
   for (const [i, img] of result.images.entries()) {
-    const id = `${job.id}-${i + 1}`;
-    const ext = img.mime.split('/')[1] ?? 'bin';
-    const key = blobKey(job.id, `${i + 1}.${ext}`);
+    const { id, key } = resultImage(job.id, i + 1, img.mime);
     await deps.blobs.put(key, img.bytes);
     if (!stored.has(id)) await deps.store.addImage({ id, jobId: job.id, index: i + 1, kind: 'image', mime: img.mime, width: img.width, height: img.height, size: img.bytes.byteLength, blobKey: key, providerImageId: img.providerImageId, seed: img.seed ?? result.seed, nsfw: img.nsfw, createdAt: now });
     imageIds.push(id);

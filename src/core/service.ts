@@ -16,13 +16,14 @@ import { MAX_INPUT_IMAGES, type GenerationRequest, type RequestField } from './r
 import type { ProviderRegistry } from './registry.ts';
 import { chooseProvider, resolveWithDefaults } from './resolve.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import { writeJob } from './runner.ts';
+import { storePicked, writeJob } from './runner.ts';
 import { mayChangeScope, nsfwAllowed, WHO_MAY_CHANGE } from './permissions.ts';
 import { applySettingsPatch, mergeSettings, readStoredSettings, scopeKey, settingsPatchSchema, type Settings, type SettingsScope } from './settings.ts';
 import { maySee, mayRemove } from './visibility.ts';
 import { forgetJob } from './forget.ts';
 import { checkImageInput, DEFAULT_IMAGE_INPUT_LIMITS, extractImageRefs, fetchImages, planCopies, plannedInputs, readCopies, storeCopies, storeInputs, type FetchedImage, type ImageInputLimits, type ImageRef } from './image-input.ts';
 import { editFor } from './edits.ts';
+import { hasToolbox } from './present.ts';
 import type { ImageFetcher } from './ports.ts';
 
 export interface AtelierLimits {
@@ -68,6 +69,8 @@ function actionKey(a: JobAction): string {
   switch (a.kind) {
     case 'upscale':
       return `upscale:${a.index}:${a.mode ?? ''}`;
+    case 'select':
+      return `select:${a.index}`;
     case 'vary':
       return `vary:${a.index}:${a.strength ?? ''}`;
     case 'remix':
@@ -88,6 +91,8 @@ function actionLabel(a: ButtonAction): string {
   switch (a.kind) {
     case 'upscale':
       return `${a.mode ? `${a.mode} ` : ''}upscale of image ${a.index}`;
+    case 'select':
+      return `pick of image ${a.index}`;
     case 'vary':
       return `${a.strength ? `${a.strength} ` : ''}variation of image ${a.index}`;
     case 'zoom':
@@ -102,6 +107,8 @@ function actionLabel(a: ButtonAction): string {
       return a.kind;
   }
 }
+/** The daily quota counts the jobs that make pictures; a U that only picks one out of a grid makes none and costs nothing. */
+const countsAgainstQuota = (a: JobAction): boolean => a.kind !== 'select';
 const EDIT_VERBS = { zoom: 'zoom out', pan: 'pan', square: 'make pictures square', region: 'repaint a region (Vary (Region))' } as const;
 const shortId = () => randomUUID().replace(/-/g, '').slice(0, 16);
 
@@ -151,8 +158,11 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     }
   }
 
-  /** `adding` jobs at once (a permutation) must all fit, so none is queued when some would not be. */
-  async function checkLimits(policy: Settings, actor: Actor, adding = 1): Promise<void> {
+  /**
+   * `adding` jobs at once (a permutation) must all fit, so none is queued when some would not be. `counted`:
+   * false for a job that asks no provider for anything (a U that picks a picture), which the daily quota skips.
+   */
+  async function checkLimits(policy: Settings, actor: Actor, adding = 1, counted = true): Promise<void> {
     const maxQueued = policy.maxQueuedPerUser ?? deps.limits.maxQueuedPerUser;
     const waiting = await store.countJobs(['queued'], { platform: actor.platform, ownerId: actor.userId });
     if (waiting + adding > maxQueued) {
@@ -162,12 +172,13 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
     if ((await store.countJobs(['queued'])) >= deps.limits.maxQueuedTotal) {
       throw new UserError('QUEUE_FULL', 'The studio is busy: too many jobs are waiting. Try again in a few minutes.', { retryable: true });
     }
-    // The unit is jobs: every /imagine and every button that makes images counts one, whatever it yields.
+    // The unit is jobs: every /imagine and every button that makes images counts one, whatever it yields; a U
+    // that only picks a picture out of a grid (no provider call) counts none.
     const quota = policy.dailyQuota ?? deps.limits.dailyQuotaPerUser;
-    if (quota > 0) {
+    if (quota > 0 && counted) {
       const used = await store.countUsageSince(actor.platform, actor.userId, now() - DAY_MS);
       if (adding > 1 && used < quota && used + adding > quota) throw new UserError('QUOTA_EXCEEDED', `This prompt makes ${adding} jobs but ${quota - used} of your ${quota} jobs for today are left.`);
-      if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} jobs for today (each /imagine and each U, V, 🔄 or ✏️ counts one). Your quota frees up over the next 24 hours.`);
+      if (used >= quota) throw new UserError('QUOTA_EXCEEDED', `You have used your ${quota} jobs for today (each /imagine and each U, V, 🔄 or ✏️ that makes pictures counts one). Your quota frees up over the next 24 hours.`);
     }
   }
 
@@ -186,7 +197,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         throw err;
       }
     }
-    await store.recordUsage(job.owner.platform, job.owner.userId, job.id, job.createdAt);
+    if (countsAgainstQuota(job.action)) await store.recordUsage(job.owner.platform, job.owner.userId, job.id, job.createdAt);
     events.emit({ type: 'job.updated', job });
     await queue.enqueue(job);
     log.info({ jobId: job.id, provider: job.provider, action: job.action.kind }, 'job queued');
@@ -285,17 +296,21 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
   }
 
   /**
-   * A child keeps its own copies of the pictures it starts from (its parent's image prompts, an edit's source),
-   * so deleting the parent never breaks it and a restart finds them in its own folder.
+   * A child keeps its own copies of the pictures it starts from (its parent's image prompts, an edit's source,
+   * the picture a U picked), so deleting the parent never breaks it and a restart finds them in its own folder.
    */
   async function submitChild(parent: Job, draft: Job): Promise<Job> {
     const req = draft.request;
     const labels = new Map((parent.inputs ?? []).map((i) => [i.imageId, i.source]));
+    // A U that picks a picture gets its own copy of it, read now (a picture gone since stops the press).
+    const pickedId = draft.action.kind === 'select' ? parent.result?.imageIds[draft.action.index - 1] : undefined;
+    const [picked] = pickedId ? await readCopies(new Map([[pickedId, pickedId]]), { store, blobs }) : [];
+    const storePick = () => (picked ? storePicked({ store, blobs }, draft.id, picked, now()) : Promise.resolve());
     const sources = [
       ...(req.images ?? []).map((i) => ({ imageId: i.imageId, label: labels.get(i.imageId) ?? 'a picture of the parent job' })),
       ...(req.edit ? [{ imageId: req.edit.imageId, label: labels.get(req.edit.imageId) ?? `image ${req.edit.imageId.slice(parent.id.length + 1)} of job ${parent.id}` }] : []),
     ];
-    if (!sources.length) return submit(draft);
+    if (!sources.length) return submit(draft, storePick);
     const { ids, inputs } = planCopies(draft.id, sources);
     const copies = await readCopies(ids, { store, blobs });
     const request: GenerationRequest = {
@@ -303,7 +318,10 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       ...(req.images ? { images: req.images.map((i) => ({ ...i, imageId: ids.get(i.imageId)! })) } : {}),
       ...(req.edit ? { edit: { ...req.edit, imageId: ids.get(req.edit.imageId)! } } : {}),
     };
-    return submit({ ...draft, request, inputs }, () => storeCopies(draft.id, copies, { store, blobs }, now()));
+    return submit({ ...draft, request, inputs }, async () => {
+      await storeCopies(draft.id, copies, { store, blobs }, now());
+      await storePick();
+    });
   }
 
   /** A new job with its fetched pictures: the request points at them by the ids they will be stored under. */
@@ -339,6 +357,21 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
         const count = parent.result?.imageIds.length ?? 0;
         if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
+        return inherited(parent.request);
+      }
+      case 'select': {
+        // Where the provider has an upscaler, U is a real upscale (its own button kind): a pick there is a forged id.
+        const caps = provider.capabilities;
+        if (caps.upscale) throw new UserError('UNSUPPORTED', `${provider.displayName} upscales: use its U buttons to upscale a picture.`);
+        if (!hasToolbox(caps)) throw new UserError('UNSUPPORTED', `${provider.displayName} has no tools for a single picture (zoom, pan, Vary (Region) or strengths), so there is nothing to pick a picture for.`);
+        if (parent.state !== 'succeeded') throw new UserError('INVALID_OPTIONS', 'That job has no images yet.');
+        const count = parent.result?.imageIds.length ?? 0;
+        if (count < 2) throw new UserError('INVALID_OPTIONS', 'That job has one picture: its tools are already under it.');
+        if (action.index < 1 || action.index > count) throw new UserError('INVALID_OPTIONS', `That job has ${count} images; pick 1 to ${count}.`);
+        // A picture the provider flagged is refused here as the run would refuse it, before anything is copied.
+        const meta = await store.getImage(parent.result!.imageIds[action.index - 1]!);
+        if (meta?.nsfw && !nsfwAllowed(where, policy)) throw new UserError('MODERATION', `${provider.displayName} flagged image ${action.index} as NSFW, and NSFW is not allowed here.`, { blockedBy: `${provider.displayName}'s NSFW flag` });
+        // The same request as its parent, so 🔄 and ✏️ under the picked picture work as they do under the grid.
         return inherited(parent.request);
       }
       case 'reroll': {
@@ -483,7 +516,7 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
         const { policy } = await layered(actor, where);
         checkRoles(policy, actor);
         const { request, defaulted } = await childRequest(parent, action, actor, where, policy);
-        await checkLimits(policy, actor);
+        await checkLimits(policy, actor, 1, countsAgainstQuota(action));
         return submitChild(parent, newJob({ action, parentId: parent.id, provider: parent.provider, request, defaulted, owner: actor, where, private: parent.private }));
       });
     },

@@ -124,9 +124,13 @@ describe('capabilities are the single source of what is offered', () => {
       ];
       for (const [label, offered] of expected) expect(labels.includes(label), `${p.id}: ${label}`).toBe(offered);
       const grid = buttonRows({ ...job, action: { kind: 'imagine' } } as Job, c, 4).flat().map((b) => b.label);
-      expect(grid.includes('U1'), `${p.id}: U1`).toBe(c.upscale);
+      // Without an upscaler, U picks a picture for the toolbox (Midjourney's U), where there is a toolbox.
+      const picks = !c.upscale && Boolean(c.outpaint || c.inpaint || (c.variations && c.varyStrength));
+      expect(grid.includes('U1'), `${p.id}: U1`).toBe(c.upscale || picks);
       expect(grid.includes('V1'), `${p.id}: V1`).toBe(c.variations);
       const entry = text.split('\n').find((l) => l.includes(`(provider:${p.id})`))!;
+      expect(entry.includes('U (upscale)'), `${p.id}: /help U`).toBe(c.upscale);
+      expect(entry.includes('U (picks an image'), `${p.id}: /help U picks`).toBe(picks);
       expect(entry.includes('Vary (Region)'), `${p.id}: /help region`).toBe(c.inpaint === true);
       expect(entry.includes('Zoom Out'), `${p.id}: /help zoom`).toBe(c.outpaint === true);
       expect(entry.includes('your pictures'), `${p.id}: /help pictures`).toBe(c.imageInput !== undefined);

@@ -37,7 +37,7 @@ export interface JobMessage {
   createdAt: number;
 }
 
-const ACTION_EMOJI: Record<Job['action']['kind'], string> = { imagine: '', retry: '🔄', reroll: '🔄', upscale: '🔍', vary: '🎨', remix: '✏️', zoom: '🔎', pan: '↔️', square: '⬜', region: '🖌️' };
+const ACTION_EMOJI: Record<Job['action']['kind'], string> = { imagine: '', retry: '🔄', reroll: '🔄', upscale: '🔍', select: '', vary: '🎨', remix: '✏️', zoom: '🔎', pan: '↔️', square: '⬜', region: '🖌️' };
 
 /** The `/api/...` URL of a stored image; `query` carries the access token the page was opened with. */
 export const imageUrl = (id: string, download = false): string => `/api/images/${encodeURIComponent(id)}${download ? '?download=1' : ''}`;

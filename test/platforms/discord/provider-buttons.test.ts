@@ -54,6 +54,9 @@ function wouldRefuse(p: ImageProvider, id: string): string | undefined {
   const a = buttonAction(b.kind, b.index) ?? (b.kind === 'zoomcustom' ? { kind: 'zoom' as const } : b.kind === 'region' ? { kind: 'region' as const } : undefined);
   if (!a) return `${b.kind} maps to no action`;
   switch (a.kind) {
+    case 'select':
+      if (c.upscale) return 'upscales: its U is a real upscale';
+      return toolboxOf(c) ? undefined : 'nothing to pick a picture for';
     case 'upscale':
       if (!c.upscale || !p.upscale) return 'cannot upscale';
       if ('mode' in a && a.mode && !c.upscaleModes?.includes(a.mode)) return `no ${a.mode} upscaler`;
@@ -72,6 +75,9 @@ function wouldRefuse(p: ImageProvider, id: string): string | undefined {
       return undefined;
   }
 }
+
+/** Whether a single picture of this provider carries any toolbox button (those after U that need no upscaler). */
+const toolboxOf = (c: ProviderCapabilities): boolean => Boolean(c.outpaint || c.inpaint || (c.variations && c.varyStrength));
 
 /** The labels a capability set should show, each from the one capability it needs (Midjourney's names). */
 function expectedToolbox(c: ProviderCapabilities, square: boolean): string[] {
@@ -110,7 +116,10 @@ describe.each(all.map((p) => [p.id, p] as const))('Discord result buttons on %s'
     const payload = render(grid, [], c, n);
     const shown = labels(payload);
     const numbered = (prefix: string) => Array.from({ length: n }, (_, k) => `${prefix}${k + 1}`);
-    expect(shown.filter((l) => /^U\d$/.test(l))).toEqual(c.upscale ? numbered('U') : []);
+    // U upscales where the provider can; without an upscaler it picks the picture for the toolbox, where there is one.
+    expect(shown.filter((l) => /^U\d$/.test(l))).toEqual(c.upscale || (n > 1 && toolboxOf(c)) ? numbered('U') : []);
+    const us = payload.components.flatMap((r) => r.components).filter((b) => /^U\d$/.test(b.label ?? ''));
+    for (const b of us) expect(decodeButtonId(b.custom_id)!.kind, b.label).toBe(c.upscale ? 'upscale' : 'select');
     expect(shown.filter((l) => /^V\d$/.test(l))).toEqual(c.variations ? numbered('V') : []);
     expect(shown).toEqual(expect.arrayContaining(['Reroll', 'Remix', 'Details', 'Delete']));
     for (const b of payload.components.flatMap((r) => r.components)) expect(wouldRefuse(p, b.custom_id), b.label).toBeUndefined();
@@ -141,6 +150,16 @@ describe.each(all.map((p) => [p.id, p] as const))('Discord result buttons on %s'
     expect(acceptedByDiscord(payload)).toEqual([]);
   });
 
+  it('the picture a U picked (no upscaler) carries the toolbox (with V1 first), like a single picture', () => {
+    if (c.upscale || !toolboxOf(c) || c.maxCount < 2) return;
+    const picked = job(p.id, { action: { kind: 'select', index: 2 }, parentId: 'parent', result: { imageIds: ['s1'] } });
+    const payload = render(picked, [], c, 1);
+    expect(labels(payload).sort()).toEqual([...(c.variations ? ['V1'] : []), ...expectedToolbox(c, false)].sort());
+    for (const b of payload.components.flatMap((r) => r.components)) expect(wouldRefuse(p, b.custom_id), b.label).toBeUndefined();
+    expect(payload.content + JSON.stringify(payload.embeds)).toContain('Image #2');
+    expect(acceptedByDiscord(payload)).toEqual([]);
+  });
+
   it('after U of a square picture, no Make Square', () => {
     const up = job(p.id, { action: { kind: 'upscale', index: 1 }, parentId: 'parent', request: { mode: 'simple', prompt: 'a lighthouse', aspectRatio: '1:1' }, result: { imageIds: ['u1'] } });
     expect(labels(render(up, [], c, 1)).sort()).toEqual(expectedToolbox(c, true).sort());
@@ -155,4 +174,8 @@ it('covers local, all-images.ai, Leonardo, the Midjourney / Flux gateway, ComfyU
 
 it('the toolbox appears for some shipped provider, so this test checks something', () => {
   expect(all.some((p) => p.capabilities.outpaint || p.capabilities.inpaint || p.capabilities.varyStrength)).toBe(true);
+});
+
+it('some shipped provider has no upscaler but a toolbox and grids, so U that picks is checked on it', () => {
+  expect(all.some((p) => !p.capabilities.upscale && toolboxOf(p.capabilities) && p.capabilities.maxCount > 1)).toBe(true);
 });
