@@ -90,12 +90,13 @@ describe('the invite link asks for exactly what the bot uses', () => {
     const run = promisify(execFile);
     const bin = resolve(import.meta.dirname, '../../../bin/atelier.js');
     const env = { ...process.env, DISCORD_APPLICATION_ID: '123456789012345678', LOG_LEVEL: 'silent', DATABASE_URL: '', REDIS_URL: '' };
-    const { stdout } = await run(process.execPath, [bin, 'invite'], { env, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [bin, 'invite'], { env, timeout: 60_000 });
     expect(stdout).toContain(inviteUrl('123456789012345678'));
     for (const p of BOT_PERMISSIONS) expect(stdout).toContain(`${p.name}: ${p.why}`);
-    const missing = await run(process.execPath, [bin, 'invite'], { env: { ...env, DISCORD_APPLICATION_ID: '' }, timeout: 30_000 }).catch((e: { code: number; stderr: string }) => e);
+    const missing = await run(process.execPath, [bin, 'invite'], { env: { ...env, DISCORD_APPLICATION_ID: '' }, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('DISCORD_APPLICATION_ID') });
-  });
+    // Each run starts a Node process with its loader: seconds on a busy CI machine, so the bound is generous.
+  }, 180_000);
 
   it('reads the application id from a .env in the working directory, as the guide says; the environment wins', async () => {
     const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
@@ -107,12 +108,12 @@ describe('the invite link asks for exactly what the bot uses', () => {
       await writeFile(resolve(dir, '.env'), 'DISCORD_APPLICATION_ID=222222222222222222\n');
       const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: '', REDIS_URL: '' };
       delete env['DISCORD_APPLICATION_ID'];
-      const fromFile = await run(process.execPath, [bin, 'invite'], { cwd: dir, env, timeout: 30_000 });
+      const fromFile = await run(process.execPath, [bin, 'invite'], { cwd: dir, env, timeout: 60_000 });
       expect(fromFile.stdout).toContain('client_id=222222222222222222');
-      const fromEnv = await run(process.execPath, [bin, 'invite'], { cwd: dir, env: { ...env, DISCORD_APPLICATION_ID: '333333333333333333' }, timeout: 30_000 });
+      const fromEnv = await run(process.execPath, [bin, 'invite'], { cwd: dir, env: { ...env, DISCORD_APPLICATION_ID: '333333333333333333' }, timeout: 60_000 });
       expect(fromEnv.stdout).toContain('client_id=333333333333333333');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });
