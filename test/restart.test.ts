@@ -40,7 +40,7 @@ function startChild(env: Record<string, string>) {
 }
 
 describe('restart (a real process killed with SIGKILL)', () => {
-  it('resumes every queued and running job from the reopened database; each ends once, none runs twice to completion', async () => {
+  it('resumes every queued and running job from the reopened database; each ends once, none runs twice to completion', { timeout: 120_000 }, async () => {
     dir = mkdtempSync(join(tmpdir(), 'atelier-restart-'));
     const first = startChild({ DATA_DIR: dir, SUBMIT: '5' });
     await first.until((l) => l.includes('ready') && l.some((x) => x.startsWith('running ')));

@@ -91,7 +91,7 @@ describe('SQLite store', () => {
 });
 
 describe('SQLite store after a crash', () => {
-  it('keeps every committed write when the process is killed with SIGKILL', async () => {
+  it('keeps every committed write when the process is killed with SIGKILL', { timeout: 120_000 }, async () => {
     const file = join(await tempDir(), 'crash.db');
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sqlite-child.ts'), 'crash', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
