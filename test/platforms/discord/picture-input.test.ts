@@ -117,4 +117,20 @@ describe('Discord: bad pictures give a clear ephemeral error and queue nothing',
     expect(done.content).toContain('Started from 1 picture: today.png');
     expect(await jobCount()).toBe(before + 1);
   });
+
+  it('the thumbnail of the starting picture goes up once per message: every later edit keeps it by id', async () => {
+    const pic = h.fake.hostAttachment({ name: 'quay.png', bytes: png, contentType: 'image/png' });
+    const i = slashCommandWithFiles(h.fake.applicationId, alice, 'imagine', { prompt: 'a quay at dusk', provider: 'local', count: 1 }, { image: pic }, h.fake.attachmentLimit);
+    expect((await h.fake.post(i)).body).toMatchObject({ type: 5 });
+    const done = await h.waitFor((m) => m.content.includes('a quay at dusk') && m.content.includes('Done in'), 'the result');
+    const uploads = h.fake.uploads.filter((u) => u.messageId === done.id);
+    // Written at least twice (a state before the result, then the result with its files)...
+    expect(done.edits).toBeGreaterThanOrEqual(2);
+    expect(uploads.some((u) => u.filename.startsWith('grid') || u.filename.startsWith('image-'))).toBe(true);
+    // ...yet the thumbnail was uploaded once, and is still on the message with the embed that shows it.
+    expect(uploads.filter((u) => u.filename.startsWith('input-')).map((u) => u.filename)).toEqual(['input-1.jpg']);
+    expect(done.attachments.filter((a) => a.filename.startsWith('input-')).map((a) => a.filename)).toEqual(['input-1.jpg']);
+    expect(done.embeds.map((e) => e.thumbnail?.url)).toEqual(['attachment://input-1.jpg']);
+    expect(h.fake.violations).toEqual([]);
+  });
 });
