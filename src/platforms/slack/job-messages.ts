@@ -272,8 +272,9 @@ export class JobMessages {
    * - the user's Slack file, when it came from one (`slackFiles`, by position);
    * - else the public https URL the user typed: Slack fetches it itself (`image_url`, at most 3000 characters);
    * - else, for a stored copy with neither (a child's copy of a Slack file, an upscale's source…), the signed
-   *   public link to it (PUBLIC_URL/files/…). It expires (an hour by default), but Slack fetches and keeps the
-   *   picture when the message is posted, and every later edit sends the same link;
+   *   public link to it (PUBLIC_URL/files/…). It expires (an hour by default), but Slack fetches the picture when
+   *   the message is posted, and every later edit sends the same link; should Slack refuse it on a late edit, the
+   *   invalid_blocks fallback in `submit` sends that edit without images and the text still names the pictures;
    * - else (no PUBLIC_URL, or a type Slack does not draw) no thumbnail: "Started from…" still names the picture.
    */
   private async thumbsFor(job: Job, slackFiles: readonly (string | undefined)[]): Promise<InputThumb[] | undefined> {
