@@ -209,7 +209,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // Routes first, then the port, then the jobs: nothing answers 404 for a route still being mounted,
       // and no job runs in a process that cannot deliver it or cannot listen.
       if (opts.platforms) {
-        const ctx: PlatformContext = { atelier, server, config, logger, images, commands: overrides.commands ?? allCommands };
+        const ctx: PlatformContext = { atelier, server, config, logger, images, commands: overrides.commands ?? allCommands, ...(files ? { publicImageUrl: files.urlFor } : {}) };
         const chatEvents = overrides.roles?.chatEvents ?? ((name: PlatformName) => (bull && restDelivered(config).includes(name) ? 'local' : 'all'));
         for (const name of names) {
           const own = chatEvents(name) === 'local' ? { ...ctx, atelier: { ...atelier, events: localEvents() } } : ctx;

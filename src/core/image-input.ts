@@ -19,6 +19,8 @@ export interface FetchedImage {
   role: ImageRole;
   /** What /info shows: the URL as typed, or the file name. */
   label: string;
+  /** The URL the user typed, when the picture came from one (not a platform's file): kept on the job's inputs. */
+  url?: string;
 }
 
 export interface ImageInputLimits {
@@ -147,7 +149,8 @@ export async function fetchImages(refs: readonly ImageRef[], deps: { fetcher?: I
     if (probed.width * probed.height > deps.limits.maxPixels) {
       throw new UserError('INVALID_IMAGE', `${name} is ${probed.width}×${probed.height} pixels, more than we take (${Math.round(deps.limits.maxPixels / 1e6)} megapixels). Send a smaller one.`);
     }
-    out.push({ bytes, mime: probed.mime, width: probed.width, height: probed.height, role: ref.role, label });
+    const typed = 'url' in ref.source && !ref.source.platformFile ? ref.source.url : undefined;
+    out.push({ bytes, mime: probed.mime, width: probed.width, height: probed.height, role: ref.role, label, ...(typed ? { url: typed } : {}) });
   }
   return out;
 }
@@ -166,10 +169,10 @@ const ext = (mime: string) => mime.split('/')[1] ?? 'bin';
 const inputId = (jobId: string, n: number) => `${jobId}-in${n}`;
 
 /** The request's `images` and the job's `inputs` for pictures stored with it by `storeInputs`: ids are known before storing. */
-export function plannedInputs(jobId: string, fetched: readonly Pick<FetchedImage, 'role' | 'label'>[]): { images: NonNullable<GenerationRequest['images']>; inputs: JobInput[] } {
+export function plannedInputs(jobId: string, fetched: readonly Pick<FetchedImage, 'role' | 'label' | 'url'>[]): { images: NonNullable<GenerationRequest['images']>; inputs: JobInput[] } {
   return {
     images: fetched.map((f, i) => ({ imageId: inputId(jobId, i + 1), role: f.role })),
-    inputs: fetched.map((f, i) => ({ imageId: inputId(jobId, i + 1), source: f.label })),
+    inputs: fetched.map((f, i) => ({ imageId: inputId(jobId, i + 1), source: f.label, ...(f.url ? { url: f.url } : {}) })),
   };
 }
 
@@ -187,14 +190,14 @@ export async function storeInputs(jobId: string, fetched: readonly FetchedImage[
  * deleting the parent, or its retention, never breaks a child, and a restart finds everything in the child's
  * folder. `plan` gives the new id of each old one; `copy` stores them once the child's row exists.
  */
-export function planCopies(childId: string, sources: readonly { imageId: string; label: string }[]): { ids: Map<string, string>; inputs: JobInput[] } {
+export function planCopies(childId: string, sources: readonly { imageId: string; label: string; url?: string }[]): { ids: Map<string, string>; inputs: JobInput[] } {
   const ids = new Map<string, string>();
   const inputs: JobInput[] = [];
   for (const s of sources) {
     if (ids.has(s.imageId)) continue;
     const id = inputId(childId, ids.size + 1);
     ids.set(s.imageId, id);
-    inputs.push({ imageId: id, source: s.label });
+    inputs.push({ imageId: id, source: s.label, ...(s.url ? { url: s.url } : {}) });
   }
   return { ids, inputs };
 }

@@ -74,6 +74,12 @@ export interface JobInput {
   imageId: string;
   /** Where it came from, for /info: a URL as typed or the attachment's file name. */
   source: string;
+  /**
+   * The URL the user typed for it, whole (`source` is clipped), when it came from one: a platform may show the
+   * picture by that address instead of uploading it. Absent for a platform's file (its links are private or
+   * expire) and for bytes handed over. A child's copy keeps its parent's.
+   */
+  url?: string;
 }
 
 export interface JobResult {

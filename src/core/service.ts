@@ -301,14 +301,19 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
    */
   async function submitChild(parent: Job, draft: Job): Promise<Job> {
     const req = draft.request;
-    const labels = new Map((parent.inputs ?? []).map((i) => [i.imageId, i.source]));
+    const given = new Map((parent.inputs ?? []).map((i) => [i.imageId, i]));
+    // The copy keeps where the picture came from (its label, a typed URL): platforms show it by that.
+    const origin = (imageId: string, fallback: string) => {
+      const i = given.get(imageId);
+      return { imageId, label: i?.source ?? fallback, ...(i?.url ? { url: i.url } : {}) };
+    };
     // A U that picks a picture gets its own copy of it, read now (a picture gone since stops the press).
     const pickedId = draft.action.kind === 'select' ? parent.result?.imageIds[draft.action.index - 1] : undefined;
     const [picked] = pickedId ? await readCopies(new Map([[pickedId, pickedId]]), { store, blobs }) : [];
     const storePick = () => (picked ? storePicked({ store, blobs }, draft.id, picked, now()) : Promise.resolve());
     const sources = [
-      ...(req.images ?? []).map((i) => ({ imageId: i.imageId, label: labels.get(i.imageId) ?? 'a picture of the parent job' })),
-      ...(req.edit ? [{ imageId: req.edit.imageId, label: labels.get(req.edit.imageId) ?? `image ${req.edit.imageId.slice(parent.id.length + 1)} of job ${parent.id}` }] : []),
+      ...(req.images ?? []).map((i) => origin(i.imageId, 'a picture of the parent job')),
+      ...(req.edit ? [origin(req.edit.imageId, `image ${req.edit.imageId.slice(parent.id.length + 1)} of job ${parent.id}`)] : []),
     ];
     if (!sources.length) return submit(draft, storePick);
     const { ids, inputs } = planCopies(draft.id, sources);

@@ -12,6 +12,8 @@ export interface PlatformContext {
   logger: Logger;
   images: ImageTools;
   commands: readonly CommandDefinition[];
+  /** A signed public link to a stored picture (PUBLIC_URL/files/…), for platforms that show pictures by address; absent without PUBLIC_URL. */
+  publicImageUrl?: (imageId: string) => Promise<string>;
 }
 
 /** A started platform adapter. */

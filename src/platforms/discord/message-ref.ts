@@ -25,6 +25,11 @@ export interface DiscordMessageRef {
   viaBot?: boolean;
   /** A private result delivered by DM because its token expired. */
   dmChannelId?: string;
+  /**
+   * The thumbnails of the job's pictures already on the message `messageId`: attachment id by file name. Later
+   * edits of that message keep them by id instead of uploading them again.
+   */
+  thumbnailIds?: { messageId: string; ids: Record<string, string> };
 }
 
 export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;

@@ -144,7 +144,8 @@ export class JobMessage {
   private async payload(job: Job): Promise<DiscordPayload> {
     const { atelier, images } = this.deps;
     let files: RenderFile[] = [];
-    // The user's pictures go with every state of the message: made small once, they are a few KiB an edit.
+    // The user's pictures go with every state of the message: made small once, uploaded with the first write of a
+    // message, and kept by id on its later edits (see `keeping`).
     const thumbnails = (this.thumbnails ??= await inputThumbnails(atelier, images, job, this.ref.attachmentLimit).catch((err: unknown) => {
       this.deps.logger.warn({ jobId: this.jobId, err: errText(err) }, 'discord: no thumbnails of the job\'s pictures');
       return [];
@@ -242,35 +243,70 @@ export class JobMessage {
   private async writeWebhook(p: DiscordPayload, fresh: boolean): Promise<void> {
     const { rest } = this.deps;
     const { applicationId: app, token } = this.ref;
-    const files = toRaw(p.files);
     if (this.ref.webhookMessage && !fresh) {
-      const msg = (await rest.patch(Routes.webhookMessage(app, token!, this.ref.webhookMessage), { body: editBody(p), files, auth: false })) as APIMessage;
+      const edit = this.keeping(p, this.ref.messageId);
+      const msg = (await rest.patch(Routes.webhookMessage(app, token!, this.ref.webhookMessage), { body: editBody(edit), files: toRaw(edit.files), auth: false })) as APIMessage;
       if (this.ref.messageId !== msg.id) await this.remember({ messageId: msg.id });
+      await this.noteThumbnails(msg);
       return;
     }
     const old = this.ref.webhookMessage;
-    const msg = (await rest.post(Routes.webhook(app, token!), { body: createBody(p), files, auth: false, query: new URLSearchParams({ wait: 'true' }) })) as APIMessage;
+    const msg = (await rest.post(Routes.webhook(app, token!), { body: createBody(p), files: toRaw(p.files), auth: false, query: new URLSearchParams({ wait: 'true' }) })) as APIMessage;
     await this.remember({ webhookMessage: msg.id, messageId: msg.id });
+    await this.noteThumbnails(msg);
     if (old) await rest.delete(Routes.webhookMessage(app, token!, old), { auth: false }).catch(() => undefined);
   }
 
   private async writeChannel(p: DiscordPayload, fresh: boolean): Promise<void> {
     const { rest, budget } = this.deps;
     await budget.take(this.ref.channelId);
-    const files = toRaw(p.files);
     const old = this.ref.messageId;
     if (old && !fresh) {
       try {
-        await rest.patch(Routes.channelMessage(this.ref.channelId, old), { body: editBody(p), files });
+        const edit = this.keeping(p, old);
+        const msg = (await rest.patch(Routes.channelMessage(this.ref.channelId, old), { body: editBody(edit), files: toRaw(edit.files) })) as APIMessage;
+        await this.noteThumbnails(msg);
         return;
       } catch (err) {
         // Someone deleted our message: post the state anew rather than lose it.
         if (discordCode(err) !== CODES.unknownMessage) throw err;
       }
     }
-    const msg = (await rest.post(Routes.channelMessages(this.ref.channelId), { body: createBody({ ...p, flags: undefined }), files })) as APIMessage;
+    const msg = (await rest.post(Routes.channelMessages(this.ref.channelId), { body: createBody({ ...p, flags: undefined }), files: toRaw(p.files) })) as APIMessage;
     await this.remember({ messageId: msg.id, webhookMessage: undefined });
+    await this.noteThumbnails(msg);
     if (old && fresh) await rest.delete(Routes.channelMessage(this.ref.channelId, old)).catch(() => undefined);
+  }
+
+  /**
+   * An edit of `messageId` that keeps the thumbnails it already carries: listed in `attachments` by their ids and
+   * not uploaded again, and the embeds that show them left out (a PATCH changes only the fields it names). Discord
+   * keeps exactly the attachments an edit lists (discord-api-types RESTPatchAPIChannelMessageJSONBody: "must
+   * contain all attachments that should be present after edit, including retained and new"), so a kept file
+   * missing from the list would be removed. Anything else (a new message, thumbnails not all up) uploads them.
+   */
+  private keeping(p: DiscordPayload, messageId: string | undefined): DiscordPayload {
+    const kept = this.ref.thumbnailIds;
+    const names = new Set((this.thumbnails ?? []).map((t) => t.name));
+    const ours = p.files.filter((f) => names.has(f.name));
+    if (!kept || !messageId || kept.messageId !== messageId || !ours.length || !ours.every((f) => Object.hasOwn(kept.ids, f.name))) return p;
+    const files = p.files.filter((f) => !names.has(f.name));
+    return {
+      ...p,
+      files,
+      attachments: [...files.map((f, i) => ({ id: String(i), filename: f.name, ...(f.description ? { description: f.description } : {}) })), ...ours.map((f) => ({ id: kept.ids[f.name]! }))],
+      embeds: undefined,
+    };
+  }
+
+  /** Which thumbnails the message now carries (none after a write without files), for the next edit to keep. */
+  private async noteThumbnails(msg: APIMessage): Promise<void> {
+    const names = new Set((this.thumbnails ?? []).map((t) => t.name));
+    if (!names.size) return;
+    const ids = Object.fromEntries((msg.attachments ?? []).filter((a) => names.has(a.filename)).map((a) => [a.filename, a.id]));
+    const before = this.ref.thumbnailIds;
+    if (before?.messageId === msg.id && JSON.stringify(before.ids) === JSON.stringify(ids)) return;
+    await this.remember({ thumbnailIds: { messageId: msg.id, ids } });
   }
 
   private async deliverByDm(p: DiscordPayload, job: Job): Promise<void> {

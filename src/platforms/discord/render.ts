@@ -35,8 +35,11 @@ export interface DiscordPayload {
   allowed_mentions: APIAllowedMentions;
   attachments: RESTAPIAttachment[];
   files: RenderFile[];
-  /** The user's own pictures as embed thumbnails (`attachment://` the small files uploaded with the message). */
-  embeds: APIEmbed[];
+  /**
+   * The user's own pictures as embed thumbnails (`attachment://` the small files uploaded with the message). Left
+   * out (undefined) of an edit that keeps those files: the message's embeds stay as they are.
+   */
+  embeds?: APIEmbed[];
   flags?: number;
 }
 

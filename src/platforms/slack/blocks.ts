@@ -32,11 +32,18 @@ export function slackButton(spec: ButtonSpec): Block {
   };
 }
 
-/** A user's picture shown back small: its Slack file's `url_private` (only png, jpg and gif: Slack's rule). */
-export interface InputThumb {
-  url: string;
-  name: string;
-}
+/**
+ * A picture the job started from, shown back small: the user's Slack file (its `url_private`), or an address Slack
+ * fetches the picture from itself (`image_url`: a public https URL the user typed, or our signed link to the stored
+ * copy). Either way only png, jpg and gif: what Slack's image blocks draw.
+ */
+export type InputThumb = { name: string; slackFile: string } | { name: string; imageUrl: string };
+
+/** Slack's limit on an image's `image_url` (Block Kit image block and image element references; @slack/types). */
+export const IMAGE_URL_MAX = 3000;
+
+/** Thumbnails beside "Started from…": a context block holds 10 elements, and the text is one. */
+export const MAX_THUMBS = 9;
 
 /** Jobs longer than this ping their requester when done (as Midjourney does); shorter ones stay quiet. */
 export const PING_AFTER_MS = 60_000;
@@ -72,9 +79,11 @@ export function renderJobMessage(job: Job, caps: ProviderCapabilities, imageCoun
   ];
   const given = inputsText(job);
   if (given) {
-    // The user's own pictures, small, from their Slack files (image elements in a context block are Slack's
-    // small images; 10 elements at most, one of them the text).
-    const thumbs = (extra?.thumbs ?? []).slice(0, 9).map((t) => ({ type: 'image', slack_file: { url: t.url }, alt_text: clip(t.name || 'a picture', 2000) }));
+    // The pictures, small (image elements in a context block are Slack's small images; 10 elements at most, one
+    // of them the text). An image takes exactly one of slack_file and image_url.
+    const thumbs = (extra?.thumbs ?? [])
+      .slice(0, MAX_THUMBS)
+      .map((t) => ({ type: 'image', ...('slackFile' in t ? { slack_file: { url: t.slackFile } } : { image_url: t.imageUrl }), alt_text: clip(t.name || 'a picture', 2000) }));
     blocks.splice(1, 0, { type: 'context', block_id: 'inputs', elements: [...thumbs, { type: 'mrkdwn', text: clip(escapeMrkdwn(given), 2000) }] });
   }
   // The grid inline, from the file already uploaded into the thread (no public URL needed).

@@ -71,7 +71,7 @@ export async function startSlack(ctx: PlatformContext, tuning: SlackTuning = {})
     return admin;
   };
 
-  const messages = new JobMessages({ atelier: ctx.atelier, client, images: ctx.images, budget: new UpdateBudget(tuning.budget), logger });
+  const messages = new JobMessages({ atelier: ctx.atelier, client, images: ctx.images, budget: new UpdateBudget(tuning.budget), logger, ...(ctx.publicImageUrl ? { publicImageUrl: ctx.publicImageUrl } : {}) });
   messages.start();
   registerListeners(app, { atelier: ctx.atelier, commands: ctx.commands, messages, client, logger, isAdmin, apiUrl: config.SLACK_API_URL });
   await app.start();

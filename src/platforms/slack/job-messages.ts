@@ -3,7 +3,7 @@ import type { Atelier } from '../../core/atelier.ts';
 import type { JobEvent } from '../../core/events.ts';
 import { isFinal, supersedes, type Job } from '../../core/job.ts';
 import type { ImageTools, Logger } from '../../core/ports.ts';
-import { escapeMrkdwn, mention, renderJobMessage, shouldPing, type InputThumb, type MessagePayload } from './blocks.ts';
+import { escapeMrkdwn, IMAGE_URL_MAX, MAX_THUMBS, mention, renderJobMessage, shouldPing, type InputThumb, type MessagePayload } from './blocks.ts';
 import type { UpdateBudget } from './update-budget.ts';
 import { uploadFiles, type UploadFile } from './uploads.ts';
 import { slackErrorCode, withRetryAfter } from './web-client.ts';
@@ -20,7 +20,7 @@ export interface SlackMessageRef {
   fileIds?: string[];
   /** The requester of a long job was notified: never twice, even after a restart. */
   pinged?: boolean;
-  /** The user's own pictures (their Slack files), shown small beside "Started from…". */
+  /** The pictures the job started from, shown small beside "Started from…": decided once, when the message is posted. */
   thumbs?: InputThumb[];
 }
 
@@ -38,6 +38,8 @@ export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 const EARLY_MAX = 500;
 const FINISHED_MAX = 5_000;
 const PLATFORM = 'slack';
+/** What Slack's image blocks draw (image block reference: png, jpg, jpeg, gif); a WebP is only named. */
+const SHOWN_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif']);
 
 
 export interface JobMessagesDeps {
@@ -46,6 +48,8 @@ export interface JobMessagesDeps {
   images: ImageTools;
   budget: UpdateBudget;
   logger: Logger;
+  /** A signed public link to a stored picture (PUBLIC_URL/files/…); absent when PUBLIC_URL is not set. */
+  publicImageUrl?: (imageId: string) => Promise<string>;
 }
 
 /**
@@ -72,12 +76,16 @@ export class JobMessages {
     this.deps.budget.close();
   }
 
-  /** Posts the job's message in its channel, joining a public channel first when the bot is not in it. */
-  async open(job: Job, extra: { thumbs?: readonly InputThumb[] } = {}): Promise<OpenResult> {
+  /**
+   * Posts the job's message in its channel, joining a public channel first when the bot is not in it.
+   * `slackFiles`: the Slack file (`url_private`) each of the job's first pictures came from, in order, where Slack
+   * can show it; the rest are shown by address (see `thumbsFor`).
+   */
+  async open(job: Job, extra: { slackFiles?: readonly (string | undefined)[] } = {}): Promise<OpenResult> {
     const existing = this.tracked.get(job.id);
     if (existing) return { ok: true, ref: existing };
     const snapshot = this.newest(job, this.early.get(job.id));
-    let thumbs = extra.thumbs?.length ? extra.thumbs.map((t) => ({ url: t.url, name: t.name })) : undefined;
+    let thumbs = await this.thumbsFor(job, extra.slackFiles ?? []);
     let payload = await this.render(snapshot, { uploaded: false, ...(thumbs ? { thumbs } : {}) });
     let channel = job.where.channelId;
     // A private job lives in a direct message with its requester: Slack cannot show files to one
@@ -94,8 +102,9 @@ export class JobMessages {
     let ts: string;
     try {
       ts = await this.post(channel, payload).catch(async (err: unknown) => {
-        // Slack refuses an image it cannot show (a file the bot may not read, a type it does not draw):
-        // the message goes without the thumbnails, and "Started from…" still names the pictures.
+        // Slack refuses an image it cannot show (a file the bot may not read, a type it does not draw, an
+        // image_url it could not download): the message goes without the thumbnails, and "Started from…" still
+        // names the pictures.
         if (!thumbs || slackErrorCode(err) !== 'invalid_blocks') throw err;
         thumbs = undefined;
         payload = await this.render(snapshot, { uploaded: false });
@@ -136,7 +145,7 @@ export class JobMessages {
       ...(typeof stored.previewFileId === 'string' ? { previewFileId: stored.previewFileId } : {}),
       ...(Array.isArray(stored.fileIds) ? { fileIds: stored.fileIds.filter((f): f is string => typeof f === 'string') } : {}),
       ...(stored.pinged ? { pinged: true } : {}),
-      ...(Array.isArray(stored.thumbs) ? { thumbs: stored.thumbs.filter((t): t is InputThumb => typeof t?.url === 'string' && typeof t.name === 'string') } : {}),
+      ...(Array.isArray(stored.thumbs) ? { thumbs: storedThumbs(stored.thumbs) } : {}),
     };
   }
 
@@ -258,6 +267,40 @@ export class JobMessages {
     await withRetryAfter(() => this.deps.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text }));
   }
 
+  /**
+   * How each picture the job started from is shown small, decided once when its message is posted:
+   * - the user's Slack file, when it came from one (`slackFiles`, by position);
+   * - else the public https URL the user typed: Slack fetches it itself (`image_url`, at most 3000 characters);
+   * - else, for a stored copy with neither (a child's copy of a Slack file, an upscale's source…), the signed
+   *   public link to it (PUBLIC_URL/files/…). It expires (an hour by default), but Slack fetches the picture when
+   *   the message is posted, and every later edit sends the same link; should Slack refuse it on a late edit, the
+   *   invalid_blocks fallback in `submit` sends that edit without images and the text still names the pictures;
+   * - else (no PUBLIC_URL, or a type Slack does not draw) no thumbnail: "Started from…" still names the picture.
+   */
+  private async thumbsFor(job: Job, slackFiles: readonly (string | undefined)[]): Promise<InputThumb[] | undefined> {
+    const inputs = (job.inputs ?? []).slice(0, MAX_THUMBS);
+    if (!inputs.length) return undefined;
+    try {
+      const stored = new Map((await this.deps.atelier.inputs(job.id)).map((h) => [h.meta.id, h.meta.mime]));
+      const out: InputThumb[] = [];
+      for (const [i, input] of inputs.entries()) {
+        const name = input.source;
+        const file = slackFiles[i];
+        if (file) out.push({ name, slackFile: file });
+        else if (!SHOWN_TYPES.has(stored.get(input.imageId) ?? '')) continue;
+        else if (input.url && /^https:\/\//i.test(input.url) && input.url.length <= IMAGE_URL_MAX) out.push({ name, imageUrl: input.url });
+        else if (this.deps.publicImageUrl) {
+          const link = await this.deps.publicImageUrl(input.imageId);
+          if (link.length <= IMAGE_URL_MAX) out.push({ name, imageUrl: link });
+        }
+      }
+      return out.length ? out : undefined;
+    } catch (err) {
+      this.deps.logger.warn({ err, jobId: job.id }, 'slack: no thumbnails of the job\'s pictures');
+      return undefined;
+    }
+  }
+
   private async render(job: Job, shown: Pick<SlackMessageRef, 'uploaded' | 'previewFileId' | 'thumbs'>): Promise<MessagePayload> {
     const caps = this.deps.atelier.providers.capabilities(job.provider);
     const count = job.result?.imageIds.length ?? 0;
@@ -355,4 +398,16 @@ export class JobMessages {
       this.deps.logger.warn({ err, jobId: t.jobId }, 'slack: saving the message ref failed');
     }
   }
+}
+
+/** Thumbnails as a stored ref keeps them; refs written before `imageUrl` existed hold a Slack file as `{ url, name }`. */
+function storedThumbs(raw: unknown[]): InputThumb[] {
+  const out: InputThumb[] = [];
+  for (const t of raw as { name?: unknown; slackFile?: unknown; imageUrl?: unknown; url?: unknown }[]) {
+    if (typeof t?.name !== 'string') continue;
+    const file = typeof t.slackFile === 'string' ? t.slackFile : typeof t.url === 'string' ? t.url : undefined;
+    if (file) out.push({ name: t.name, slackFile: file });
+    else if (typeof t.imageUrl === 'string') out.push({ name: t.name, imageUrl: t.imageUrl });
+  }
+  return out;
 }

@@ -94,8 +94,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
   /** A new job's message; when the bot cannot post here the job is withdrawn and the user told why. */
   const showJob = async (job: Job, to: ReplyTarget, pictures?: readonly PictureFile[]): Promise<void> => {
-    const thumbs = (pictures ?? []).flatMap((p) => (p.thumb ? [{ url: p.thumb, name: p.name }] : []));
-    const opened = await messages.open(job, thumbs.length ? { thumbs } : {});
+    // The Slack files are the job's first pictures, in order (typed URLs follow them).
+    const opened = await messages.open(job, pictures?.length ? { slackFiles: pictures.map((p) => p.thumb) } : {});
     if (opened.ok) {
       if (job.private) await replyEphemeral(client, logger, to, 'Working on it privately: the result arrives in our direct messages.');
       return;

@@ -74,6 +74,36 @@ describe('fake Discord', () => {
     expect(((await big.json()) as { code: number }).code).toBe(40005);
   });
 
+  it('an edit keeps exactly the attachments it lists by id, removes those it omits, keeps all without a list, and refuses an unknown id with 50035', async () => {
+    const ch = '400000000000000002';
+    const f = new FormData();
+    f.append('payload_json', JSON.stringify({ content: 'two files', attachments: [{ id: '0', filename: 'a.png' }, { id: '1', filename: 'b.png' }] }));
+    f.append('files[0]', new Blob([new Uint8Array(10)], { type: 'image/png' }), 'a.png');
+    f.append('files[1]', new Blob([new Uint8Array(20)], { type: 'image/png' }), 'b.png');
+    const created = (await (await fetch(api(`/channels/${ch}/messages`), { method: 'POST', headers: { authorization: `Bot ${fake.botToken}` }, body: f })).json()) as { id: string; attachments: { id: string; filename: string }[] };
+    const [a, b] = created.attachments;
+    expect([a?.filename, b?.filename]).toEqual(['a.png', 'b.png']);
+    expect(fake.uploads.filter((u) => u.messageId === created.id).map((u) => u.filename)).toEqual(['a.png', 'b.png']);
+
+    const path = `/channels/${ch}/messages/${created.id}`;
+    const kept = await call('PATCH', path, { content: 'one kept', attachments: [{ id: a!.id }] }, true);
+    expect(kept.status).toBe(200);
+    expect((kept.body?.attachments as { id: string }[]).map((x) => x.id)).toEqual([a!.id]);
+    expect(fake.messages.get(created.id)!.attachments.map((x) => x.id)).toEqual([a!.id]);
+    // No list: the files stay as they are.
+    expect((await call('PATCH', path, { content: 'no list' }, true)).status).toBe(200);
+    expect(fake.messages.get(created.id)!.attachments.map((x) => x.id)).toEqual([a!.id]);
+
+    // b was removed by the first edit; the last id was never this message's. Nothing of the edit is applied.
+    const r = await call('PATCH', path, { content: 'refused', attachments: [{ id: a!.id }, { id: b!.id }, { id: '123456789012345678' }] }, true);
+    expect(r.status).toBe(400);
+    expect(r.body?.code).toBe(50035);
+    expect(fake.violations).toEqual([expect.stringMatching(new RegExp(`attachments\\[1\\]\\.id ${b!.id} .*; attachments\\[2\\]\\.id 123456789012345678 `))]);
+    expect(fake.messages.get(created.id)!.content).toBe('no list');
+    expect(fake.messages.get(created.id)!.attachments.map((x) => x.id)).toEqual([a!.id]);
+    fake.violations.length = 0;
+  });
+
   it('needs the bot token for channel routes, and refuses an expired interaction token with 50027', async () => {
     expect((await call('POST', `/channels/${channel}/messages`, { content: 'x' })).status).toBe(401);
     fake.expireTokens();

@@ -80,6 +80,8 @@ export class FakeDiscord {
   readonly messages = new Map<string, FakeMessage>();
   readonly violations: string[] = [];
   readonly requests: LoggedRequest[] = [];
+  /** Every file a message took in (a `files[n]` part Discord stored), in order: counts what was uploaded where. */
+  readonly uploads: { messageId: string; filename: string; size: number }[] = [];
   readonly commands = new Map<string, unknown[]>();
   /** Per-file upload cap this "guild" has (Discord's default 10 MiB). */
   attachmentLimit = 10 * 1024 * 1024;
@@ -347,6 +349,37 @@ export class FakeDiscord {
     m.edits++;
   }
 
+  /**
+   * What Discord refuses in a write's `attachments`: each entry names either a `files[n]` part of this request (its
+   * index) or an attachment the message already has (its id), and nothing else. An unknown id is refused with
+   * 50035 Invalid Form Body (the spec's MessageAttachmentRequest: `id` required, a snowflake; discord-api-types
+   * RESTPatchAPIChannelMessageJSONBody: "the attachments array must contain all attachments that should be present
+   * after edit, including retained and new attachments"), never silently dropped.
+   */
+  private attachmentProblems(m: FakeMessage | undefined, body: Record<string, unknown>, uploads: Upload[]): string[] {
+    if (!Array.isArray(body.attachments)) return [];
+    const out: string[] = [];
+    for (const [k, a] of (body.attachments as { id?: unknown }[]).entries()) {
+      const id = String(a?.id);
+      if (uploads.some((u) => u.index === id) || m?.attachments.some((x) => x.id === id)) continue;
+      out.push(`attachments[${k}].id ${id} is neither a files[n] part of this request nor an attachment of the message`);
+    }
+    return out;
+  }
+
+  /** A write refused for its attachments: recorded as a violation, answered as Discord answers. */
+  private refuse(what: string, problems: string[]): { status: number; body: unknown } {
+    this.violations.push(`${what}: ${problems.join('; ')}`);
+    return { status: 400, body: { message: 'Invalid Form Body', code: 50035, errors: problems } };
+  }
+
+  /**
+   * A message's files after a write. With `attachments`, exactly those stay: kept ones by id, new ones by upload
+   * index; an existing attachment the list omits is removed. Without it, existing files stay and uploads are
+   * appended. (Discord's Edit Message: "attachments: attached files to keep"; discord.js MessageEditOptions:
+   * "All attachments will be kept if omitted"; serenity EditAttachments: once the list is supplied, "Discord removes
+   * all attachments from the message" not in it.)
+   */
   private write(m: FakeMessage, body: Record<string, unknown>, uploads: Upload[] = []): void {
     if (typeof body.content === 'string') m.content = body.content;
     if (Array.isArray(body.components)) m.components = body.components as FakeMessage['components'];
@@ -356,11 +389,13 @@ export class FakeDiscord {
       m.attachments = (body.attachments as { id: string | number; filename?: string }[]).map((a) => {
         const up = uploads.find((u) => u.index === String(a.id));
         if (up) return { id: snowflake(), filename: a.filename ?? up.filename, size: up.size, content_type: up.contentType };
+        // attachmentProblems refused the request before any write for an id the message does not have.
         return kept.find((k) => k.id === String(a.id))!;
       });
     } else if (uploads.length) {
       m.attachments = [...m.attachments, ...uploads.map((u) => ({ id: snowflake(), filename: u.filename, size: u.size, content_type: u.contentType }))];
     }
+    for (const u of uploads) this.uploads.push({ messageId: m.id, filename: u.filename, size: u.size });
   }
 
   private toApi(m: FakeMessage): APIMessage {
@@ -490,6 +525,8 @@ export class FakeDiscord {
         if (rec.expired) return { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } };
         if (rec.acked === undefined) return { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
         if (method === 'POST') {
+          const refused = this.attachmentProblems(undefined, body, uploads);
+          if (refused.length) return this.refuse(key, refused);
           const m = this.create(rec.channelId, body, Number(body.flags ?? 0), rec.userId, rec.token, false, uploads);
           return { status: 200, body: this.toApi(m) };
         }
@@ -501,6 +538,8 @@ export class FakeDiscord {
           return { status: 204 };
         }
         if (this.noAttach.has(m.channelId) && uploads.length && !m.ephemeral) return { status: 403, body: { message: 'Missing Permissions', code: 50013 } };
+        const refused = this.attachmentProblems(m, body, uploads);
+        if (refused.length) return this.refuse(key, refused);
         this.write(m, body, uploads);
         m.loading = false;
         m.edits++;
@@ -512,6 +551,8 @@ export class FakeDiscord {
         const dmUser = [...this.dmChannels.entries()].find(([, c]) => c === p.channel_id)?.[0];
         if (dmUser && this.dmClosed.has(dmUser)) return { status: 403, body: { message: 'Cannot send messages to this user', code: 50007 } };
         if (this.noAttach.has(p.channel_id!) && uploads.length) return { status: 403, body: { message: 'Missing Permissions', code: 50013 } };
+        const refused = this.attachmentProblems(undefined, body, uploads);
+        if (refused.length) return this.refuse(key, refused);
         const m = this.create(p.channel_id!, body, Number(body.flags ?? 0) & ~64, '', undefined, Boolean(dmUser), uploads);
         return { status: 200, body: this.toApi(m) };
       }
@@ -527,6 +568,8 @@ export class FakeDiscord {
           return { status: 204 };
         }
         if (this.noAttach.has(m.channelId) && uploads.length) return { status: 403, body: { message: 'Missing Permissions', code: 50013 } };
+        const refused = this.attachmentProblems(m, body, uploads);
+        if (refused.length) return this.refuse(key, refused);
         this.write(m, body, uploads);
         m.loading = false;
         m.edits++;

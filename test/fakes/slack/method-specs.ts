@@ -108,8 +108,8 @@ export function blockKitProblems(where: string, blocksArg: unknown, kind: 'messa
 /**
  * An image block or element: exactly one of image_url and slack_file, a slack_file with exactly one of url and
  * id ("If both are provided then the payload will be rejected"), of a type Slack draws in blocks (png, jpg,
- * jpeg, gif), and alt_text 1-2000 (docs.slack.dev Slack file object and image block; @slack/types
- * UrlImageObject | SlackFileImageObject).
+ * jpeg, gif), an image_url of at most 3000 characters, and alt_text 1-2000 (docs.slack.dev Slack file object,
+ * image block and image element; @slack/types UrlImageObject | SlackFileImageObject).
  */
 function imageProblems(where: string, e: Json): string[] {
   const out: string[] = [];
@@ -119,6 +119,12 @@ function imageProblems(where: string, e: Json): string[] {
   if (file !== undefined) {
     if (Number(typeof file.id === 'string') + Number(typeof file.url === 'string') !== 1) out.push(`${where}: slack_file needs exactly one of url and id`);
     if (typeof file.url === 'string' && !/\.(png|jpe?g|gif)$/i.test(new URL(file.url, 'http://x').pathname)) out.push(`${where}: slack_file ${file.url} is not a png, jpg or gif`);
+  }
+  if (typeof e.image_url === 'string') {
+    // "The URL for a publicly hosted image ... Maximum length for this field is 3000 characters" (image block and
+    // image element references); Slack downloads it when the message is posted.
+    if (e.image_url.length > 3000) out.push(`${where}: image_url over 3000 characters`);
+    if (!URL.canParse(e.image_url) || !/^https?:$/.test(new URL(e.image_url).protocol)) out.push(`${where}: image_url ${e.image_url.slice(0, 80)} is not a web address`);
   }
   if (typeof e.alt_text !== 'string' || e.alt_text.length === 0 || e.alt_text.length > 2000) out.push(`${where}: image alt_text length (1-2000)`);
   return out;

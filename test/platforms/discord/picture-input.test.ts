@@ -3,6 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { APIAttachment } from 'discord-api-types/v10';
+import { ChannelBudget } from '../../../src/platforms/discord/channel-budget.ts';
+import { loadRef } from '../../../src/platforms/discord/message-ref.ts';
+import { JobMessage } from '../../../src/platforms/discord/message-sink.ts';
+import { createRest } from '../../../src/platforms/discord/rest.ts';
 import { slashCommandWithFiles } from '../../fakes/discord/interactions.ts';
 import type { FakeMessage } from '../../fakes/discord/fake-discord.ts';
 import { alice, startHarness, type Harness } from './harness.ts';
@@ -116,5 +120,49 @@ describe('Discord: bad pictures give a clear ephemeral error and queue nothing',
     const done = await h.waitFor((m) => m.content.includes('a harbour from today') && m.content.includes('Done in'), 'the result');
     expect(done.content).toContain('Started from 1 picture: today.png');
     expect(await jobCount()).toBe(before + 1);
+  });
+
+  it('the thumbnail of the starting picture goes up once per message: every later edit keeps it by id', async () => {
+    const pic = h.fake.hostAttachment({ name: 'quay.png', bytes: png, contentType: 'image/png' });
+    const i = slashCommandWithFiles(h.fake.applicationId, alice, 'imagine', { prompt: 'a quay at dusk', provider: 'local', count: 1 }, { image: pic }, h.fake.attachmentLimit);
+    expect((await h.fake.post(i)).body).toMatchObject({ type: 5 });
+    const done = await h.waitFor((m) => m.content.includes('a quay at dusk') && m.content.includes('Done in'), 'the result');
+    const uploads = h.fake.uploads.filter((u) => u.messageId === done.id);
+    // Written at least twice (a state before the result, then the result with its files)...
+    expect(done.edits).toBeGreaterThanOrEqual(2);
+    expect(uploads.some((u) => u.filename.startsWith('grid') || u.filename.startsWith('image-'))).toBe(true);
+    // ...yet the thumbnail was uploaded once, and is still on the message with the embed that shows it.
+    expect(uploads.filter((u) => u.filename.startsWith('input-')).map((u) => u.filename)).toEqual(['input-1.jpg']);
+    expect(done.attachments.filter((a) => a.filename.startsWith('input-')).map((a) => a.filename)).toEqual(['input-1.jpg']);
+    expect(done.embeds.map((e) => e.thumbnail?.url)).toEqual(['attachment://input-1.jpg']);
+    expect(h.fake.violations).toEqual([]);
+  });
+
+  // Last in this file: it expires every interaction token.
+  it('after a restart and with the token expired, edits through the bot token still keep the thumbnail by the id the stored ref holds', async () => {
+    const pic = h.fake.hostAttachment({ name: 'dock.png', bytes: png, contentType: 'image/png' });
+    const i = slashCommandWithFiles(h.fake.applicationId, alice, 'imagine', { prompt: 'a dock in rain', provider: 'local', count: 1 }, { image: pic }, h.fake.attachmentLimit);
+    expect((await h.fake.post(i)).body).toMatchObject({ type: 5 });
+    const done = await h.waitFor((m) => m.content.includes('a dock in rain') && m.content.includes('Done in'), 'the result');
+    await h.discord.messages.idle();
+    const jobId = (await h.app.atelier.store.listJobs({})).find((j) => j.request.prompt === 'a dock in rain')!.id;
+    const ref = (await loadRef(h.app.atelier.store, jobId))!;
+    const [thumbId] = done.attachments.filter((a) => a.filename === 'input-1.jpg').map((a) => a.id);
+    expect(ref.thumbnailIds).toEqual({ messageId: done.id, ids: { 'input-1.jpg': thumbId } });
+
+    // A new process's message object (nothing in memory) writes the job again once the token is gone.
+    h.fake.expireTokens();
+    const before = h.fake.requests.length;
+    const deps = { rest: createRest({ api: h.fake.apiUrl, token: h.fake.botToken }), atelier: h.app.atelier, images: h.app.images, logger: h.app.logger, budget: new ChannelBudget(), hasBotToken: true };
+    const msg = new JobMessage(deps, jobId, ref);
+    const job = (await h.app.atelier.getJob(jobId))!;
+    msg.push({ ...job, version: job.version + 1, notes: ['written again after a restart'] });
+    await msg.idle();
+    expect(h.fake.requests.slice(before).some((r) => r.method === 'PATCH' && r.route === '/channels/{channel_id}/messages/{message_id}' && r.auth === 'bot' && r.status === 200)).toBe(true);
+    const after = h.fake.messages.get(done.id)!;
+    expect(after.content).toContain('written again after a restart');
+    expect(h.fake.uploads.filter((u) => u.messageId === done.id && u.filename.startsWith('input-')).length).toBe(1);
+    expect(after.attachments.filter((a) => a.filename.startsWith('input-')).map((a) => a.id)).toEqual([thumbId]);
+    expect(h.fake.violations).toEqual([]);
   });
 });

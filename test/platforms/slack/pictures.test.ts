@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../../src/core/job.ts';
@@ -13,15 +15,21 @@ class PictureHost {
   readonly auth: (string | undefined)[] = [];
   private server: Server | undefined;
   url = '';
-  constructor(private readonly png: Uint8Array) {}
+  /** `tls`: serve https with the loopback test certificate (test/fixtures/tls), as a public picture host would. */
+  constructor(
+    private readonly png: Uint8Array,
+    private readonly tls = false,
+  ) {}
   async listen(): Promise<void> {
-    this.server = createServer((req, res) => {
+    const answer = (req: { headers: { authorization?: string } }, res: { writeHead(s: number, h: Record<string, string>): unknown; end(b: Uint8Array): unknown }) => {
       this.auth.push(req.headers.authorization);
       res.writeHead(200, { 'content-type': 'image/png' });
       res.end(this.png);
-    });
+    };
+    const fixture = (name: string) => readFileSync(new URL(`../../fixtures/tls/${name}`, import.meta.url));
+    this.server = this.tls ? createTlsServer({ key: fixture('loopback.key'), cert: fixture('loopback.crt') }, answer) : createServer(answer);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
   async close(): Promise<void> {
     this.server?.closeAllConnections();
@@ -33,17 +41,29 @@ const noisy = (w: number, h: number) => sharp(randomBytes(w * h * 3), { raw: { w
 
 let h: Harness;
 let other: PictureHost;
+let secure: PictureHost;
 let photo: Uint8Array;
+/** Where PUBLIC_URL says this bot is reached: its signed links to stored pictures start here. */
+const PUBLIC_URL = 'https://atelier.example';
+const tlsCheck = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
 beforeAll(async () => {
   photo = await noisy(48, 32);
   other = new PictureHost(photo);
   await other.listen();
-  // 1 MiB makes "too large" cheap to provoke; the other host is a public picture host in this test's world.
-  h = await startHarness({ IMAGE_INPUT_MAX_MB: '1', IMAGE_FETCH_ALLOW_ORIGINS: other.url });
+  secure = new PictureHost(photo, true);
+  await secure.listen();
+  // The fetcher checks certificates, and a loopback host cannot have a public one: this file's worker process
+  // accepts the test certificate (restored after). Nothing else here speaks TLS.
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  // 1 MiB makes "too large" cheap to provoke; the other hosts are public picture hosts in this test's world.
+  h = await startHarness({ IMAGE_INPUT_MAX_MB: '1', IMAGE_FETCH_ALLOW_ORIGINS: `${other.url},${secure.url}`, PUBLIC_URL });
 });
 afterAll(async () => {
   await h?.stop();
   await other?.close();
+  await secure?.close();
+  if (tlsCheck === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+  else process.env.NODE_TLS_REJECT_UNAUTHORIZED = tlsCheck;
 });
 
 const jobs = () => h.app.atelier.store.listJobs({});
@@ -86,8 +106,26 @@ async function imagineWith(prompt: string, list: SlackFileObject[]) {
 const ephemeralTo = (user: FakeUser, pattern: RegExp) =>
   eventually(async () => h.fake.proxy.callsOf('chat.postEphemeral').find((c) => c.args.user === user.id && pattern.test(String(c.args.text))), Boolean, `ephemeral ${pattern}`);
 
-const doneMessage = (prompt: string) =>
-  eventually(async () => (await h.fake.history()).find((m) => textOf(m).includes(prompt) && /Done in/.test(textOf(m))), Boolean, `result of ${prompt}`).then((m) => m!);
+const doneMessage = (prompt: string, also: RegExp = /./) =>
+  eventually(async () => (await h.fake.history()).find((m) => textOf(m).includes(prompt) && /Done in/.test(textOf(m)) && also.test(textOf(m))), Boolean, `result of ${prompt}`).then((m) => m!);
+
+/** The image elements beside "Started from…" in a job's message. */
+const thumbsOf = (m: SlackMessage) =>
+  ((m.blocks?.find((b) => b.block_id === 'inputs')?.elements ?? []) as { type: string; image_url?: string; slack_file?: { url: string }; alt_text?: string }[]).filter((e) => e.type === 'image');
+
+const buttonOf = (m: SlackMessage, label: string) => {
+  const all = (m.blocks ?? []).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+  const hit = all.find((e) => (typeof e.text === 'string' ? e.text : e.text?.text)?.endsWith(label));
+  if (!hit?.action_id) throw new Error(`no ${label} on the message`);
+  return hit.action_id;
+};
+
+/** Presses a button of a job's message and waits for the finished child it makes (its byline says what it is). */
+async function pressForChild(parent: SlackMessage, label: string, prompt: string, byline: RegExp, user: FakeUser = h.fake.users.alice) {
+  const res = await postSigned(h.eventsUrl, blockActionBody({ user, teamId: h.fake.teamId, channel: h.fake.channel, messageTs: parent.ts, actionId: buttonOf(parent, label), triggerId: await h.fake.triggerFor(user.id), responseUrl: h.fake.responseUrl().url }));
+  expect(res.status).toBe(200);
+  return eventually(async () => (await h.fake.history()).find((m) => m.ts !== parent.ts && textOf(m).includes(prompt) && byline.test(textOf(m)) && /Done in/.test(textOf(m))), Boolean, `${label} of ${prompt}`).then((m) => m!);
+}
 
 describe('pictures in the /imagine form', () => {
   it('offers a file input for pictures right after the prompt, as Slack allows it (png, jpg, jpeg, webp, gif; as many as /imagine takes)', async () => {
@@ -253,13 +291,6 @@ describe('Custom Zoom and Vary (Region) forms', () => {
     expect(res.status).toBe(200);
     return before;
   };
-  const buttonOf = (m: SlackMessage, label: string) => {
-    const all = (m.blocks ?? []).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
-    const hit = all.find((e) => (typeof e.text === 'string' ? e.text : e.text?.text)?.endsWith(label));
-    if (!hit?.action_id) throw new Error(`no ${label} on the message`);
-    return hit.action_id;
-  };
-
   it('a factor or region out of range keeps the form open with the error under it; a valid one makes the job', async () => {
     await command('/imagine', 'a lighthouse on a cliff --provider local --count 1');
     const grid = await doneMessage('a lighthouse on a cliff');
@@ -293,5 +324,78 @@ describe('thumbnails Slack will not show', () => {
     const done = await doneMessage('a picture slack will not show');
     expect(textOf(done)).toContain('Started from 1 picture: unshown.png');
     expect(JSON.stringify(done.blocks)).not.toContain(file.url_private);
+  });
+});
+
+describe('thumbnails of the pictures a job started from, beyond the user\'s Slack files', () => {
+  it('a public https URL typed in the prompt: Slack shows the picture from that address, and so does every reroll of the job', async () => {
+    const url = `${secure.url}/fox.png`;
+    await command('/imagine', `${url} a fox in the snow --provider local --count 1`);
+    const done = await doneMessage('a fox in the snow');
+    expect(textOf(done)).toContain(`Started from 1 picture: ${url}`);
+    expect(thumbsOf(done)).toEqual([{ type: 'image', image_url: url, alt_text: url }]);
+    const job = (await jobs()).find((j) => j.request.prompt === 'a fox in the snow' && j.action.kind === 'imagine')!;
+    expect(job.inputs).toEqual([{ imageId: `${job.id}-in1`, source: url, url }]);
+
+    // The reroll has its own copy of the picture, and keeps where it came from.
+    const reroll = await pressForChild(done, 'Reroll', 'a fox in the snow', /Reroll by/);
+    expect(thumbsOf(reroll)).toEqual([{ type: 'image', image_url: url, alt_text: url }]);
+    const child = (await jobs()).find((j) => j.action.kind === 'reroll' && j.request.prompt === 'a fox in the snow')!;
+    expect(child.inputs).toEqual([{ imageId: `${child.id}-in1`, source: url, url }]);
+    expect(h.fake.proxy.violations).toEqual([]);
+  });
+
+  it('a copy with no Slack file or https URL behind it (a reroll of a Slack file, an http link): shown through the signed public link, which serves the stored picture', async () => {
+    const file = h.fake.files.add(h.fake.users.alice.id, { name: 'lake.png', bytes: photo });
+    expect(await imagineWith('a lake at dawn', [file])).toBeUndefined();
+    const done = await doneMessage('a lake at dawn');
+    expect(thumbsOf(done)).toEqual([{ type: 'image', slack_file: { url: file.url_private }, alt_text: 'lake.png' }]);
+
+    const reroll = await pressForChild(done, 'Reroll', 'a lake at dawn', /Reroll by/);
+    expect(textOf(reroll)).toContain('Started from 1 picture: lake.png');
+    const [thumb] = thumbsOf(reroll);
+    expect(thumb).toMatchObject({ type: 'image', alt_text: 'lake.png' });
+    expect(thumb!.image_url).toMatch(/^https:\/\/atelier\.example\/files\/[A-Za-z0-9_.-]+\.png$/);
+    // The link is this bot's own: the same path on its server gives the child's stored copy.
+    const served = await fetch(`${h.app.server.url}${new URL(thumb!.image_url!).pathname}`);
+    expect(served.status).toBe(200);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(photo);
+
+    // A typed http link is not one Slack is given to fetch: the stored copy goes by the signed link too.
+    await command('/imagine', `${other.url}/owl.png an owl at night --provider local --count 1`);
+    const owl = await doneMessage('an owl at night');
+    expect(thumbsOf(owl).map((t) => t.image_url)).toEqual([expect.stringMatching(/^https:\/\/atelier\.example\/files\//)]);
+    expect(h.fake.proxy.violations).toEqual([]);
+  });
+});
+
+describe('without PUBLIC_URL', () => {
+  let bare: Harness;
+  beforeAll(async () => {
+    bare = await startHarness();
+  });
+  afterAll(async () => {
+    await bare?.stop();
+  });
+
+  it('a reroll of a Slack file has no address Slack could fetch: no thumbnail, and the text still names the picture', async () => {
+    const file = bare.fake.files.add(bare.fake.users.alice.id, { name: 'pier.png', bytes: photo });
+    const { before } = await (async () => {
+      const n = bare.fake.proxy.callsOf('views.open').length;
+      await postSigned(bare.eventsUrl, slashCommandBody({ command: '/imagine', text: '', user: bare.fake.users.alice, teamId: bare.fake.teamId, channel: bare.fake.channel, triggerId: await bare.fake.triggerFor(bare.fake.users.alice.id), responseUrl: bare.fake.responseUrl().url }));
+      return { before: n };
+    })();
+    const view = await eventually(async () => bare.fake.proxy.callsOf('views.open').slice(before).find((c) => c.answer.ok), Boolean, 'views.open').then((c) => c!.answer.view as OpenedView);
+    const state = { prompt: { prompt: text('a pier in fog') }, images: { images: files([file]) }, provider: { provider: { type: 'static_select', selected_option: { value: 'local', text: { type: 'plain_text', text: 'local' } } } } };
+    expect((await postSigned(bare.eventsUrl, viewSubmissionBody({ user: bare.fake.users.alice, teamId: bare.fake.teamId, view, values: state }))).status).toBe(200);
+    const find = (also: RegExp) => eventually(async () => (await bare.fake.history()).find((m) => textOf(m).includes('a pier in fog') && /Done in/.test(textOf(m)) && also.test(textOf(m))), Boolean, `pier ${also}`).then((m) => m!);
+    const done = await find(/^(?![\s\S]*Reroll by)/);
+    expect(thumbsOf(done)).toEqual([{ type: 'image', slack_file: { url: file.url_private }, alt_text: 'pier.png' }]);
+    const res = await postSigned(bare.eventsUrl, blockActionBody({ user: bare.fake.users.alice, teamId: bare.fake.teamId, channel: bare.fake.channel, messageTs: done.ts, actionId: buttonOf(done, 'Reroll'), triggerId: await bare.fake.triggerFor(bare.fake.users.alice.id), responseUrl: bare.fake.responseUrl().url }));
+    expect(res.status).toBe(200);
+    const reroll = await find(/Reroll by/);
+    expect(textOf(reroll)).toContain('Started from 1 picture: pier.png');
+    expect(thumbsOf(reroll)).toEqual([]);
+    expect(bare.fake.proxy.violations).toEqual([]);
   });
 });

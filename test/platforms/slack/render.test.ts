@@ -111,7 +111,7 @@ describe('pictures in the job message and the forms', () => {
 
   it('names the pictures a job started from, with their Slack files shown small', () => {
     const withInputs = job({ inputs: [{ imageId: 'i1', source: 'harbour.png' }] });
-    const m = renderJobMessage(withInputs, caps, 8, { thumbs: [{ url: 'https://files.slack.com/files-pri/T1-F1/harbour.png', name: 'harbour.png' }] });
+    const m = renderJobMessage(withInputs, caps, 8, { thumbs: [{ slackFile: 'https://files.slack.com/files-pri/T1-F1/harbour.png', name: 'harbour.png' }] });
     const inputs = m.blocks.find((b) => b.block_id === 'inputs') as { elements: Record<string, unknown>[] };
     expect(inputs.elements).toEqual([
       { type: 'image', slack_file: { url: 'https://files.slack.com/files-pri/T1-F1/harbour.png' }, alt_text: 'harbour.png' },
