@@ -19,7 +19,8 @@ import type { BullQueue, BullQueueOptions } from './queue/bullmq.ts';
 import { localOnly } from './queue/event-bridge.ts';
 import { createMetrics, mountObservability } from './observability/index.ts';
 import { createServer, type HttpServer } from './server.ts';
-import { applyRetention, createStoreFromConfig, isPostgresUrl } from './store/index.ts';
+import { createStoreFromConfig, isPostgresUrl } from './store/from-config.ts';
+import { applyRetention } from './store/retention.ts';
 import type { PlatformContext, RunningPlatform } from './platforms/context.ts';
 import { requiredToken } from './platforms/web/access.ts';
 

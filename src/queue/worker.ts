@@ -1,7 +1,7 @@
 import { createApp, restDelivered, stopWithin, type App, type AppOverrides } from '../app.ts';
 import type { Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { isPostgresUrl } from '../store/index.ts';
+import { isPostgresUrl } from '../store/from-config.ts';
 
 export interface WorkerOptions extends Omit<AppOverrides, 'roles' | 'queue'> {
   /** Resolve to stop the worker (default: SIGINT or SIGTERM). */

@@ -3,9 +3,6 @@ import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import type { BlobStore, Store } from '../core/ports.ts';
 import { createFolderBlobStore } from './folder-blob-store.ts';
-import { createPostgresBlobStore } from './postgres-blob-store.ts';
-import { createPool } from './postgres-pool.ts';
-import { createPostgresStore } from './postgres-store.ts';
 import { createSqliteStore } from './sqlite-store.ts';
 
 export const isPostgresUrl = (url: string | undefined): url is string => /^postgres(ql)?:\/\//i.test(url ?? '');
@@ -21,6 +18,8 @@ export async function createStoreFromConfig(
   options: { onPoolError?: (err: Error) => void } = {},
 ): Promise<{ store: Store; blobs: BlobStore }> {
   if (isPostgresUrl(config.DATABASE_URL)) {
+    // Loaded only here: node-postgres and its parsers cost a SQLite deployment ~10 MiB of RSS for nothing.
+    const [{ createPool }, { createPostgresStore }, { createPostgresBlobStore }] = await Promise.all([import('./postgres-pool.ts'), import('./postgres-store.ts'), import('./postgres-blob-store.ts')]);
     const pool = createPool(config.DATABASE_URL, options.onPoolError);
     const store = createPostgresStore({ pool, endPoolOnClose: true });
     const blobs = createPostgresBlobStore({ pool });

@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { sniffImage } from '../image-type.ts';
 import { backoffDelay } from '../timing.ts';
 
@@ -21,6 +21,10 @@ export interface ComfySocketOptions {
   maxPayloadBytes?: number;
   reconnects?: number;
 }
+
+/** `ws` is loaded by the first ComfyUI socket: a bot with no ComfyUI never holds it (~10 MiB of RSS). */
+let wsClass: Promise<typeof WebSocket> | undefined;
+const loadWs = (): Promise<typeof WebSocket> => (wsClass ??= import('ws').then((m) => m.default));
 
 export interface ComfySocket {
   /** Resolves once connected, or rejects after the handshake timeout. */
@@ -50,7 +54,11 @@ export function openComfySocket(o: ComfySocketOptions): ComfySocket {
   let timer: NodeJS.Timeout | undefined;
 
   const connect = () => {
-    const socket = new WebSocket(o.url, { headers: o.headers, handshakeTimeout: o.handshakeTimeoutMs ?? 10_000, maxPayload: o.maxPayloadBytes ?? 8 * 1024 * 1024 });
+    loadWs().then(open, (err: unknown) => firstFail(err instanceof Error ? err : new Error(String(err))));
+  };
+  const open = (WebSocketClass: typeof WebSocket) => {
+    if (closed) return;
+    const socket = new WebSocketClass(o.url, { headers: o.headers, handshakeTimeout: o.handshakeTimeoutMs ?? 10_000, maxPayload: o.maxPayloadBytes ?? 8 * 1024 * 1024 });
     ws = socket;
     socket.on('open', () => {
       attempts = 0;
