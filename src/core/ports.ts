@@ -74,6 +74,11 @@ export interface Store {
    * of the same key is unexpired: a replayed request, possibly to another process sharing this store.
    */
   claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * Gives up a claim before it expires, so the key may be claimed again at once (a no-op for a key not held).
+   * For claims that guard work rather than mark a request as seen: released when the work is done.
+   */
+  releaseClaim(key: string): Promise<void>;
   close(): Promise<void>;
 }
 

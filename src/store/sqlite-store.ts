@@ -162,6 +162,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       if (++claims % PRUNE_EVERY === 0) run('DELETE FROM seen_requests WHERE expires_at <= ?', now);
       return changes === 1;
     },
+    async releaseClaim(key: string) {
+      run('DELETE FROM seen_requests WHERE key = ?', key);
+    },
     async close() {
       await checkpoints?.close();
       if (db.open) db.close();

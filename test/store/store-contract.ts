@@ -202,6 +202,23 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(many.filter(Boolean)).toHaveLength(1);
     });
 
+    it('releases a claim early, so any store sharing the database may claim the key again at once', async () => {
+      const { store, more } = await open();
+      const other = more();
+      const t = 1_700_000_000_000;
+      expect(await store.claimOnce('press:1', t + 60_000, t)).toBe(true);
+      expect(await other.claimOnce('press:1', t + 60_001, t + 1)).toBe(false);
+      await store.releaseClaim('press:1');
+      expect(await other.claimOnce('press:1', t + 60_002, t + 2)).toBe(true);
+      expect(await store.claimOnce('press:1', t + 60_003, t + 3)).toBe(false);
+      // Releasing touches only its own key; releasing a key nobody holds is harmless.
+      expect(await store.claimOnce('press:2', t + 60_000, t)).toBe(true);
+      await other.releaseClaim('press:1');
+      await other.releaseClaim('press:never');
+      expect(await store.claimOnce('press:2', t + 60_004, t + 4)).toBe(false);
+      expect(await store.claimOnce('press:1', t + 60_004, t + 4)).toBe(true);
+    });
+
     it('stores images, lists them by job in index order and deletes them', async () => {
       const { store } = await open();
       const job = makeJob();
