@@ -109,6 +109,8 @@ function actionLabel(a: ButtonAction): string {
 }
 /** The daily quota counts the jobs that make pictures; a U that only picks one out of a grid makes none and costs nothing. */
 const countsAgainstQuota = (a: JobAction): boolean => a.kind !== 'select';
+/** Turning a press into a job takes well under a second; a process that dies meanwhile holds the button this long. */
+const PRESS_CLAIM_MS = 60_000;
 const EDIT_VERBS = { zoom: 'zoom out', pan: 'pan', square: 'make pictures square', region: 'repaint a region (Vary (Region))' } as const;
 const shortId = () => randomUUID().replace(/-/g, '').slice(0, 16);
 
@@ -131,6 +133,24 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       .filter((p) => p.capabilities.imageInput && (!blend || p.capabilities.imageInput.blend))
       .map((p) => `${p.id} (${p.displayName})`);
   const pressLock = new KeyedLock();
+
+  /**
+   * Turns a press into its child job under a claim in the store, so two processes given the same press at once
+   * make one job: the other is refused. The claim is released once the child is stored (it then answers as the
+   * twin) or the press failed; its expiry frees the button if this process dies in between.
+   */
+  async function holdingPress<T>(pressKey: string, action: ButtonAction, work: () => Promise<T>): Promise<T> {
+    const claim = `press:${pressKey}`;
+    if (!(await store.claimOnce(claim, now() + PRESS_CLAIM_MS, now()))) {
+      throw new UserError('ALREADY_RUNNING', `Already on it: that ${actionLabel(action)} was just pressed and its job is being queued; it shows up here in a moment.`);
+    }
+    try {
+      return await work();
+    } finally {
+      // A failed release only keeps the button for the claim's short expiry: the press itself stands.
+      await store.releaseClaim(claim).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err), claim }, 'press claim not released; it expires on its own'));
+    }
+  }
 
   const scope = (kind: SettingsScope['kind'], platform: string, id: string): SettingsScope => ({ kind, platform, id });
 
@@ -510,20 +530,26 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
       if (!(await mayPress(parent, action, actor))) {
         throw new UserError('NOT_ALLOWED', `Only ${parent.owner.displayName} can use the buttons on this job here.`);
       }
-      // One press at a time per person, job and button: a second press finds the first one's job.
-      return pressLock.run(`${parent.id}|${actor.platform}|${actor.userId}|${actionKey(action)}`, async () => {
-        const twin = (await store.listJobs({ states: ['queued', 'running'], ownerId: actor.userId, platform: actor.platform })).find(
-          (j) => j.parentId === parent.id && actionKey(j.action) === actionKey(action),
-        );
-        if (twin) {
-          throw new UserError('ALREADY_RUNNING', `Already on it: that ${actionLabel(action)} is ${twin.state === 'queued' ? 'waiting to start' : 'running'} as job ${twin.id} (/info job:${twin.id}).`, { jobId: twin.id });
-        }
-        const { policy } = await layered(actor, where);
-        checkRoles(policy, actor);
-        const { request, defaulted } = await childRequest(parent, action, actor, where, policy);
-        await checkLimits(policy, actor, 1, countsAgainstQuota(action));
-        return submitChild(parent, newJob({ action, parentId: parent.id, provider: parent.provider, request, defaulted, owner: actor, where, private: parent.private }));
-      });
+      const pressKey = `${parent.id}|${actor.platform}|${actor.userId}|${actionKey(action)}`;
+      // One press at a time per person, job and button: a second press finds the first one's job. The in-memory
+      // lock queues presses within this process, so the second one waits and then names the first one's job; the
+      // store claim inside it holds the same line against presses landing on other processes sharing the store.
+      return pressLock.run(pressKey, () =>
+        holdingPress(pressKey, action, async () => {
+          // Looked for under the claim: looked for before it, a twin stored by another process a moment later is missed.
+          const twin = (await store.listJobs({ states: ['queued', 'running'], ownerId: actor.userId, platform: actor.platform })).find(
+            (j) => j.parentId === parent.id && actionKey(j.action) === actionKey(action),
+          );
+          if (twin) {
+            throw new UserError('ALREADY_RUNNING', `Already on it: that ${actionLabel(action)} is ${twin.state === 'queued' ? 'waiting to start' : 'running'} as job ${twin.id} (/info job:${twin.id}).`, { jobId: twin.id });
+          }
+          const { policy } = await layered(actor, where);
+          checkRoles(policy, actor);
+          const { request, defaulted } = await childRequest(parent, action, actor, where, policy);
+          await checkLimits(policy, actor, 1, countsAgainstQuota(action));
+          return submitChild(parent, newJob({ action, parentId: parent.id, provider: parent.provider, request, defaulted, owner: actor, where, private: parent.private }));
+        }),
+      );
     },
 
     async cancel(jobId, actor, where) {

@@ -8,7 +8,7 @@ import { ProviderRegistry } from '../../src/core/registry.ts';
 import { runJob, type RunnerDeps } from '../../src/core/runner.ts';
 import { createAtelier, type AtelierDeps, type AtelierLimits, type AtelierService } from '../../src/core/service.ts';
 import { JobEvents } from '../../src/core/events.ts';
-import { silentLogger, type ImageTools } from '../../src/core/ports.ts';
+import { silentLogger, type ImageTools, type Store } from '../../src/core/ports.ts';
 import type { SchedulerLimits } from '../../src/core/scheduler.ts';
 import { createImageTools } from '../../src/images/index.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
@@ -31,17 +31,17 @@ export const here: Where = { platform: 'web', channelId: 'general', serverId: 's
 
 /** The real core over a real SQLite file, the local renderer at 128 px and the in-process queue. */
 export async function createHarness(
-  opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string; imageInput?: AtelierDeps['imageInput']; publicImageUrl?: RunnerDeps['publicImageUrl']; images?: ImageTools } = {},
+  opts: { providers?: ImageProvider[]; scheduler?: Partial<SchedulerLimits>; limits?: Partial<AtelierLimits>; dir?: string; now?: () => number; store?: (path: string) => Store; imageInput?: AtelierDeps['imageInput']; publicImageUrl?: RunnerDeps['publicImageUrl']; images?: ImageTools } = {},
 ): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'atelier-core-'));
-  const store = createSqliteStore(join(dir, 'atelier.db'));
+  const store = (opts.store ?? createSqliteStore)(join(dir, 'atelier.db'));
   await store.migrate();
   const blobs = createFolderBlobStore(join(dir, 'images'));
   const images = opts.images ?? createImageTools();
   const providers = new ProviderRegistry().register(createLocalProvider({ longSide: 128, previewSide: 64 }));
   for (const p of opts.providers ?? []) providers.register(p);
   const events = new JobEvents();
-  const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', limits: { maxQueuedPerUser: 10, maxQueuedTotal: 1000, dailyQuotaPerUser: 0, ...opts.limits }, ...(opts.imageInput ? { imageInput: opts.imageInput } : {}) });
+  const atelier = createAtelier({ store, blobs, images, providers, events, defaultProvider: 'local', ...(opts.now ? { now: opts.now } : {}), limits: { maxQueuedPerUser: 10, maxQueuedTotal: 1000, dailyQuotaPerUser: 0, ...opts.limits }, ...(opts.imageInput ? { imageInput: opts.imageInput } : {}) });
   const deps: RunnerDeps = {
     store,
     blobs,
