@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
-import type { Job, JobAction } from '../../src/core/job.ts';
-import { createSqliteStore } from '../../src/store/index.ts';
+import type { ButtonAction } from '../../src/core/atelier.ts';
+import type { Job } from '../../src/core/job.ts';
+import type { Store } from '../../src/core/ports.ts';
+import { createPostgresStore, createSqliteStore } from '../../src/store/index.ts';
 import { alice, createHarness, here, mod, type Harness } from '../helpers/harness.ts';
 
 /**
@@ -13,12 +17,30 @@ import { alice, createHarness, here, mod, type Harness } from '../helpers/harnes
  */
 let opened: Harness[] = [];
 let dir: string | undefined;
+let dropSchema: (() => Promise<void>) | undefined;
 afterEach(async () => {
   for (const h of opened) await h.close();
   opened = [];
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
+  await dropSchema?.();
+  dropSchema = undefined;
 });
+
+const DATABASE_URL = process.env.DATABASE_URL;
+if (!DATABASE_URL) console.warn('[test/core/presses] DATABASE_URL is not set: the PostgreSQL press race is skipped.');
+
+/** A fresh PostgreSQL schema; each call of the returned factory is a separate pool, as a separate process has. */
+async function postgresStores(): Promise<() => Store> {
+  const schema = `atelier_test_presses_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  dropSchema = async () => {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  };
+  return () => createPostgresStore({ pool: new pg.Pool({ connectionString: DATABASE_URL, options: `-c search_path=${schema}`, max: 4 }), endPoolOnClose: true });
+}
 
 async function twoProcesses(second: Parameters<typeof createHarness>[0] = {}, first: Parameters<typeof createHarness>[0] = {}): Promise<[Harness, Harness]> {
   dir = mkdtempSync(join(tmpdir(), 'atelier-presses-'));
@@ -29,7 +51,7 @@ async function twoProcesses(second: Parameters<typeof createHarness>[0] = {}, fi
   return [a, b];
 }
 
-const upscale2: JobAction = { kind: 'upscale', index: 2 };
+const upscale2: ButtonAction = { kind: 'upscale', index: 2 };
 
 async function finishedGrid(h: Harness): Promise<Job> {
   const parent = await h.settle((await h.atelier.imagine({ prompt: 'a lighthouse in a storm' }, alice, here)).id);
@@ -40,8 +62,9 @@ async function finishedGrid(h: Harness): Promise<Job> {
 const childrenOf = async (h: Harness, parentId: string) => (await h.atelier.store.listJobs({ ownerId: alice.userId, platform: alice.platform })).filter((j) => j.parentId === parentId);
 
 describe('a button pressed on two processes sharing the store', () => {
-  it('makes one child job; the other press is told it is already on it and queues nothing', async () => {
-    const [a, b] = await twoProcesses();
+  /** Both press the same button at the same moment: one child job, one refusal, nothing else queued. */
+  async function race(opts: Parameters<typeof createHarness>[0] = {}) {
+    const [a, b] = await twoProcesses(opts, opts);
     const parent = await finishedGrid(a);
     const presses = await Promise.allSettled([a.atelier.act(parent.id, upscale2, alice, here), b.atelier.act(parent.id, upscale2, alice, here)]);
     const made = presses.flatMap((p, i) => (p.status === 'fulfilled' ? [{ job: p.value, on: [a, b][i]! }] : []));
@@ -53,7 +76,11 @@ describe('a button pressed on two processes sharing the store', () => {
     expect((refused[0] as Error).message).toMatch(/^Already on it: that upscale of image 2 /);
     expect((await childrenOf(a, parent.id)).map((j) => j.id)).toEqual([made[0]!.job.id]);
     expect((await made[0]!.on.settle(made[0]!.job.id)).state).toBe('succeeded');
-  });
+  }
+
+  it('makes one child job over one SQLite file; the other press is told it is already on it and queues nothing', () => race());
+
+  it.skipIf(!DATABASE_URL)('makes one child job over one PostgreSQL database; the other press is told it is already on it and queues nothing', async () => race({ store: await postgresStores() }));
 
   it('works again on the other process once the first child has finished', async () => {
     const [a, b] = await twoProcesses();
