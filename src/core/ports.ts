@@ -75,10 +75,11 @@ export interface Store {
    */
   claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
   /**
-   * Gives up a claim before it expires, so the key may be claimed again at once (a no-op for a key not held).
-   * For claims that guard work rather than mark a request as seen: released when the work is done.
+   * Gives up a claim before it expires, so the key may be claimed again at once. For claims that guard work
+   * rather than mark a request as seen: released when the work is done. Only the claim made with this
+   * `expiresAt` goes: one taken over by another process after it expired stays (a no-op for a key not held).
    */
-  releaseClaim(key: string): Promise<void>;
+  releaseClaim(key: string, expiresAt: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -141,14 +141,16 @@ export function createAtelier(deps: AtelierDeps): AtelierService {
    */
   async function holdingPress<T>(pressKey: string, action: ButtonAction, work: () => Promise<T>): Promise<T> {
     const claim = `press:${pressKey}`;
-    if (!(await store.claimOnce(claim, now() + PRESS_CLAIM_MS, now()))) {
+    const at = now();
+    const expiresAt = at + PRESS_CLAIM_MS;
+    if (!(await store.claimOnce(claim, expiresAt, at))) {
       throw new UserError('ALREADY_RUNNING', `Already on it: that ${actionLabel(action)} was just pressed and its job is being queued; it shows up here in a moment.`);
     }
     try {
       return await work();
     } finally {
       // A failed release only keeps the button for the claim's short expiry: the press itself stands.
-      await store.releaseClaim(claim).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err), claim }, 'press claim not released; it expires on its own'));
+      await store.releaseClaim(claim, expiresAt).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err), claim }, 'press claim not released; it expires on its own'));
     }
   }
 

@@ -143,8 +143,8 @@ export function createPostgresStore(target: PostgresTarget): Store & { readonly 
       if (++claims % PRUNE_EVERY === 0) await pool.query(`DELETE FROM ${seen} WHERE expires_at <= $1`, [now]);
       return res.rowCount === 1;
     },
-    async releaseClaim(key: string) {
-      await pool.query(`DELETE FROM ${t('seen_requests')} WHERE key = $1`, [key]);
+    async releaseClaim(key: string, expiresAt: number) {
+      await pool.query(`DELETE FROM ${t('seen_requests')} WHERE key = $1 AND expires_at = $2`, [key, expiresAt]);
     },
     async close() {
       if (ownsPool && !pool.ended) await pool.end();

@@ -162,8 +162,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       if (++claims % PRUNE_EVERY === 0) run('DELETE FROM seen_requests WHERE expires_at <= ?', now);
       return changes === 1;
     },
-    async releaseClaim(key: string) {
-      run('DELETE FROM seen_requests WHERE key = ?', key);
+    async releaseClaim(key: string, expiresAt: number) {
+      run('DELETE FROM seen_requests WHERE key = ? AND expires_at = ?', key, expiresAt);
     },
     async close() {
       await checkpoints?.close();

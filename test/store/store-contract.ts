@@ -202,21 +202,25 @@ export function registerStoreContract(name: string, freshDatabase: () => Promise
       expect(many.filter(Boolean)).toHaveLength(1);
     });
 
-    it('releases a claim early, so any store sharing the database may claim the key again at once', async () => {
+    it('releases a claim early, so any store sharing the database may claim the key again at once; only its own claim', async () => {
       const { store, more } = await open();
       const other = more();
       const t = 1_700_000_000_000;
       expect(await store.claimOnce('press:1', t + 60_000, t)).toBe(true);
       expect(await other.claimOnce('press:1', t + 60_001, t + 1)).toBe(false);
-      await store.releaseClaim('press:1');
+      await store.releaseClaim('press:1', t + 60_000);
       expect(await other.claimOnce('press:1', t + 60_002, t + 2)).toBe(true);
       expect(await store.claimOnce('press:1', t + 60_003, t + 3)).toBe(false);
       // Releasing touches only its own key; releasing a key nobody holds is harmless.
       expect(await store.claimOnce('press:2', t + 60_000, t)).toBe(true);
-      await other.releaseClaim('press:1');
-      await other.releaseClaim('press:never');
+      await other.releaseClaim('press:1', t + 60_002);
+      await other.releaseClaim('press:never', t);
       expect(await store.claimOnce('press:2', t + 60_004, t + 4)).toBe(false);
       expect(await store.claimOnce('press:1', t + 60_004, t + 4)).toBe(true);
+      // A holder whose claim expired and was taken over releases nothing of the new holder's.
+      expect(await other.claimOnce('press:1', t + 200_000, t + 70_000)).toBe(true);
+      await store.releaseClaim('press:1', t + 60_004);
+      expect(await store.claimOnce('press:1', t + 200_001, t + 70_001)).toBe(false);
     });
 
     it('stores images, lists them by job in index order and deletes them', async () => {
