@@ -6,6 +6,7 @@ import type { BlobStore, ImageTools, JobQueue, Logger, Store } from './core/port
 import { silentLogger } from './core/ports.ts';
 import { ProviderRegistry } from './core/registry.ts';
 import { runJob, type RunHooks, type RunnerDeps } from './core/runner.ts';
+import type { SchedulerLimits } from './core/scheduler.ts';
 import { createAtelier, type AtelierService } from './core/service.ts';
 import type { Config } from './config.ts';
 import { platformsConfigured } from './config.ts';
@@ -139,7 +140,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ...(files ? { publicImageUrl: files.urlFor } : {}),
   };
   const run = (jobId: string, signal: AbortSignal, hooks?: RunHooks) => runJob(runnerDeps, jobId, signal, hooks);
-  const limits = { global: config.MAX_CONCURRENT_JOBS, perUser: config.MAX_CONCURRENT_PER_USER, perChannel: config.MAX_CONCURRENT_PER_CHANNEL };
+  // Both queues cap each provider at its declared concurrency (BullMQ across every worker).
+  const limits: SchedulerLimits = {
+    global: config.MAX_CONCURRENT_JOBS,
+    perUser: config.MAX_CONCURRENT_PER_USER,
+    perChannel: config.MAX_CONCURRENT_PER_CHANNEL,
+    perProvider: (id) => (registry.has(id) ? registry.get(id).concurrency : undefined),
+  };
   const queueKind = overrides.roles?.queue ?? (config.REDIS_URL && isPostgresUrl(config.DATABASE_URL) ? 'redis' : 'in-process');
   // BullMQ (and ioredis) load only when Redis is used: about 19 MiB of RSS a single process never needs.
   const bull: BullQueue | undefined =
@@ -164,7 +171,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       events,
       logger,
       run,
-      limits: { ...limits, perProvider: (id) => (registry.has(id) ? registry.get(id).concurrency : undefined) },
+      limits,
     });
   atelier.attachQueue(queue);
   const server = createServer({ host: config.HOST, port: config.PORT, logger, requestTimeoutMs: config.HTTP_TIMEOUT_SECONDS * 1000, maxConnections: config.HTTP_MAX_CONNECTIONS });

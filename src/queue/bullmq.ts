@@ -4,7 +4,7 @@ import type { JobEvents } from '../core/events.ts';
 import { isFinal, restartProgress, type Job } from '../core/job.ts';
 import type { JobQueue, Logger, Store } from '../core/ports.ts';
 import { silentLogger } from '../core/ports.ts';
-import { HandBack, writeJob } from '../core/runner.ts';
+import { HandBack, writeJob, type RunHooks } from '../core/runner.ts';
 import { FairScheduler, type SchedulerEntry, type SchedulerLimits } from '../core/scheduler.ts';
 import { createEventBridge, type EventBridge } from './event-bridge.ts';
 import { createRedis, RedisLease } from './redis.ts';
@@ -17,8 +17,8 @@ export interface BullQueueOptions {
   events: JobEvents;
   /** Cluster-wide: `global` bounds the jobs handed to BullMQ and not yet finished, across every worker. */
   limits: SchedulerLimits;
-  /** Runs one job to a final state (the core's runner). */
-  run(jobId: string, signal: AbortSignal): Promise<unknown>;
+  /** Runs one job to a final state (the core's runner); `hooks.leftProvider` when its provider has answered. */
+  run(jobId: string, signal: AbortSignal, hooks?: RunHooks): Promise<unknown>;
   logger?: Logger;
   /** Run jobs in this process, this many at once; 0 (the default) for a web process that only takes commands. */
   concurrency?: number;
@@ -32,8 +32,11 @@ export interface BullQueueOptions {
   tickMs?: number;
 }
 
-/** What a BullMQ job carries: enough for the dispatcher to count it against its user's and channel's limits. */
-type Entry = SchedulerEntry;
+/**
+ * What a BullMQ job carries: enough for the dispatcher to count it against its user's, channel's and provider's
+ * limits. `leftProvider`: its provider has answered and it is composing its result (see FairScheduler.leaveProvider).
+ */
+type Entry = SchedulerEntry & { leftProvider?: boolean };
 
 /** The JobQueue on BullMQ, plus what observability and tests read from it. */
 export interface BullQueue extends JobQueue {
@@ -68,6 +71,7 @@ const entryOf = (job: Job): Entry => ({
   jobId: job.id,
   userKey: `${job.owner.platform}:${job.owner.userId}`,
   channelKey: `${job.where.platform}:${job.where.channelId}`,
+  providerKey: job.provider,
 });
 
 /**
@@ -173,6 +177,8 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
     for (const b of inflight) {
       handed.add(b.data.jobId);
       scheduler.markRunning(b.data);
+      // Composing its result: its user's, channel's and provider's slots are the next job's (the global limit still counts it).
+      if (b.data.leftProvider) scheduler.leaveProvider(b.data.jobId);
     }
     for (const e of await waitingInTurn(handed)) scheduler.add(e);
     // Running in the store yet unknown to BullMQ: BullMQ gave up on it while the store was unreachable, so
@@ -238,7 +244,13 @@ export function createBullQueue(opts: BullQueueOptions): BullQueue {
     const t0 = Date.now();
     jlog.debug({ attempt: bullJob.attemptsMade + 1, waitedMs: t0 - current.createdAt }, 'job started on this worker');
     try {
-      await opts.run(jobId, own.signal);
+      // Past its provider, the job tells every dispatcher through its BullMQ data, so the next job may start there.
+      const leftProvider = () =>
+        void bullJob
+          .updateData({ ...bullJob.data, leftProvider: true })
+          .then(() => requestDispatch())
+          .catch((err: unknown) => jlog.warn({ err }, 'could not mark the job past its provider; its slots free when it ends'));
+      await opts.run(jobId, own.signal, { leftProvider });
       jlog.info({ ms: Date.now() - t0 }, 'job ran');
     } catch (err) {
       jlog.warn({ err, attempt: bullJob.attemptsMade + 1 }, 'job run threw; BullMQ retries it with backoff');

@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { JobEvents } from '../../src/core/events.ts';
-import type { Logger } from '../../src/core/ports.ts';
+import type { ImageTools, Logger } from '../../src/core/ports.ts';
 import { isFinal, type Actor, type Job, type Where } from '../../src/core/job.ts';
 import type { ImageProvider } from '../../src/core/provider.ts';
+import { createImageTools } from '../../src/images/index.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
 import { createBullQueue, type BullQueue } from '../../src/queue/bullmq.ts';
 import { isRemoteEvent } from '../../src/queue/event-bridge.ts';
@@ -46,7 +47,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function apps(n: { web: boolean; workers: number }, env: Record<string, string>, providers: ImageProvider[]) {
+async function apps(n: { web: boolean; workers: number }, env: Record<string, string>, providers: ImageProvider[], images?: ImageTools) {
   const prefix = uniquePrefix('q');
   const dir = mkdtempSync(join(tmpdir(), 'atelier-bull-'));
   const config = loadConfig({ REDIS_URL: REDIS_URL!, REDIS_PREFIX: prefix, DATA_DIR: dir, PORT: '0', PLAYGROUND: 'off', MAX_QUEUED_PER_USER: '50', ...env });
@@ -57,7 +58,7 @@ async function apps(n: { web: boolean; workers: number }, env: Record<string, st
     rmSync(dir, { recursive: true, force: true });
   });
   const make = async (work: boolean) => {
-    const app = await createApp(config, { providers, roles: { queue: 'redis', work } });
+    const app = await createApp(config, { providers, roles: { queue: 'redis', work }, ...(images ? { images } : {}) });
     started.push(app);
     await app.start();
     return app;
@@ -97,6 +98,52 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
     expect(rec.started.indexOf(one.id)).toBeLessThanOrEqual(1);
     expect(rec.started).toHaveLength(21);
     expect(new Set(rec.started).size).toBe(21);
+  });
+
+  it("caps a provider's jobs across all workers at its declared concurrency", async () => {
+    // A provider that runs one job at a time (a single GPU), behind two workers with room for four each.
+    let atProvider = 0;
+    let most = 0;
+    const single: ImageProvider = {
+      ...local,
+      id: 'gpu',
+      displayName: 'gpu',
+      concurrency: 1,
+      async generate(request, ctx) {
+        most = Math.max(most, ++atProvider);
+        try {
+          await new Promise((r) => setTimeout(r, 100));
+          return await local.generate(request, ctx);
+        } finally {
+          atProvider--;
+        }
+      },
+    };
+    const { workers } = await apps({ web: false, workers: 2 }, { MAX_CONCURRENT_JOBS: '4', MAX_CONCURRENT_PER_USER: '1', MAX_CONCURRENT_PER_CHANNEL: '8' }, [single]);
+    const app = workers[0]!;
+    const jobs: Job[] = [];
+    for (let i = 0; i < 4; i++) jobs.push(await app.atelier.imagine({ prompt: `a lamp ${i}`, provider: 'gpu', count: 1 }, actor(`u${i}`), here));
+    const finals = await Promise.all(jobs.map((j) => settle(app, j.id)));
+    expect(finals.every((j) => j.state === 'succeeded')).toBe(true);
+    expect(most).toBe(1);
+  });
+
+  it("starts a user's next job at the provider while the previous one is still composing its result", async () => {
+    const rec = recording('rec');
+    const real = createImageTools();
+    let openGrid!: () => void;
+    const gridGate = new Promise<void>((r) => (openGrid = r));
+    const images: ImageTools = { ...real, grid: async (b) => (await gridGate, real.grid(b)) };
+    const { workers } = await apps({ web: false, workers: 1 }, { MAX_CONCURRENT_JOBS: '2', MAX_CONCURRENT_PER_USER: '1' }, [rec.provider], images);
+    const app = workers[0]!;
+    const first = await app.atelier.imagine({ prompt: 'first lamp', provider: 'rec', count: 2 }, actor('ana'), here);
+    const second = await app.atelier.imagine({ prompt: 'second lamp', provider: 'rec', count: 2 }, actor('ana'), here);
+    // The first job holds its grid: one slot per user, yet the second is at the provider already.
+    await vi.waitFor(() => expect(rec.started).toEqual([first.id, second.id]), { timeout: 10_000 });
+    expect((await app.atelier.getJob(first.id))?.state).toBe('running');
+    openGrid();
+    expect((await settle(app, first.id)).state).toBe('succeeded');
+    expect((await settle(app, second.id)).state).toBe('succeeded');
   });
 
   it('runs a job submitted in a web process on a worker, and the web process sees its progress as events', async () => {
