@@ -13,8 +13,13 @@ import { makeJob } from './fixtures.ts';
 import { registerStoreContract, type TestDatabase } from './store-contract.ts';
 
 const temps: string[] = [];
+/**
+ * A closed store's folder can still be changing for a moment (SQLite removes its -wal and -shm files as the
+ * last connection closes, a checkpoint thread included), so removal retries ENOTEMPTY as rm's own option allows.
+ */
+const removeDir = (dir: string) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 afterAll(async () => {
-  for (const dir of temps) await rm(dir, { recursive: true, force: true });
+  for (const dir of temps) await removeDir(dir);
 });
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'atelier-store-'));
@@ -38,7 +43,7 @@ registerStoreContract('SQLite', async (): Promise<TestDatabase> => {
     connect: () => createSqliteStore(file),
     blobs: () => createFolderBlobStore(join(dir, 'images')),
     appliedVersions: async () => appliedVersions(file),
-    dispose: () => rm(dir, { recursive: true, force: true }),
+    dispose: () => removeDir(dir),
   };
 });
 
