@@ -332,6 +332,16 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
    * Custom Zoom and Vary (Region): the factor or region is checked before the ack, so a typo keeps the form
    * open with the error under it. The prompt goes with the press only when it was changed.
    */
+  /** A form under a job's button, submitted and acked: the press runs as its presser, in the job's channel; the outcome is shown there. */
+  const pressFromForm = async (ctx: { channelId: string; teamId?: string }, body: { user: { id: string; name: string }; team?: { id: string } | null }, press: (actor: Actor, where: Where) => Promise<Job>) => {
+    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
+    try {
+      const actor = await actorFor(body.user.id, body.user.name, false);
+      await showJob(await press(actor, { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId }), to);
+    } catch (err) {
+      await fail(to, err);
+    }
+  };
   const editForm = (callbackId: string, field: 'zoom' | 'region') =>
     app.view(callbackId, async ({ ack, body, view }) => {
       const ctx = readModalContext(view.private_metadata);
@@ -349,17 +359,13 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
         return;
       }
       await ack();
-      const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
-      try {
-        const actor = await actorFor(body.user.id, body.user.name, false);
-        const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
-        const job = await atelier.viewJob(ctx.jobId, actor, where);
+      const jobId = ctx.jobId;
+      await pressFromForm(ctx, body, async (actor, where) => {
+        const job = await atelier.viewJob(jobId, actor, where);
         const prompt = textValue(values, 'prompt');
         if (prompt && prompt !== editablePrompt(job)) (action as { prompt?: string }).prompt = prompt;
-        await showJob(await atelier.act(job.id, action, actor, where), to);
-      } catch (err) {
-        await fail(to, err);
-      }
+        return atelier.act(job.id, action, actor, where);
+      });
     });
   editForm(ZOOM_MODAL, 'zoom');
   editForm(REGION_MODAL, 'region');
@@ -376,14 +382,8 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     await ack();
-    const to: ReplyTarget = { channel: ctx.channelId, user: body.user.id };
-    try {
-      const actor = await actorFor(body.user.id, body.user.name, false);
-      const where: Where = { platform: PLATFORM, serverId: ctx.teamId ?? body.team?.id, channelId: ctx.channelId };
-      await showJob(await atelier.act(ctx.jobId, { kind: 'remix', prompt }, actor, where), to);
-    } catch (err) {
-      await fail(to, err);
-    }
+    const jobId = ctx.jobId;
+    await pressFromForm(ctx, body, (actor, where) => atelier.act(jobId, { kind: 'remix', prompt }, actor, where));
   });
 
   /**
