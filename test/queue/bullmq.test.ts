@@ -8,11 +8,11 @@ import { JobEvents } from '../../src/core/events.ts';
 import type { ImageTools, Logger } from '../../src/core/ports.ts';
 import { isFinal, type Actor, type Job, type Where } from '../../src/core/job.ts';
 import type { ImageProvider } from '../../src/core/provider.ts';
-import { createImageTools } from '../../src/images/index.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
 import { createBullQueue, type BullQueue } from '../../src/queue/bullmq.ts';
 import { isRemoteEvent } from '../../src/queue/event-bridge.ts';
 import { createSqliteStore } from '../../src/store/index.ts';
+import { heldGrid } from '../helpers/held-grid.ts';
 import { dropPrefix, REDIS_URL, uniquePrefix, warnSkipped } from './redis-env.ts';
 
 warnSkipped('BullMQ queue tests', ['REDIS_URL']);
@@ -130,10 +130,7 @@ describe.skipIf(!REDIS_URL)('BullMQ queue (Redis)', () => {
 
   it("starts a user's next job at the provider while the previous one is still composing its result", async () => {
     const rec = recording('rec');
-    const real = createImageTools();
-    let openGrid!: () => void;
-    const gridGate = new Promise<void>((r) => (openGrid = r));
-    const images: ImageTools = { ...real, grid: async (b) => (await gridGate, real.grid(b)) };
+    const { images, open: openGrid } = heldGrid();
     const { workers } = await apps({ web: false, workers: 1 }, { MAX_CONCURRENT_JOBS: '2', MAX_CONCURRENT_PER_USER: '1' }, [rec.provider], images);
     const app = workers[0]!;
     const first = await app.atelier.imagine({ prompt: 'first lamp', provider: 'rec', count: 2 }, actor('ana'), here);
