@@ -32,3 +32,20 @@ export async function startPlayground(env: Record<string, string> = {}, provider
     },
   };
 }
+
+/** Runs the job to its end through the core's own events (no polling, no sleeps). */
+export function finished(pg: Playground, jobId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = async () => {
+      const job = await pg.atelier.getJob(jobId);
+      if (job && ['succeeded', 'failed', 'canceled'].includes(job.state)) {
+        off();
+        resolve();
+      }
+    };
+    const off = pg.atelier.events.subscribe((e) => {
+      if (e.job.id === jobId) void check();
+    });
+    void check();
+  });
+}

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import type { ApiAnswer } from '../../../src/platforms/web/api.ts';
 import { DEFAULT_IMAGE_INPUT_LIMITS } from '../../../src/core/image-input.ts';
 import { UploadShelf } from '../../../src/platforms/web/uploads.ts';
-import { startPlayground, type Playground } from './harness.ts';
+import { finished, startPlayground, type Playground } from './harness.ts';
 
 /**
  * Pictures in the playground's API: each uploaded as its own body (capped before it is read), then named by the
@@ -35,22 +35,6 @@ async function post(who: string, path: string, body: Record<string, unknown>): P
 }
 
 const jobCount = async () => (await pg.atelier.store.listJobs({})).length;
-
-function finished(jobId: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = async () => {
-      const job = await pg.atelier.getJob(jobId);
-      if (job && ['succeeded', 'failed', 'canceled'].includes(job.state)) {
-        off();
-        resolve();
-      }
-    };
-    const off = pg.atelier.events.subscribe((e) => {
-      if (e.job.id === jobId) void check();
-    });
-    void check();
-  });
-}
 
 let harbour: Uint8Array;
 
@@ -147,7 +131,7 @@ describe('playground pictures: jobs', () => {
     expect((await fetch(`${pg.url}${input!.url}`, { headers: { cookie: await cookieOf('bob') } })).status).toBe(404);
     expect((await fetch(`${pg.url}${input!.url}`)).status).toBe(404);
     expect((await fetch(`${pg.url}${input!.url}?download=1`, { headers: { cookie: await cookieOf('ann') } })).headers.get('content-disposition')).toMatch(/-input-1\.png"$/);
-    await finished(data.message.id);
+    await finished(pg, data.message.id);
     expect((await pg.atelier.getJob(data.message.id))?.state).toBe('succeeded');
   });
 
@@ -175,12 +159,12 @@ describe('playground pictures: jobs', () => {
     beforeAll(async () => {
       const { data } = await post('ann', '/api/command', { text: '/imagine a quiet harbour at dawn --count 1 --ar 3:2' });
       if (data.type !== 'job') throw new Error('expected a job');
-      await finished(data.message.id);
+      await finished(pg, data.message.id);
       const u1 = (await pg.atelier.getJob(data.message.id))!;
       const pressed = await post('ann', '/api/press', { id: `a:upscale:1:${u1.id}` });
       if (pressed.data.type !== 'job') throw new Error(`expected a job, got ${JSON.stringify(pressed.data)}`);
       upscaled = pressed.data.message.id;
-      await finished(upscaled);
+      await finished(pg, upscaled);
     });
 
     it('shows the buttons the local renderer offers, each once', async () => {

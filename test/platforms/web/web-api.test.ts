@@ -11,7 +11,7 @@ import { renderJob, type JobMessage } from '../../../src/platforms/web/render.ts
 import type { Job } from '../../../src/core/job.ts';
 
 const renderRunning = (job: Job): JobMessage => renderJob(job, previewingProvider.capabilities);
-import { startPlayground, type Playground } from './harness.ts';
+import { finished, startPlayground, type Playground } from './harness.ts';
 import { previewingProvider } from './previewing-provider.ts';
 
 /** A person is a browser: a display name the page sends, and the session cookie the server gave it. */
@@ -59,23 +59,6 @@ async function post(pg: Playground, path: string, body: { user?: unknown } & Rec
   const cookie = person && typeof person === 'object' ? (await sessionOf(pg, person)).cookie : undefined;
   const res = await fetch(`${pg.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...headers }, body: JSON.stringify(body) });
   return { status: res.status, data: (await res.json()) as Answer };
-}
-
-/** Runs the job to its end through the core's own events (no polling, no sleeps). */
-function finished(pg: Playground, jobId: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = async () => {
-      const job = await pg.atelier.getJob(jobId);
-      if (job && ['succeeded', 'failed', 'canceled'].includes(job.state)) {
-        off();
-        resolve();
-      }
-    };
-    const off = pg.atelier.events.subscribe((e) => {
-      if (e.job.id === jobId) void check();
-    });
-    void check();
-  });
 }
 
 describe('access: who may reach the playground', () => {
